@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+BASE_DOMAIN ?= localhost
+BIND ?= 127.0.0.1:8000
+
+.PHONY: install system-packages run test lint format bench migrate demo clean-db
+
+# Debian packages: WeasyPrint's harfbuzz subsetter, Chromium for browser tests.
+system-packages:
+	@bash .ci/system-packages
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+install: system-packages $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate_schemas -v0
+	$(PY) manage.py platforms_sync --base-domain $(BASE_DOMAIN)
+
+demo: migrate
+	$(PY) manage.py demo_data
+
+run: demo
+	$(PY) manage.py collectstatic --noinput -v0
+	HARMONIA_BASE_DOMAIN=$(BASE_DOMAIN) $(PY) manage.py serve --bind $(BIND)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=harmonia.settings.test $(PY) manage.py makemigrations --check --dry-run -v1
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

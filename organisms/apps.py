@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrganismsConfig(AppConfig):
+    name = "organisms"
+    verbose_name = "Organismes"

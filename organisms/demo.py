@@ -1,0 +1,179 @@
+"""Synthetic demo data at the sizes of the real service (see README "Demo data").
+
+Deterministic: the same seed gives the same organisms, so the ministry platform and each
+federation platform share the SIREN of the federation's members.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from accounts.models import Role, User
+from forms_cms.models import DocumentType
+from organisms.models import Membership, Organism, Partner
+from organisms.siren import with_luhn_key
+from tenants.models import Platform
+from tenants.services import GESTIONNAIRES_GROUP
+from workflow.models import Campaign
+
+PLACES_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_places.json"
+DEMO_PASSWORD = "Harmonia-Demo-2024!"  # noqa: S105 - published demo credential
+DEMO_EXERCISE = 2024
+
+# Sizes from the service's own figures.
+MINISTRY_FAMILIES = {"COOP": 167, "ESH": 174, "OPH": 179, "EPL": 109, "MOI": 200}
+FEDERATION_SIZES = {"coop": 164, "esh": 172, "oph": 187, "epl": 112}
+FEDERATION_FAMILY = {"coop": "COOP", "esh": "ESH", "oph": "OPH", "epl": "EPL"}
+NATIONAL_PARTNERS = [("Caisse des dépôts", "CDC"), ("CGLLS", "CGLLS"), ("ANCOLS", "ANCOLS")]
+FEDERATIONS = [
+    ("Fédération nationale des OPH", "FEDERATION"),
+    ("Fédération des ESH", "FEDERATION"),
+    ("Fédération nationale des sociétés coopératives d'HLM", "FEDERATION"),
+    ("Fédération des EPL", "FEDERATION"),
+]
+
+
+@dataclass(frozen=True)
+class DemoOrganism:
+    siren: str
+    name: str
+    family: str
+    departement: str
+
+
+def _load_places() -> dict:
+    return json.loads(PLACES_FILE.read_text(encoding="utf-8"))
+
+
+def demo_organisms(seed: int = 2024) -> dict[str, list[DemoOrganism]]:
+    """The organisms of every platform, keyed by platform code."""
+    data = _load_places()
+    places, patterns = data["places"], data["name_patterns"]
+    rng = random.Random(seed)
+    used_sirens: set[str] = set()
+    used_names: set[str] = set()
+
+    def make(family: str) -> DemoOrganism:
+        while True:
+            siren = with_luhn_key(f"{rng.randrange(2, 10)}{rng.randrange(10**7):07d}")
+            if siren not in used_sirens:
+                used_sirens.add(siren)
+                break
+        place = rng.choice(places)
+        base = rng.choice(patterns[family]).format(town=place["town"], dept_name=place["name"])
+        name, n = base, 1
+        while name in used_names:
+            n += 1
+            name = f"{base} {n}"
+        used_names.add(name)
+        return DemoOrganism(siren, name, family, place["departement"])
+
+    ministry = {family: [make(family) for _ in range(count)] for family, count in MINISTRY_FAMILIES.items()}
+    result = {"dhup": [o for family in MINISTRY_FAMILIES for o in ministry[family]]}
+    for code, size in FEDERATION_SIZES.items():
+        members = ministry[FEDERATION_FAMILY[code]][:size]
+        # A federation also gathers a few coordination companies (SAC) of its own.
+        members += [make("SAC") for _ in range(size - len(members))]
+        result[code] = members
+    return result
+
+
+def _ensure_user(username: str, role: str, code: str, password_hash: str, **extra) -> User:
+    user, _ = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "email": f"{username}@{code}.harmonia.test",
+            "role": role,
+            "password": password_hash,
+            **extra,
+        },
+    )
+    return user
+
+
+@transaction.atomic
+def load_platform_demo(platform: Platform, organisms: list[DemoOrganism], password_hash: str) -> None:
+    with schema_context(platform.schema_name):
+        Organism.objects.bulk_create(
+            [Organism(siren=o.siren, name=o.name, family=o.family, departement=o.departement) for o in organisms],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        partners = NATIONAL_PARTNERS + (FEDERATIONS if platform.kind == "ministry" else [])
+        for name, kind in partners:
+            Partner.objects.get_or_create(name=name, defaults={"kind": kind})
+        places = _load_places()["places"]
+        Partner.objects.bulk_create(
+            [
+                Partner(name=f"Préfecture — {p['name']} ({p['departement']})", kind="PREFECTURE", departement=p["departement"])
+                for p in places
+            ],
+            ignore_conflicts=True,
+        )
+
+        gestionnaire = _ensure_user(
+            "gestionnaire", Role.GESTIONNAIRE, platform.code, password_hash,
+            first_name="Gaëlle", last_name="Gestionnaire", is_staff=True,
+        )
+        gestionnaire.groups.add(Group.objects.get(name=GESTIONNAIRES_GROUP))
+        first = Organism.objects.get(siren=organisms[0].siren)
+        for index, username in enumerate(("organisme", "organisme2"), start=1):
+            user = _ensure_user(username, Role.ORGANISME, platform.code, password_hash,
+                                first_name="Olivier" if index == 1 else "Odile", last_name=f"Déclarant {index}")
+            Membership.objects.get_or_create(user=user, defaults={"organism": first})
+        cdc = _ensure_user("partenaire-cdc", Role.PARTENAIRE, platform.code, password_hash,
+                           first_name="Paul", last_name="Partenaire")
+        Membership.objects.get_or_create(user=cdc, defaults={"partner": Partner.objects.get(kind="CDC")})
+        prefecture = _ensure_user("partenaire-prefecture", Role.PARTENAIRE, platform.code, password_hash,
+                                  first_name="Pauline", last_name="Préfecture")
+        Membership.objects.get_or_create(
+            user=prefecture,
+            defaults={"partner": Partner.objects.get(kind="PREFECTURE", departement=first.departement)},
+        )
+        _ensure_user("editeur", Role.EDITEUR, platform.code, password_hash,
+                     first_name="Émile", last_name="Éditeur")
+
+        if not Campaign.objects.filter(exercise=DEMO_EXERCISE).exists():
+            today = timezone.localdate()
+            campaign = Campaign.objects.create(
+                exercise=DEMO_EXERCISE,
+                opening_date=today - datetime.timedelta(days=30),
+                deadline=today + datetime.timedelta(days=90),
+                opened_by=gestionnaire,
+            )
+            campaign.document_types.set(DocumentType.objects.all())
+
+
+@transaction.atomic
+def load_public_demo(password_hash: str) -> None:
+    with schema_context("public"):
+        for username, role, first, last in (
+            ("hotline", Role.HOTLINE, "Hugo", "Hotline"),
+            ("maintenance", Role.MAINTENANCE, "Mathilde", "Maintenance"),
+            ("cglls", Role.CGLLS, "Claire", "CGLLS"),
+        ):
+            _ensure_user(username, role, "public", password_hash, first_name=first, last_name=last)
+
+
+def load_demo() -> dict[str, int]:
+    """Idempotent: load what is missing, leave what exists. Returns organisms per platform."""
+    password_hash = make_password(DEMO_PASSWORD)  # hashed once: hashing is the slow part
+    per_platform = demo_organisms()
+    counts = {}
+    for platform in Platform.objects.declaration_platforms():
+        load_platform_demo(platform, per_platform[platform.code], password_hash)
+        with schema_context(platform.schema_name):
+            counts[platform.code] = Organism.objects.count()
+    load_public_demo(password_hash)
+    return counts

@@ -1,0 +1,255 @@
+"""Import or update the organisms registry from a CSV or XLSX file, all or nothing.
+
+The file is read and every line checked first; if any line is wrong the report names each
+one and nothing is written. Otherwise organisms are created or updated by SIREN, and
+organisms absent from the file are left as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from organisms.models import Family, Organism, RegistryImport
+from organisms.siren import DEPARTEMENTS, normalize_departement, normalize_siren, siren_error
+
+# Accepted header spellings, compared without accents, case or spaces.
+COLUMNS = {
+    "siren": {"siren", "numerosiren", "nsiren"},
+    "name": {"nom", "raisonsociale", "denomination", "name"},
+    "family": {"famille", "family", "type"},
+    "departement": {"departement", "dept", "dep", "codedepartement"},
+    "active": {"actif", "active", "etat"},
+}
+REQUIRED_COLUMNS = ("siren", "name", "family", "departement")
+COLUMN_LABELS = {
+    "siren": "SIREN",
+    "name": "Raison sociale",
+    "family": "Famille",
+    "departement": "Département",
+    "active": "Actif",
+}
+FAMILY_ALIASES = {
+    "OPH": Family.OPH,
+    "ESH": Family.ESH,
+    "SA HLM": Family.ESH,
+    "COOP": Family.COOP,
+    "COOPERATIVE": Family.COOP,
+    "EPL": Family.EPL,
+    "SEM": Family.EPL,
+    "EPL/SEM": Family.EPL,
+    "MOI": Family.MOI,
+    "SAC": Family.SAC,
+    "GROUPE": Family.GROUPE,
+}
+TRUE_WORDS = {"1", "oui", "o", "vrai", "true", "yes", "actif", "x"}
+FALSE_WORDS = {"0", "non", "n", "faux", "false", "no", "inactif"}
+FAMILIES_HELP = ", ".join(sorted({"OPH", "ESH", "COOP", "EPL", "SEM", "MOI", "SAC", "GROUPE"}))
+
+MSG_TOO_LARGE = "Le fichier dépasse {limit} Mo : scindez-le ou retirez les colonnes inutiles."
+MSG_UNKNOWN_TYPE = (
+    "Format de fichier non reconnu : déposez un fichier CSV (séparateur « ; » ou « , ») "
+    "ou un classeur Excel .xlsx."
+)
+MSG_BAD_XLSX = "Le classeur Excel est illisible ou endommagé ; enregistrez-le à nouveau en .xlsx."
+MSG_BAD_ENCODING = "Le fichier CSV n'est ni en UTF-8 ni en Windows-1252 ; enregistrez-le en UTF-8."
+MSG_EMPTY = "Le fichier ne contient aucune ligne d'organisme."
+MSG_MISSING_COLUMNS = "Colonnes obligatoires absentes de la ligne d'en-tête : {columns}."
+
+
+class RegistryFileError(Exception):
+    """The file as a whole cannot be read (type, size, encoding, header)."""
+
+
+@dataclass
+class RegistryRow:
+    line: int
+    siren: str
+    name: str
+    family: str
+    departement: str
+    is_active: bool
+
+
+@dataclass
+class RegistryReport:
+    file_name: str
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _plain(text: object) -> str:
+    decomposed = unicodedata.normalize("NFKD", str(text or ""))
+    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c)).lower()
+
+
+def _read_table(content: bytes, file_name: str) -> list[list[object]]:
+    if len(content) > settings.HARMONIA_REGISTRY_MAX_BYTES:
+        raise RegistryFileError(
+            MSG_TOO_LARGE.format(limit=settings.HARMONIA_REGISTRY_MAX_BYTES // (1024 * 1024))
+        )
+    lower = file_name.lower()
+    if content[:4] == b"PK\x03\x04" or lower.endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(content)
+    if lower.endswith((".csv", ".txt")):
+        return _read_csv(content)
+    raise RegistryFileError(MSG_UNKNOWN_TYPE)
+
+
+def _read_xlsx(content: bytes) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise RegistryFileError(MSG_BAD_XLSX) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _read_csv(content: bytes) -> list[list[object]]:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes almost anything
+        raise RegistryFileError(MSG_BAD_ENCODING)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _header_map(header: list[object]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        plain = _plain(cell)
+        for key, spellings in COLUMNS.items():
+            if plain in spellings and key not in found:
+                found[key] = index
+    missing = [COLUMN_LABELS[key] for key in REQUIRED_COLUMNS if key not in found]
+    if missing:
+        raise RegistryFileError(MSG_MISSING_COLUMNS.format(columns=", ".join(missing)))
+    return found
+
+
+def registry_file_parse(content: bytes, file_name: str) -> tuple[list[RegistryRow], RegistryReport]:
+    """Read and check every line. Raises RegistryFileError when the file itself is unusable."""
+    table = _read_table(content, file_name)
+    report = RegistryReport(file_name=file_name)
+    while table and not any(str(c or "").strip() for c in table[0]):
+        table.pop(0)
+    if not table:
+        raise RegistryFileError(MSG_EMPTY)
+    columns = _header_map(table[0])
+    rows: list[RegistryRow] = []
+    first_line_of: dict[str, int] = {}
+
+    def cell(values: list[object], key: str) -> object:
+        index = columns.get(key)
+        return values[index] if index is not None and index < len(values) else None
+
+    for line, values in enumerate(table[1:], start=2):
+        if not any(str(c if c is not None else "").strip() for c in values):
+            continue
+        problems = []
+        siren = normalize_siren(cell(values, "siren"))
+        if error := siren_error(siren):
+            problems.append(error)
+        elif siren in first_line_of:
+            problems.append(f"SIREN {siren} en double : déjà présent ligne {first_line_of[siren]}.")
+        else:
+            first_line_of[siren] = line
+        name = str(cell(values, "name") or "").strip()
+        if not name:
+            problems.append("Raison sociale manquante.")
+        elif len(name) > 255:
+            problems.append("Raison sociale trop longue (255 caractères au plus).")
+        raw_family = str(cell(values, "family") or "").strip()
+        family = FAMILY_ALIASES.get(raw_family.upper())
+        if family is None:
+            problems.append(
+                f"Famille « {raw_family} » inconnue : indiquez l'une de {FAMILIES_HELP}."
+            )
+        departement = normalize_departement(cell(values, "departement"))
+        if departement not in DEPARTEMENTS:
+            problems.append(
+                f"Département « {departement} » inconnu : indiquez un code comme 01, 2A ou 974."
+            )
+        raw_active = str(cell(values, "active") if "active" in columns else "oui").strip().lower()
+        if raw_active in TRUE_WORDS or raw_active == "":
+            is_active = True
+        elif raw_active in FALSE_WORDS:
+            is_active = False
+        else:
+            is_active = True
+            problems.append(f"Valeur « {raw_active} » de la colonne Actif : indiquez oui ou non.")
+        if problems:
+            report.errors.extend((line, problem) for problem in problems)
+        else:
+            rows.append(RegistryRow(line, siren, name, family, departement, is_active))
+    if not rows and not report.errors:
+        raise RegistryFileError(MSG_EMPTY)
+    return rows, report
+
+
+def organisms_import(*, content: bytes, file_name: str, acting_user) -> RegistryReport:
+    """Check the whole file, then create or update every organism in one transaction."""
+    rows, report = registry_file_parse(content, file_name)
+    if not report.ok:
+        return report
+    with transaction.atomic():
+        existing = {
+            o.siren: o
+            for o in Organism.objects.select_for_update().filter(siren__in=[r.siren for r in rows])
+        }
+        to_create, to_update = [], []
+        for row in rows:
+            organism = existing.get(row.siren)
+            wanted = {
+                "name": row.name,
+                "family": row.family,
+                "departement": row.departement,
+                "is_active": row.is_active,
+            }
+            if organism is None:
+                to_create.append(Organism(siren=row.siren, **wanted))
+            elif any(getattr(organism, k) != v for k, v in wanted.items()):
+                for key, value in wanted.items():
+                    setattr(organism, key, value)
+                organism.updated_at = timezone.now()
+                to_update.append(organism)
+        Organism.objects.bulk_create(to_create, batch_size=500)
+        Organism.objects.bulk_update(
+            to_update, ["name", "family", "departement", "is_active", "updated_at"], batch_size=500
+        )
+        report.created = len(to_create)
+        report.updated = len(to_update)
+        report.unchanged = len(rows) - len(to_create) - len(to_update)
+        report.applied = True
+        RegistryImport.objects.create(
+            file_name=file_name[:255],
+            imported_by=acting_user,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+        )
+    return report

@@ -1,0 +1,12 @@
+"""URLs of the public host: platform list, operator's space, operator accounts."""
+
+from django.urls import include, path
+
+from tenants import views
+
+urlpatterns = [
+    path("", views.public_home, name="public_home"),
+    path("operateur/", views.operator_home, name="home"),
+    path("comptes/", include("accounts.urls")),
+    path("healthz", views.healthz, name="healthz"),
+]

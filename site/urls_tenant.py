@@ -1,0 +1,19 @@
+"""URLs of each platform (the same code, served from each platform's own schema)."""
+
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from tenants import views
+
+urlpatterns = [
+    path("", views.platform_home, name="home"),
+    path("comptes/", include("accounts.urls")),
+    path("organismes/", include("organisms.urls")),
+    path("campagnes/", include("workflow.urls")),
+    path("cms/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("healthz", views.healthz, name="healthz"),
+    path("contenus/", include(wagtail_urls)),
+]

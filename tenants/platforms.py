@@ -1,0 +1,96 @@
+"""The five Harmonia platforms, as code: one place that names them.
+
+``platforms_sync`` makes the database agree with this list; nothing else creates platforms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PUBLIC_SCHEMA = "public"
+TEMPLATE_SCHEMA = "platform_template"
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    code: str
+    name: str
+    short_name: str
+    kind: str  # "ministry" or "federation"
+    collects: str
+    family: str = ""  # the organism family a federation gathers
+    document_types: tuple[tuple[str, str], ...] = ()  # (code, label) collected here
+
+
+PLATFORMS: tuple[PlatformSpec, ...] = (
+    PlatformSpec(
+        code="dhup",
+        name="Harmonia — Ministère chargé du logement (DHUP)",
+        short_name="Ministère (DHUP)",
+        kind="ministry",
+        collects="États réglementaires (ER)",
+        document_types=(
+            ("ER_SOCIAUX", "États réglementaires — comptes sociaux"),
+            ("ER_SAC", "États réglementaires — sociétés de coordination (SAC)"),
+            ("ER_GROUPES", "États réglementaires — comptes de groupe"),
+            ("ER_MOI", "États réglementaires — maîtrise d'ouvrage d'insertion"),
+        ),
+    ),
+    PlatformSpec(
+        code="oph",
+        name="Harmonia — Fédération des OPH",
+        short_name="Fédération des OPH",
+        kind="federation",
+        collects="QDIS OPH et enquêtes fédérales",
+        family="OPH",
+        document_types=(
+            ("QDIS_OPH", "Questionnaire de données individuelles et statistiques (OPH)"),
+            ("ENQUETE_OPH", "Enquête fédérale"),
+        ),
+    ),
+    PlatformSpec(
+        code="esh",
+        name="Harmonia — Fédération des ESH",
+        short_name="Fédération des ESH",
+        kind="federation",
+        collects="QDIS ESH et enquêtes fédérales",
+        family="ESH",
+        document_types=(
+            ("QDIS_ESH", "Questionnaire de données individuelles et statistiques (ESH)"),
+            ("ENQUETE_ESH", "Enquête fédérale"),
+        ),
+    ),
+    PlatformSpec(
+        code="coop",
+        name="Harmonia — Fédération des coopératives HLM",
+        short_name="Fédération des coopératives HLM",
+        kind="federation",
+        collects="QDIS COOP et enquêtes fédérales",
+        family="COOP",
+        document_types=(
+            ("QDIS_COOP", "Questionnaire de données individuelles et statistiques (COOP)"),
+            ("ENQUETE_COOP", "Enquête fédérale"),
+        ),
+    ),
+    PlatformSpec(
+        code="epl",
+        name="Harmonia — Fédération des EPL",
+        short_name="Fédération des EPL",
+        kind="federation",
+        collects="QDIS SEM et enquêtes fédérales",
+        family="EPL",
+        document_types=(
+            ("QDIS_SEM", "Questionnaire de données individuelles et statistiques (SEM)"),
+            ("ENQUETE_EPL", "Enquête fédérale"),
+        ),
+    ),
+)
+
+PLATFORM_CODES = tuple(spec.code for spec in PLATFORMS)
+
+
+def platform_spec(code: str) -> PlatformSpec:
+    for spec in PLATFORMS:
+        if spec.code == code:
+            return spec
+    raise KeyError(code)

@@ -1,0 +1,2 @@
+def test_five_platforms_exist(platforms):
+    assert sorted(platforms) == ["coop", "dhup", "epl", "esh", "oph"]
