@@ -6,84 +6,24 @@ demo data; each test runs inside a transaction that is rolled back (pytest-djang
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
+import json
 
-import psycopg
 import pytest
-from django.conf import settings
-from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django_tenants.test.client import TenantClient
 from django_tenants.utils import schema_context
 
-ROOT = Path(__file__).resolve().parent.parent
-BUILD_INPUTS = [
-    *sorted(ROOT.glob("*/migrations/*.py")),
-    ROOT / "tenants" / "platforms.py",
-    ROOT / "tenants" / "services.py",
-    ROOT / "organisms" / "demo.py",
-    ROOT / "fixtures" / "demo_places.json",
-    Path(__file__),
-]
-
-
-def _build_hash() -> str:
-    digest = hashlib.sha256()
-    for path in BUILD_INPUTS:
-        digest.update(path.relative_to(ROOT).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def _admin_connection() -> psycopg.Connection:
-    params = connections["default"].get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    params["dbname"] = "postgres"
-    return psycopg.connect(**params, autocommit=True)
-
-
-def _use_database(name: str) -> None:
-    for conn in connections.all():
-        conn.close()
-    settings.DATABASES["default"]["NAME"] = name
-    connections["default"].settings_dict["NAME"] = name
-
-
-def _build(name: str) -> None:
-    from organisms.demo import load_demo
-    from tenants.services import platforms_sync
-
-    building = f"{name}_build"
-    with _admin_connection() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{building}"')
-        admin.execute(f'CREATE DATABASE "{building}"')
-    _use_database(building)
-    call_command("migrate_schemas", shared=True, verbosity=0, interactive=False)
-    platforms_sync(base_domain="localhost")
-    load_demo()
-    _use_database(name)
-    with _admin_connection() as admin:
-        admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
-        stale = admin.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'test_harmonia_%%' AND datname <> %s",
-            [name],
-        ).fetchall()
-        for (old,) in stale:
-            admin.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+from tests.dbbuild import build_database, database_exists, database_name, use_database
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment, django_db_blocker):
-    name = f"test_harmonia_{_build_hash()}"
+    name = database_name()
     with django_db_blocker.unblock():
-        with _admin_connection() as admin:
-            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists:
-            _use_database(name)
+        if database_exists(name):
+            use_database(name)
         else:
-            _build(name)
+            build_database(name)
     yield
 
 
@@ -132,9 +72,10 @@ def demo_user(platforms):
     def get(code: str, username: str):
         schema = "public" if code == "public" else platforms[code].schema_name
         with schema_context(schema):
-            return User.objects.select_related("membership__organism", "membership__partner").get(
-                username=username
-            )
+            users = User.objects.all()
+            if schema != "public":
+                users = users.select_related("membership__organism", "membership__partner")
+            return users.get(username=username)
 
     return get
 
@@ -154,7 +95,7 @@ def run_queued_jobs() -> int:
         )
         jobs = cursor.fetchall()
     for job_id, task_name, args in jobs:
-        app.tasks[task_name](**args)
+        app.tasks[task_name](**(json.loads(args) if isinstance(args, str) else args))
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE public.procrastinate_jobs SET status = 'succeeded' WHERE id = %s", [job_id]

@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "tenants.middleware.PlatformRedirectMiddleware",
 ]
 
 TEMPLATES = [

@@ -10,3 +10,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# WhiteNoise warns (an error under pytest) when STATIC_ROOT is missing; tests never collect.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

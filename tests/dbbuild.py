@@ -1,0 +1,84 @@
+"""Build the test database once per set of build inputs (migrations, platforms, demo data).
+
+Its name carries a hash of those inputs: a run whose inputs are unchanged reuses it, a change
+builds a new one (under a temporary name, renamed when complete) and drops the stale ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_INPUTS = [
+    *sorted(ROOT.glob("*/migrations/*.py")),
+    ROOT / "tenants" / "platforms.py",
+    ROOT / "tenants" / "services.py",
+    ROOT / "organisms" / "demo.py",
+    ROOT / "fixtures" / "demo_places.json",
+    Path(__file__),
+]
+
+
+def _build_hash() -> str:
+    digest = hashlib.sha256()
+    for path in BUILD_INPUTS:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _admin_connection() -> psycopg.Connection:
+    params = connections["default"].get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params["dbname"] = "postgres"
+    return psycopg.connect(**params, autocommit=True)
+
+
+def use_database(name: str) -> None:
+    for conn in connections.all():
+        conn.close()
+    settings.DATABASES["default"]["NAME"] = name
+    connections["default"].settings_dict["NAME"] = name
+
+
+def build_database(name: str) -> None:
+    from organisms.demo import load_demo
+    from tenants.services import platforms_sync
+
+    building = f"{name}_build"
+    with _admin_connection() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{building}"')
+        admin.execute(f'CREATE DATABASE "{building}"')
+    use_database(building)
+    call_command("migrate_schemas", shared=True, verbosity=0, interactive=False)
+    platforms_sync(base_domain="localhost")
+    load_demo()
+    use_database(name)
+    with _admin_connection() as admin:
+        admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+        stale = admin.execute(
+            "SELECT datname FROM pg_database "
+            "WHERE datname LIKE 'test_harmonia_%%' AND datname <> %s",
+            [name],
+        ).fetchall()
+        for (old,) in stale:
+            admin.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+
+
+def database_name() -> str:
+    return f"test_harmonia_{_build_hash()}"
+
+
+def database_exists(name: str) -> bool:
+    with _admin_connection() as admin:
+        return (
+            admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            is not None
+        )
