@@ -79,7 +79,9 @@ def demo_organisms(seed: int = 2024) -> dict[str, list[DemoOrganism]]:
         used_names.add(name)
         return DemoOrganism(siren, name, family, place["departement"])
 
-    ministry = {family: [make(family) for _ in range(count)] for family, count in MINISTRY_FAMILIES.items()}
+    ministry = {
+        family: [make(family) for _ in range(count)] for family, count in MINISTRY_FAMILIES.items()
+    }
     result = {"dhup": [o for family in MINISTRY_FAMILIES for o in ministry[family]]}
     for code, size in FEDERATION_SIZES.items():
         members = ministry[FEDERATION_FAMILY[code]][:size]
@@ -103,10 +105,15 @@ def _ensure_user(username: str, role: str, code: str, password_hash: str, **extr
 
 
 @transaction.atomic
-def load_platform_demo(platform: Platform, organisms: list[DemoOrganism], password_hash: str) -> None:
+def load_platform_demo(
+    platform: Platform, organisms: list[DemoOrganism], password_hash: str
+) -> None:
     with schema_context(platform.schema_name):
         Organism.objects.bulk_create(
-            [Organism(siren=o.siren, name=o.name, family=o.family, departement=o.departement) for o in organisms],
+            [
+                Organism(siren=o.siren, name=o.name, family=o.family, departement=o.departement)
+                for o in organisms
+            ],
             ignore_conflicts=True,
             batch_size=1000,
         )
@@ -116,33 +123,70 @@ def load_platform_demo(platform: Platform, organisms: list[DemoOrganism], passwo
         places = _load_places()["places"]
         Partner.objects.bulk_create(
             [
-                Partner(name=f"Préfecture — {p['name']} ({p['departement']})", kind="PREFECTURE", departement=p["departement"])
+                Partner(
+                    name=f"Préfecture — {p['name']} ({p['departement']})",
+                    kind="PREFECTURE",
+                    departement=p["departement"],
+                )
                 for p in places
             ],
             ignore_conflicts=True,
         )
 
         gestionnaire = _ensure_user(
-            "gestionnaire", Role.GESTIONNAIRE, platform.code, password_hash,
-            first_name="Gaëlle", last_name="Gestionnaire", is_staff=True,
+            "gestionnaire",
+            Role.GESTIONNAIRE,
+            platform.code,
+            password_hash,
+            first_name="Gaëlle",
+            last_name="Gestionnaire",
+            is_staff=True,
         )
         gestionnaire.groups.add(Group.objects.get(name=GESTIONNAIRES_GROUP))
         first = Organism.objects.get(siren=organisms[0].siren)
         for index, username in enumerate(("organisme", "organisme2"), start=1):
-            user = _ensure_user(username, Role.ORGANISME, platform.code, password_hash,
-                                first_name="Olivier" if index == 1 else "Odile", last_name=f"Déclarant {index}")
+            user = _ensure_user(
+                username,
+                Role.ORGANISME,
+                platform.code,
+                password_hash,
+                first_name="Olivier" if index == 1 else "Odile",
+                last_name=f"Déclarant {index}",
+            )
             Membership.objects.get_or_create(user=user, defaults={"organism": first})
-        cdc = _ensure_user("partenaire-cdc", Role.PARTENAIRE, platform.code, password_hash,
-                           first_name="Paul", last_name="Partenaire")
-        Membership.objects.get_or_create(user=cdc, defaults={"partner": Partner.objects.get(kind="CDC")})
-        prefecture = _ensure_user("partenaire-prefecture", Role.PARTENAIRE, platform.code, password_hash,
-                                  first_name="Pauline", last_name="Préfecture")
+        cdc = _ensure_user(
+            "partenaire-cdc",
+            Role.PARTENAIRE,
+            platform.code,
+            password_hash,
+            first_name="Paul",
+            last_name="Partenaire",
+        )
+        Membership.objects.get_or_create(
+            user=cdc, defaults={"partner": Partner.objects.get(kind="CDC")}
+        )
+        prefecture = _ensure_user(
+            "partenaire-prefecture",
+            Role.PARTENAIRE,
+            platform.code,
+            password_hash,
+            first_name="Pauline",
+            last_name="Préfecture",
+        )
         Membership.objects.get_or_create(
             user=prefecture,
-            defaults={"partner": Partner.objects.get(kind="PREFECTURE", departement=first.departement)},
+            defaults={
+                "partner": Partner.objects.get(kind="PREFECTURE", departement=first.departement)
+            },
         )
-        _ensure_user("editeur", Role.EDITEUR, platform.code, password_hash,
-                     first_name="Émile", last_name="Éditeur")
+        _ensure_user(
+            "editeur",
+            Role.EDITEUR,
+            platform.code,
+            password_hash,
+            first_name="Émile",
+            last_name="Éditeur",
+        )
 
         if not Campaign.objects.filter(exercise=DEMO_EXERCISE).exists():
             today = timezone.localdate()

@@ -25,7 +25,8 @@ class RegistryUploadForm(forms.Form):
         limit = settings.HARMONIA_REGISTRY_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"Le fichier dépasse {limit // (1024 * 1024)} Mo : scindez-le en plusieurs fichiers."
+                f"Le fichier dépasse {limit // (1024 * 1024)} Mo : "
+                "scindez-le en plusieurs fichiers."
             )
         return upload
 

@@ -125,3 +125,6 @@ class RegistryImport(models.Model):
     class Meta:
         verbose_name = "import du référentiel"
         ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.imported_at:%d/%m/%Y %H:%M})"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-
 from harmonia import db
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -46,7 +46,9 @@ def test_a_job_queued_on_oph_runs_in_oph_schema(committed):
 
     run_worker()
 
-    assert sorted(seen) == sorted([("oph", oph_count, "from-oph"), ("dhup", dhup_count, "from-dhup")])
+    assert sorted(seen) == sorted(
+        [("oph", oph_count, "from-oph"), ("dhup", dhup_count, "from-dhup")]
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT status FROM public.procrastinate_jobs WHERE id = ANY(%s)", [committed]

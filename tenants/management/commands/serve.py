@@ -18,15 +18,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("HARMONIA_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 3)))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 3))
+        )
         parser.add_argument("--no-worker", action="store_true")
 
     def handle(self, *args, bind, workers, no_worker, **options):
         env = {**os.environ}
         web = [
-            sys.executable, "-m", "gunicorn", "harmonia.wsgi",
-            "--bind", bind, "--workers", str(workers), "--access-logfile", "-",
-            "--timeout", "120",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "harmonia.wsgi",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "120",
         ]
         processes = [subprocess.Popen(web, env=env)]  # noqa: S603
         if not no_worker:
