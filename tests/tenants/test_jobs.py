@@ -17,7 +17,7 @@ def record_schema(*, marker: str) -> None:
 
 
 @pytest.fixture
-def committed(django_db_blocker):
+def committed(django_db_setup, django_db_blocker):
     """Autocommit access, so the worker's own connection sees the queued jobs."""
     job_ids: list[int] = []
     with django_db_blocker.unblock():
