@@ -227,5 +227,6 @@ LOGGING = {
         "django.tasks": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
     },
 }
