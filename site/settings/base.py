@@ -225,6 +225,7 @@ LOGGING = {
     "loggers": {
         # Wagtail's in-process tasks and the embedded server log every step at INFO.
         "django.tasks": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
