@@ -33,12 +33,16 @@ def _build_hash() -> str:
     return digest.hexdigest()[:12]
 
 
-def _admin_connection() -> psycopg.Connection:
+def _admin_connection_params() -> dict:
     params = connections["default"].get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
     params["dbname"] = "postgres"
-    return psycopg.connect(**params, autocommit=True)
+    return params
+
+
+def _admin_connection() -> psycopg.Connection:
+    return psycopg.connect(**_admin_connection_params(), autocommit=True)
 
 
 def use_database(name: str) -> None:
@@ -77,8 +81,20 @@ def database_name() -> str:
 
 
 def database_exists(name: str) -> bool:
+    """True when ``name`` exists and still holds its platforms.
+
+    A ``transactional_db`` test (or pytest-django's ``live_server``, which implies it) ends
+    with a flush of the public schema that empties the platform table: such a database is
+    dropped here so that it gets rebuilt."""
     with _admin_connection() as admin:
-        return (
-            admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-            is not None
-        )
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    if found is None:
+        return False
+    params = {**_admin_connection_params(), "dbname": name}
+    with psycopg.connect(**params) as conn:
+        platforms = conn.execute("SELECT count(*) FROM public.tenants_platform").fetchone()[0]
+    if platforms:
+        return True
+    with _admin_connection() as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    return False
