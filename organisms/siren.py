@@ -8,7 +8,9 @@ def normalize_siren(value: object) -> str:
     text = str(value if value is not None else "").strip()
     if text.endswith(".0") and text[:-2].isdigit():  # a number cell read from a spreadsheet
         text = text[:-2]
-    return text.replace(" ", "").replace("\u00a0", "").replace(".", "")
+    # Any whitespace: spaces, no-break spaces, and the narrow no-break space (U+202F) that
+    # French number formatting puts between digit groups.
+    return "".join(text.split()).replace(".", "")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -27,7 +29,8 @@ def siren_error(siren: str) -> str | None:
     """The reason a SIREN is invalid, in French, or None when it is valid."""
     if not siren:
         return "SIREN manquant."
-    if len(siren) != 9 or not siren.isdigit():
+    # isascii(): str.isdigit() also accepts "²" (which int() refuses) and full-width digits.
+    if len(siren) != 9 or not (siren.isascii() and siren.isdigit()):
         return f"SIREN « {siren} » invalide : il doit comporter exactement 9 chiffres."
     if not luhn_ok(siren):
         return f"SIREN « {siren} » invalide : la clé de contrôle (Luhn) ne correspond pas."

@@ -23,10 +23,12 @@ def organism_list(request):
         if departement := form.cleaned_data["departement"]:
             organisms = organisms.filter(departement=departement)
     page = Paginator(organisms.order_by("name"), 50).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
     return render(
         request,
         "organisms/organism_list.html",
-        {"page": page, "form": form, "total": page.paginator.count},
+        {"page": page, "form": form, "total": page.paginator.count, "filters": filters.urlencode()},
     )
 
 

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from accounts.models import Role
 from organisms.models import Membership, Organism, Partner
+from tenants.models import Platform
 
 MSG_TOO_MANY = (
     "L'organisme {organism} a déjà {limit} comptes utilisateurs, le maximum sur cette "
@@ -14,6 +15,14 @@ MSG_TOO_MANY = (
 MSG_ROLE_NEEDS_ORGANISM = "Un compte « organisme » doit être rattaché à un organisme."
 MSG_ROLE_NEEDS_PARTNER = "Un compte « partenaire » doit être rattaché à un partenaire."
 MSG_NO_BINDING = "Seuls les comptes organisme et partenaire sont rattachés."
+
+
+def current_platform() -> Platform:
+    """The platform of the connection's schema (``schema_context`` sets only a stand-in)."""
+    tenant = connection.tenant
+    if isinstance(tenant, Platform):
+        return tenant
+    return Platform.objects.get(schema_name=connection.schema_name)
 
 
 class TooManyOrganismUsers(Exception):
@@ -38,7 +47,7 @@ def membership_bind(
         if organism is not None:
             # Lock the organism so two concurrent creations cannot both pass the check.
             Organism.objects.select_for_update().get(pk=organism.pk)
-            limit = connection.tenant.user_limit_per_organism
+            limit = current_platform().user_limit_per_organism
             active = (
                 Membership.objects.filter(organism=organism, user__is_active=True)
                 .exclude(user=user)

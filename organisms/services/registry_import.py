@@ -61,6 +61,10 @@ MSG_UNKNOWN_TYPE = (
 MSG_BAD_XLSX = "Le classeur Excel est illisible ou endommagé ; enregistrez-le à nouveau en .xlsx."
 MSG_BAD_ENCODING = "Le fichier CSV n'est ni en UTF-8 ni en Windows-1252 ; enregistrez-le en UTF-8."
 MSG_EMPTY = "Le fichier ne contient aucune ligne d'organisme."
+MSG_BAD_CSV = (
+    "Le fichier CSV est illisible (guillemet non refermé ou cellule trop longue) : "
+    "vérifiez-le puis enregistrez-le à nouveau en CSV."
+)
 MSG_MISSING_COLUMNS = "Colonnes obligatoires absentes de la ligne d'en-tête : {columns}."
 
 
@@ -110,16 +114,23 @@ def _read_table(content: bytes, file_name: str) -> list[list[object]]:
     raise RegistryFileError(MSG_UNKNOWN_TYPE)
 
 
+# What a damaged workbook raises: not a zip, a missing part, or broken XML inside the zip
+# (ElementTree's and lxml's parse errors both derive from SyntaxError), no worksheet.
+XLSX_ERRORS = (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError, IndexError)
+
+
 def _read_xlsx(content: bytes) -> list[list[object]]:
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except XLSX_ERRORS as exc:
         raise RegistryFileError(MSG_BAD_XLSX) from exc
     try:
         sheet = workbook.worksheets[0]
         return [list(row) for row in sheet.iter_rows(values_only=True)]
+    except XLSX_ERRORS as exc:  # the sheet itself is read lazily, row by row
+        raise RegistryFileError(MSG_BAD_XLSX) from exc
     finally:
         workbook.close()
 
@@ -135,7 +146,10 @@ def _read_csv(content: bytes) -> list[list[object]]:
         raise RegistryFileError(MSG_BAD_ENCODING)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit(), an unclosed quote
+        raise RegistryFileError(MSG_BAD_CSV) from exc
 
 
 def _header_map(header: list[object]) -> dict[str, int]:
@@ -155,8 +169,10 @@ def registry_file_parse(content: bytes, file_name: str) -> tuple[list[RegistryRo
     """Read and check every line. Raises RegistryFileError when the file itself is unusable."""
     table = _read_table(content, file_name)
     report = RegistryReport(file_name=file_name)
+    blank_above = 0  # blank rows above the header still count in the line numbers
     while table and not any(str(c or "").strip() for c in table[0]):
         table.pop(0)
+        blank_above += 1
     if not table:
         raise RegistryFileError(MSG_EMPTY)
     columns = _header_map(table[0])
@@ -167,7 +183,7 @@ def registry_file_parse(content: bytes, file_name: str) -> tuple[list[RegistryRo
         index = columns.get(key)
         return values[index] if index is not None and index < len(values) else None
 
-    for line, values in enumerate(table[1:], start=2):
+    for line, values in enumerate(table[1:], start=2 + blank_above):
         if not any(str(c if c is not None else "").strip() for c in values):
             continue
         problems = []
@@ -194,7 +210,9 @@ def registry_file_parse(content: bytes, file_name: str) -> tuple[list[RegistryRo
             problems.append(
                 f"Département « {departement} » inconnu : indiquez un code comme 01, 2A ou 974."
             )
-        raw_active = str(cell(values, "active") if "active" in columns else "oui").strip().lower()
+        # No Actif column, or an empty cell (None in a workbook), means active.
+        active_cell = cell(values, "active")
+        raw_active = str(active_cell if active_cell is not None else "").strip().lower()
         if raw_active in TRUE_WORDS or raw_active == "":
             is_active = True
         elif raw_active in FALSE_WORDS:
