@@ -3,7 +3,7 @@ from django.conf import settings
 
 from organisms.models import DEPARTEMENT_CHOICES, Family
 
-ALLOWED_EXTENSIONS = (".csv", ".txt", ".xlsx")
+ALLOWED_EXTENSIONS = (".csv", ".txt", ".xlsx", ".xlsm")
 
 
 class RegistryUploadForm(forms.Form):

@@ -36,18 +36,21 @@ COLUMN_LABELS = {
     "departement": "Département",
     "active": "Actif",
 }
+# Keys compared without accents, case, spaces or punctuation ("EPL / SEM" -> "eplsem").
 FAMILY_ALIASES = {
-    "OPH": Family.OPH,
-    "ESH": Family.ESH,
-    "SA HLM": Family.ESH,
-    "COOP": Family.COOP,
-    "COOPERATIVE": Family.COOP,
-    "EPL": Family.EPL,
-    "SEM": Family.EPL,
-    "EPL/SEM": Family.EPL,
-    "MOI": Family.MOI,
-    "SAC": Family.SAC,
-    "GROUPE": Family.GROUPE,
+    "oph": Family.OPH,
+    "esh": Family.ESH,
+    "sahlm": Family.ESH,
+    "coop": Family.COOP,
+    "cooperative": Family.COOP,
+    "cooperativehlm": Family.COOP,
+    "epl": Family.EPL,
+    "sem": Family.EPL,
+    "eplsem": Family.EPL,
+    "moi": Family.MOI,
+    "sac": Family.SAC,
+    "saccoordination": Family.SAC,
+    "groupe": Family.GROUPE,
 }
 TRUE_WORDS = {"1", "oui", "o", "vrai", "true", "yes", "actif", "x"}
 FALSE_WORDS = {"0", "non", "n", "faux", "false", "no", "inactif"}
@@ -200,7 +203,7 @@ def registry_file_parse(content: bytes, file_name: str) -> tuple[list[RegistryRo
         elif len(name) > 255:
             problems.append("Raison sociale trop longue (255 caractères au plus).")
         raw_family = str(cell(values, "family") or "").strip()
-        family = FAMILY_ALIASES.get(raw_family.upper())
+        family = FAMILY_ALIASES.get(_plain(raw_family))
         if family is None:
             problems.append(
                 f"Famille « {raw_family} » inconnue : indiquez l'une de {FAMILIES_HELP}."

@@ -622,3 +622,16 @@ def test_an_import_on_oph_does_not_touch_esh(oph_client):
     assert snapshot("esh") == esh_before
     assert import_count("esh") == 0
     assert import_count("oph") == 1
+
+
+@pytest.mark.parametrize(
+    ("written", "family"),
+    [("Coopérative", "COOP"), ("EPL / SEM", "EPL"), ("sa hlm", "ESH"), ("Groupe", "GROUPE")],
+)
+def test_family_spellings_people_use_are_understood(written, family):
+    from organisms.services import registry_file_parse
+
+    content = f"SIREN;Raison sociale;Famille;Département\n552100554;Essai;{written};69\n"
+    rows, report = registry_file_parse(content.encode(), "familles.csv")
+    assert report.ok, report.errors
+    assert [row.family for row in rows] == [family]
