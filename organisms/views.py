@@ -62,3 +62,78 @@ def registry_import(request):
         "organisms/registry_import.html",
         {"form": form, "report": report, "history": RegistryImport.objects.all()[:10]},
     )
+
+
+@role_required(Role.GESTIONNAIRE)
+def user_list(request):
+    from accounts.models import User
+
+    users = User.objects.select_related("membership__organism", "membership__partner").order_by(
+        "role", "last_name", "username"
+    )
+    return render(request, "organisms/user_list.html", {"users": users})
+
+
+@role_required(Role.GESTIONNAIRE)
+def user_create(request):
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+
+    from organisms.forms import PlatformUserForm
+    from organisms.services.memberships import platform_user_create
+
+    form = PlatformUserForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = platform_user_create(
+                username=data["username"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                role=data["role"],
+                organism=data["organism_siren"],
+                partner=data["partner"],
+                acting_user=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                field = "organism_siren" if field == "organism" else field
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(
+                request,
+                f"Compte « {user.username} » créé : un lien pour choisir le mot de passe "
+                f"a été envoyé à {user.email}.",
+            )
+            return redirect("organisms:users")
+    return render(request, "organisms/user_form.html", {"form": form})
+
+
+@role_required(Role.GESTIONNAIRE)
+def user_set_active(request, pk: int):
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponseNotAllowed
+    from django.shortcuts import get_object_or_404, redirect
+
+    from accounts.models import User
+    from organisms.services import TooManyOrganismUsers
+    from organisms.services.memberships import platform_user_set_active
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    user = get_object_or_404(User, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        platform_user_set_active(user=user, active=active, acting_user=request.user)
+    except TooManyOrganismUsers as exc:
+        messages.error(request, str(exc))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Compte « {user.username} » {'réactivé' if active else 'désactivé'}."
+        )
+    return redirect("organisms:users")

@@ -59,3 +59,90 @@ def membership_bind(
             user=user, defaults={"organism": organism, "partner": partner}
         )
     return membership
+
+
+MSG_USERNAME_TAKEN = "L'identifiant « {username} » est déjà utilisé sur cette plateforme."
+MSG_EMAIL_TAKEN = "L'adresse {email} est déjà celle d'un compte de cette plateforme."
+MSG_PLATFORM_ROLE = "Ce rôle n'existe pas sur une plateforme."
+
+
+def platform_user_create(
+    *,
+    username: str,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    organism: Organism | None = None,
+    partner: Partner | None = None,
+    acting_user,
+    request=None,
+):
+    """Create a platform account (gestionnaires only) with no password: the person receives a
+    link to choose one. Limits and bindings are checked before anything is saved."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from accounts.models import PLATFORM_ROLES, User
+
+    if acting_user.role != Role.GESTIONNAIRE:
+        raise PermissionDenied("Seul un gestionnaire crée des comptes.")
+    if role not in PLATFORM_ROLES:
+        raise ValidationError({"role": MSG_PLATFORM_ROLE})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": MSG_USERNAME_TAKEN.format(username=username)})
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": MSG_EMAIL_TAKEN.format(email=email)})
+    with transaction.atomic():
+        user = User(
+            username=username, email=email, first_name=first_name, last_name=last_name, role=role
+        )
+        user.set_unusable_password()
+        user.save()
+        if role in (Role.ORGANISME, Role.PARTENAIRE):
+            try:
+                membership_bind(user=user, organism=organism, partner=partner)
+            except (MembershipError, TooManyOrganismUsers) as exc:
+                field = "organism" if role == Role.ORGANISME else "partner"
+                raise ValidationError({field: str(exc)}) from exc
+        if role == Role.GESTIONNAIRE:
+            from django.contrib.auth.models import Group
+
+            from tenants.services import GESTIONNAIRES_GROUP
+
+            user.groups.add(Group.objects.get(name=GESTIONNAIRES_GROUP))
+    if request is not None:
+        welcome_email_queue(user=user, request=request)
+    return user
+
+
+def welcome_email_queue(*, user, request) -> int:
+    """Queue the e-mail whose single-use link lets a new account holder choose a password."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.template import loader
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from tenants.tasks import queue_email
+
+    context = {
+        "user": user,
+        "domain": request.get_host(),
+        "protocol": "https" if request.is_secure() else "http",
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        "platform": current_platform(),
+    }
+    subject = loader.render_to_string("accounts/email/welcome_subject.txt", context).strip()
+    body = loader.render_to_string("accounts/email/welcome.txt", context)
+    return queue_email(subject=subject, body=body, to=[user.email])
+
+
+def platform_user_set_active(*, user, active: bool, acting_user) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    if acting_user.role != Role.GESTIONNAIRE or user.pk == acting_user.pk:
+        raise PermissionDenied("Action réservée aux gestionnaires, sur le compte d'un autre.")
+    if active and user.role == Role.ORGANISME:
+        membership_bind(user=user, organism=user.membership.organism)  # re-checks the limit
+    user.is_active = active
+    user.save(update_fields=["is_active"])
