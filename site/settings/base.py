@@ -80,6 +80,8 @@ ROOT_URLCONF = "harmonia.urls_tenant"
 TENANT_BASE_SCHEMA = "platform_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Set search_path once per schema switch rather than before every query (halves queries).
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "django_tenants.middleware.main.TenantMainMiddleware",
