@@ -1,14 +1,17 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import render
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.permissions import role_required
-from organisms.forms import OrganismFilterForm, RegistryUploadForm
+from organisms.forms import OrganismFilterForm, PlatformUserForm, RegistryUploadForm
 from organisms.models import RegistryImport
 from organisms.selectors import organisms_visible_to
-from organisms.services import RegistryFileError, organisms_import
+from organisms.services import RegistryFileError, TooManyOrganismUsers, organisms_import
+from organisms.services.memberships import platform_user_create, platform_user_set_active
 
 
 @role_required(Role.GESTIONNAIRE, Role.ORGANISME, Role.PARTENAIRE)
@@ -66,7 +69,6 @@ def registry_import(request):
 
 @role_required(Role.GESTIONNAIRE)
 def user_list(request):
-    from accounts.models import User
 
     users = User.objects.select_related("membership__organism", "membership__partner").order_by(
         "role", "last_name", "username"
@@ -76,11 +78,6 @@ def user_list(request):
 
 @role_required(Role.GESTIONNAIRE)
 def user_create(request):
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import redirect
-
-    from organisms.forms import PlatformUserForm
-    from organisms.services.memberships import platform_user_create
 
     form = PlatformUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -114,13 +111,6 @@ def user_create(request):
 
 @role_required(Role.GESTIONNAIRE)
 def user_set_active(request, pk: int):
-    from django.core.exceptions import PermissionDenied
-    from django.http import HttpResponseNotAllowed
-    from django.shortcuts import get_object_or_404, redirect
-
-    from accounts.models import User
-    from organisms.services import TooManyOrganismUsers
-    from organisms.services.memberships import platform_user_set_active
 
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
