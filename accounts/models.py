@@ -34,19 +34,3 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
-
-    @property
-    def is_gestionnaire(self) -> bool:
-        return self.role == Role.GESTIONNAIRE
-
-    @property
-    def is_organisme(self) -> bool:
-        return self.role == Role.ORGANISME
-
-    @property
-    def is_partenaire(self) -> bool:
-        return self.role == Role.PARTENAIRE
-
-    @property
-    def is_operator(self) -> bool:
-        return self.role in PUBLIC_ROLES

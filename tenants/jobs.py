@@ -35,11 +35,6 @@ class TenantTask:
         """Queue the job for the current platform; returns the job id."""
         return self.task.defer(**{SCHEMA_ARG: connection.schema_name}, **kwargs)
 
-    def run_in(self, schema_name: str, **kwargs: Any) -> Any:
-        """Run the job body now in ``schema_name`` (what the worker does)."""
-        with schema_context(schema_name):
-            return self.func(**kwargs)
-
     def __call__(self, **kwargs: Any) -> Any:
         return self.func(**kwargs)
 

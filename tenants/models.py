@@ -50,10 +50,6 @@ class Platform(TenantMixin):
     def user_limit_per_organism(self) -> int:
         return self.max_users_per_organism or settings.HARMONIA_MAX_USERS_PER_ORGANISM
 
-    @property
-    def is_declaration_platform(self) -> bool:
-        return self.kind in {self.Kind.MINISTRY, self.Kind.FEDERATION}
-
 
 class Domain(DomainMixin):
     class Meta:

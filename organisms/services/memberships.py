@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.template import loader
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import Role
+from accounts.models import PLATFORM_ROLES, Role, User
 from organisms.models import Membership, Organism, Partner
 from tenants.models import Platform
+from tenants.services import GESTIONNAIRES_GROUP
+from tenants.tasks import queue_email
 
 MSG_TOO_MANY = (
     "L'organisme {organism} a déjà {limit} comptes utilisateurs, le maximum sur cette "
@@ -80,10 +88,6 @@ def platform_user_create(
 ):
     """Create a platform account (gestionnaires only) with no password: the person receives a
     link to choose one. Limits and bindings are checked before anything is saved."""
-    from django.core.exceptions import PermissionDenied, ValidationError
-
-    from accounts.models import PLATFORM_ROLES, User
-
     if acting_user.role != Role.GESTIONNAIRE:
         raise PermissionDenied("Seul un gestionnaire crée des comptes.")
     if role not in PLATFORM_ROLES:
@@ -105,10 +109,6 @@ def platform_user_create(
                 field = "organism" if role == Role.ORGANISME else "partner"
                 raise ValidationError({field: str(exc)}) from exc
         if role == Role.GESTIONNAIRE:
-            from django.contrib.auth.models import Group
-
-            from tenants.services import GESTIONNAIRES_GROUP
-
             user.groups.add(Group.objects.get(name=GESTIONNAIRES_GROUP))
     if request is not None:
         welcome_email_queue(user=user, request=request)
@@ -117,13 +117,6 @@ def platform_user_create(
 
 def welcome_email_queue(*, user, request) -> int:
     """Queue the e-mail whose single-use link lets a new account holder choose a password."""
-    from django.contrib.auth.tokens import default_token_generator
-    from django.template import loader
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
-    from tenants.tasks import queue_email
-
     context = {
         "user": user,
         "domain": request.get_host(),
@@ -138,8 +131,6 @@ def welcome_email_queue(*, user, request) -> int:
 
 
 def platform_user_set_active(*, user, active: bool, acting_user) -> None:
-    from django.core.exceptions import PermissionDenied
-
     if acting_user.role != Role.GESTIONNAIRE or user.pk == acting_user.pk:
         raise PermissionDenied("Action réservée aux gestionnaires, sur le compte d'un autre.")
     if active and user.role == Role.ORGANISME:
