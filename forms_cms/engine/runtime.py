@@ -194,7 +194,7 @@ def compare(a, b):
     if ra != rb:
         return -1 if ra < rb else 1
     if ra == 1:
-        a, b = a.casefold(), b.casefold()
+        a, b = a.lower(), b.lower()
     elif ra == 0 and a != b and math.isclose(a, b, rel_tol=1e-15, abs_tol=0):
         return 0  # Excel compares to 15 significant digits
     return (a > b) - (a < b)

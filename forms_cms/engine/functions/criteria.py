@@ -53,6 +53,8 @@ def _text_predicate(criterion: str):
             return lambda x: x.__class__ is bool and x == flag
         if op == "<>":
             return lambda x: not (x.__class__ is bool and x == flag)
+        test = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[op]
+        return lambda x: x.__class__ is bool and test(int(x), int(flag))
     if op in ("", "="):
         if rest == "":
             if op == "=":
@@ -65,9 +67,9 @@ def _text_predicate(criterion: str):
             return lambda x: x is not None and x != ""
         pattern = wildcard_regex(rest)
         return lambda x: not (x.__class__ is str and pattern.match(x) is not None)
-    low = rest.casefold()
+    low = rest.lower()
     test = {"<": str.__lt__, "<=": str.__le__, ">": str.__gt__, ">=": str.__ge__}[op]
-    return lambda x: x.__class__ is str and test(x.casefold(), low)
+    return lambda x: x.__class__ is str and test(x.lower(), low)
 
 
 def predicate(criterion):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
+import re
 
 from forms_cms.engine.functions import register
 from forms_cms.engine.functions.common import number_arg
@@ -29,13 +30,12 @@ def date_to_serial(d: dt.date) -> int:
     return n if n > 60 else n - 1
 
 
-def _serial(x):
-    if x.__class__ is str:
-        s = datevalue_parse(x)
-        if s is None:
-            n = number_arg(x)
-            return n
-        return s
+def _serial(x, *, booleans=True):
+    """A date argument as a serial number: numbers, date text, or (unless refused) booleans."""
+    if x.__class__ is Arr:
+        x = x.vals[0] if len(x.vals) == 1 else VALUE
+    if x.__class__ is bool and not booleans:
+        return VALUE
     n = number_arg(x)
     if n.__class__ is XLError:
         return n
@@ -44,15 +44,37 @@ def _serial(x):
     return n
 
 
+_TIME = re.compile(r"^(.*?)\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$")
+
+
 def datevalue_parse(text: str):
-    """Serial number of a date written as text (ISO, d/m/y as Excel in French, or US m/d/y)."""
+    """Serial number of a date (and time) written as text: ISO, d/m/y as in France, US m/d/y.
+
+    Returns ``None`` when the text is not a date."""
     t = text.strip()
+    fraction = 0.0
+    if m := _TIME.match(t):
+        hours, minutes, seconds = int(m[2]), int(m[3]), int(m[4] or 0)
+        if m[5]:
+            if hours > 12:
+                return None
+            hours = hours % 12 + (12 if m[5].upper() == "PM" else 0)
+        if hours > 23 or minutes > 59 or seconds > 59:
+            return None
+        fraction = (hours * 3600 + minutes * 60 + seconds) / 86400
+        t = m[1].strip()
+        if not t:
+            return fraction
+    if t in ("29/02/1900", "1900-02-29", "02/29/1900"):
+        return 60 + fraction  # the day Excel keeps for Lotus compatibility
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%b-%Y", "%d %B %Y", "%Y/%m/%d"):
         try:
             parsed = dt.datetime.strptime(t, fmt).date()  # noqa: DTZ007
         except ValueError:
             continue
-        return date_to_serial(parsed) if parsed.year >= 1900 else None
+        if parsed.year < 1900:
+            return None
+        return date_to_serial(parsed) + fraction
     return None
 
 
@@ -118,14 +140,15 @@ def _real_date(serial) -> dt.date:
 
 
 def _shift_months(start, months, end_of_month):
-    s = _serial(start)
+    s = _serial(start, booleans=False)
     if s.__class__ is XLError:
         return s
+    if months.__class__ is bool:
+        return VALUE
     months = number_arg(months)
     if months.__class__ is XLError:
         return months
-    start_date = _real_date(s)
-    y, m, d = start_date.year, start_date.month, start_date.day
+    y, m, d = serial_to_ymd(s)
     total = y * 12 + (m - 1) + int(months)
     y, m = divmod(total, 12)
     m += 1
@@ -133,7 +156,7 @@ def _shift_months(start, months, end_of_month):
         return NUM
     last = calendar.monthrange(y, m)[1]
     day = last if end_of_month else min(d, last)
-    return date_to_serial(dt.date(y, m, day))
+    return date_to_serial(dt.date(y, m, 1)) + day - 1
 
 
 @register("EDATE")
@@ -266,19 +289,22 @@ def datevalue(x):
     if x.__class__ is not str:
         return VALUE
     s = datevalue_parse(x)
-    return VALUE if s is None else s
+    return VALUE if s is None else int(s)
 
 
-@register("YEARFRAC")
+@register("YEARFRAC", errors=True)
 def yearfrac(start, end, basis=0):
-    s, e = _serial(start), _serial(end)
+    # Excel checks the basis before the dates
+    if basis.__class__ is bool:
+        return VALUE
+    basis = number_arg(basis if basis is not None else 0)
+    if basis.__class__ is XLError:
+        return basis
+    s, e = _serial(start, booleans=False), _serial(end, booleans=False)
     if s.__class__ is XLError:
         return s
     if e.__class__ is XLError:
         return e
-    basis = number_arg(basis if basis is not None else 0)
-    if basis.__class__ is XLError:
-        return basis
     basis = int(basis)
     if not 0 <= basis <= 4:
         return NUM

@@ -147,9 +147,8 @@ def _logicals(args):
             continue
         else:
             b = to_bool(x)
-            if b.__class__ is XLError:
-                return b
-            out.append(b)
+            if b.__class__ is not XLError:  # other text is ignored, as in a range
+                out.append(b)
     return out if out else VALUE
 
 

@@ -33,23 +33,36 @@ def _same_kind(a, b) -> bool:
 
 
 def _approximate_position(values, needle, descending=False):
-    """Excel's binary search for the last value ≤ needle (≥ when descending)."""
+    """Excel's binary search for the last value ≤ needle.
+
+    Values of another type are compared with Excel's ordering (numbers < text < booleans),
+    not skipped: on unsorted data this gives the same surprising answers as Excel."""
     lo, hi, found = 0, len(values) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
-        # cells of another type are skipped, as Excel does: probe towards the start
-        probe = mid
-        while probe >= lo and (values[probe] is None or not _same_kind(values[probe], needle)):
-            probe -= 1
-        if probe < lo:
+        x = values[mid]
+        c = -1 if x is None else compare(x, needle)
+        if c.__class__ is XLError:
             lo = mid + 1
             continue
-        c = compare(values[probe], needle)
-        if (c <= 0) if not descending else (c >= 0):
-            found = probe
+        if c <= 0:
+            found = mid
             lo = mid + 1
         else:
-            hi = probe - 1
+            hi = mid - 1
+    return found
+
+
+def _descending_position(values, needle):
+    """MATCH(…, -1): scan while values are ≥ needle (values of another type are skipped)."""
+    found = None
+    for i, x in enumerate(values):
+        if x is None or not _same_kind(x, needle):
+            continue
+        if compare(x, needle) >= 0:
+            found = i
+        else:
+            break
     return found
 
 
@@ -110,13 +123,15 @@ def match(needle, haystack, match_type=1):
         return mt
     values = haystack.vals
     if needle is None:
-        return NA
+        if mt == 0:
+            return NA
+        needle = 0
     if mt == 0:
         pos = _exact_position(values, needle)
     elif mt > 0:
         pos = _approximate_position(values, needle)
     else:
-        pos = _approximate_position(values, needle, descending=True)
+        pos = _descending_position(values, needle)
     return NA if pos is None else pos + 1
 
 
@@ -134,6 +149,8 @@ def index(array, row=None, col=None):
         return VALUE
     if col is None and array.rows == 1 and array.cols > 1:
         r, c = 1 if r else 0, r  # a single row: the index is a column
+    elif col is None and array.rows > 1 and array.cols > 1:
+        return REF
     if r > array.rows or c > array.cols:
         return REF
     if r == 0 and c == 0:
@@ -147,11 +164,11 @@ def index(array, row=None, col=None):
     return array.at(r - 1, c - 1)
 
 
-@register("ROWS")
+@register("ROWS", refs=True)
 def rows(array):
     return as_array(array).rows
 
 
-@register("COLUMNS")
+@register("COLUMNS", refs=True)
 def columns(array):
     return as_array(array).cols

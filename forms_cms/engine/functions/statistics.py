@@ -66,12 +66,12 @@ def median(*args):
 
 
 def _kth(args, k, largest):
-    ns = numbers([args])
-    if ns.__class__ is XLError:
-        return ns
     k = number_arg(k)
     if k.__class__ is XLError:
         return k
+    ns = numbers([args])
+    if ns.__class__ is XLError:
+        return ns
     k = math.ceil(k)
     if not 1 <= k <= len(ns):
         return NUM

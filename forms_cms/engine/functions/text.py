@@ -16,9 +16,14 @@ def _text(x):
     return to_text(x)
 
 
+_OMITTED = object()
+
+
 def _count(x, default):
-    if x is None:
+    if x is _OMITTED:
         return default
+    if x is None:
+        return 0  # a blank cell or an empty argument counts as 0
     n = number_arg(x)
     return n if n.__class__ is XLError else int(n)
 
@@ -68,7 +73,7 @@ def len_(x):
 
 
 @register("LEFT")
-def left(x, n=None):
+def left(x, n=_OMITTED):
     s, n = _text(x), _count(n, 1)
     if s.__class__ is XLError:
         return s
@@ -78,7 +83,7 @@ def left(x, n=None):
 
 
 @register("RIGHT")
-def right(x, n=None):
+def right(x, n=_OMITTED):
     s, n = _text(x), _count(n, 1)
     if s.__class__ is XLError:
         return s
@@ -156,24 +161,24 @@ def _find(needle, hay, start, *, search):
 
 
 @register("FIND")
-def find(needle, hay, start=None):
+def find(needle, hay, start=_OMITTED):
     return _find(needle, hay, start, search=False)
 
 
 @register("SEARCH")
-def search(needle, hay, start=None):
+def search(needle, hay, start=_OMITTED):
     return _find(needle, hay, start, search=True)
 
 
 @register("SUBSTITUTE")
-def substitute(x, old, new, instance=None):
+def substitute(x, old, new, instance=_OMITTED):
     s, old, new = _text(x), _text(old), _text(new)
     for v in (s, old, new):
         if v.__class__ is XLError:
             return v
     if not old:
         return s
-    if instance is None:
+    if instance is _OMITTED:
         return s.replace(old, new)
     n = _count(instance, 1)
     if n.__class__ is XLError:

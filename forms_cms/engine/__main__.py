@@ -1,0 +1,129 @@
+"""Command line, usable without the web application.
+
+python -m forms_cms.engine evaluate BOOK.xlsx [--set NAME=VALUE ...] [--json]
+python -m forms_cms.engine compile BOOK.xlsx [--out FORM.bin]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+from forms_cms.engine import CompiledForm, CompileError, NotAnInput, UnknownName, workbook_compile
+from forms_cms.engine.functions.dates import date_to_serial
+from forms_cms.engine.values import XLError, text_to_number
+
+
+def parse_value(text: str):
+    """A --set value: number, TRUE/FALSE, ISO date (→ serial), empty, or text."""
+    if text == "":
+        return None
+    if text.upper() in ("TRUE", "FALSE"):
+        return text.upper() == "TRUE"
+    try:
+        return date_to_serial(dt.date.fromisoformat(text))
+    except ValueError:
+        pass
+    number = text_to_number(text)
+    return text if number.__class__ is XLError else number
+
+
+def _jsonable(value):
+    if value.__class__ is XLError:
+        return value.code
+    return value
+
+
+def _compile(path: Path) -> CompiledForm:
+    try:
+        return workbook_compile(path)
+    except CompileError as exc:
+        print(f"Le classeur ne peut pas être compilé :\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def evaluate(args) -> int:
+    form = _compile(args.book)
+    inputs = {}
+    for assignment in args.set or []:
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            print(f"--set attend NOM=VALEUR, reçu « {assignment} »", file=sys.stderr)
+            return 2
+        inputs[name.strip()] = parse_value(value)
+    v = form.evaluate()
+    try:
+        form.set_inputs(v, inputs)
+    except UnknownName as exc:
+        print(f"Nom inconnu dans ce classeur : {exc.args[0]}", file=sys.stderr)
+        return 2
+    except NotAnInput as exc:
+        message = f"{exc.args[0]} est un champ calculé : sa valeur vient de sa formule"
+        print(message, file=sys.stderr)
+        return 2
+    values = {name: _jsonable(value) for name, value in form.values_by_name(v).items()}
+    if args.json:
+        json.dump(values, sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
+        sys.stdout.write("\n")
+    else:
+        for name in sorted(values):
+            print(f"{name}\t{values[name]}")
+    return 0
+
+
+def compile_command(args) -> int:
+    started = time.perf_counter()
+    form = _compile(args.book)
+    compiled = time.perf_counter()
+    data = form.dumps()
+    dumped = time.perf_counter()
+    loaded = CompiledForm.loads(data)
+    load_s = time.perf_counter() - dumped
+    v = loaded.evaluate()
+    t0 = time.perf_counter()
+    loaded.recalculate(v)
+    full_s = time.perf_counter() - t0
+    if args.out:
+        args.out.write_bytes(data)
+    stats = {
+        "names": len(form.names),
+        "inputs": len(form.input_names),
+        "computed": len(form.computed_names),
+        "formulas": len(form.order),
+        "cells": len(form.cells) - 1,
+        "read_s": round(form.stats["read_s"], 4),
+        "compile_s": round(compiled - started - form.stats["read_s"], 4),
+        "artifact_bytes": len(data),
+        "load_ms": round(load_s * 1000, 2),
+        "full_recalculation_ms": round(full_s * 1000, 3),
+    }
+    for key, value in stats.items():
+        print(f"{key}\t{value}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m forms_cms.engine")
+    commands = parser.add_subparsers(dest="command", required=True)
+    ev = commands.add_parser("evaluate", help="évalue toutes les cellules nommées")
+    ev.add_argument("book", type=Path)
+    ev.add_argument("--set", action="append", metavar="NOM=VALEUR")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(run=evaluate)
+    co = commands.add_parser("compile", help="compile le classeur et affiche comptes et durées")
+    co.add_argument("book", type=Path)
+    co.add_argument("--out", type=Path, help="écrit l'artefact compilé dans ce fichier")
+    co.set_defaults(run=compile_command)
+    args = parser.parse_args(argv)
+    if not args.book.is_file():
+        print(f"Fichier introuvable : {args.book}", file=sys.stderr)
+        return 2
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
