@@ -366,6 +366,9 @@ class Compiler:
             self.expr(arg, own, depth, as_ref=spec.refs and not isinstance(arg, p.Missing))
             for arg in node.args
         ]
+        if not (spec.refs or spec.arrays) and self.current in self.book.array_cells:
+            # an array formula ({=…}): scalar functions apply to each element of an array
+            return f"lifted({', '.join([spec.py_name, *args])})"
         return f"{spec.py_name}({', '.join(args)})"
 
     def topological_order(self, deps: dict[int, set[int]]) -> list[int]:

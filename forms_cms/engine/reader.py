@@ -34,6 +34,7 @@ class Book:
     # multi-cell array formulas (CSE / spilled): anchor → covered range text
     array_formulas: dict[Address, str] = field(default_factory=dict)
     bounds: dict[str, tuple[int, int]] = field(default_factory=dict)  # sheet → (max row, max col)
+    array_cells: set[Address] = field(default_factory=set)  # single-cell array formulas
 
 
 def cell_value(value):
@@ -102,6 +103,8 @@ def book_read(source: str | Path | object, *, workbook=None) -> Book:
                 if isinstance(value, ArrayFormula):
                     if value.ref and ":" in value.ref and not _single_cell(value.ref):
                         book.array_formulas[address] = value.ref
+                    else:
+                        book.array_cells.add(address)
                     book.formulas[address] = value.text or "="
                 elif isinstance(value, DataTableFormula):
                     book.array_formulas[address] = "TABLE"

@@ -281,3 +281,18 @@ def ref1(x):
 
 def array_const(rows, cols, vals):
     return Arr(rows, cols, list(vals))
+
+
+def lifted(fn, *args):
+    """Apply a scalar function element by element over array arguments (array formulas)."""
+    arrays = [a for a in args if a.__class__ is Arr]
+    if not arrays:
+        return fn(*args)
+    rows = max(a.rows for a in arrays)
+    cols = max(a.cols for a in arrays)
+    out = []
+    for r in range(rows):
+        for c in range(cols):
+            items = [_element(a, a.rows, a.cols, r, c) if a.__class__ is Arr else a for a in args]
+            out.append(NA if any(x is _OUT for x in items) else fn(*items))
+    return Arr(rows, cols, out)

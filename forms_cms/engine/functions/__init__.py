@@ -19,6 +19,7 @@ class Fn:
     py_name: str
     impl: Callable
     refs: bool
+    arrays: bool  # takes whole arrays (lookup tables): never applied element by element
     min_args: int
     max_args: int
 
@@ -28,7 +29,7 @@ FUNCTIONS: dict[str, Fn] = {}
 LAZY_FUNCTIONS: dict[str, Callable] = {}
 
 
-def register(name: str, *, refs: bool = False, errors: bool = False):
+def register(name: str, *, refs: bool = False, errors: bool = False, arrays: bool = False):
     """Declare ``impl`` as the implementation of Excel function ``name``.
 
     Unless ``refs`` or ``errors`` is set (the function handles error values itself), an error
@@ -43,7 +44,13 @@ def register(name: str, *, refs: bool = False, errors: bool = False):
         py_name = "fn_" + name.replace(".", "_")
         runtime_impl = impl if refs or errors else _errors_first(impl)
         FUNCTIONS[name] = Fn(
-            name, py_name, runtime_impl, refs, required, 255 if variadic else len(positional)
+            name,
+            py_name,
+            runtime_impl,
+            refs,
+            arrays,
+            required,
+            255 if variadic else len(positional),
         )
         return impl
 
@@ -79,7 +86,7 @@ def runtime_namespace() -> dict:
     namespace = {
         name: getattr(runtime, name)
         for name in dir(runtime)
-        if name.startswith("op_") or name in {"top", "rng", "ref1", "array_const", "cond"}
+        if name.startswith("op_") or name in {"top", "rng", "ref1", "array_const", "cond", "lifted"}
     }
     from forms_cms.engine.functions.logical import choose_index
 

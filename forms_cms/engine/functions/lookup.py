@@ -33,23 +33,25 @@ def _same_kind(a, b) -> bool:
 
 
 def _approximate_position(values, needle, descending=False):
-    """Excel's binary search for the last value ≤ needle.
+    """Excel's binary search for the last value ≤ needle (sorted data).
 
-    Values of another type are compared with Excel's ordering (numbers < text < booleans),
-    not skipped: on unsorted data this gives the same surprising answers as Excel."""
+    Blanks and values of another type than the needle are stepped over towards the start of
+    the probe window, which reproduces Excel on most unsorted data too."""
     lo, hi, found = 0, len(values) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
-        x = values[mid]
-        c = -1 if x is None else compare(x, needle)
-        if c.__class__ is XLError:
+        probe = mid
+        while probe >= lo and (values[probe] is None or not _same_kind(values[probe], needle)):
+            probe -= 1
+        if probe < lo:
             lo = mid + 1
             continue
+        c = compare(values[probe], needle)
         if c <= 0:
-            found = mid
+            found = probe
             lo = mid + 1
         else:
-            hi = mid - 1
+            hi = probe - 1
     return found
 
 
@@ -72,12 +74,12 @@ def _scalar(x):
     return x
 
 
-@register("VLOOKUP")
+@register("VLOOKUP", arrays=True)
 def vlookup(needle, table, col_index, approximate=True):
     return _lookup(needle, table, col_index, approximate, vertical=True)
 
 
-@register("HLOOKUP")
+@register("HLOOKUP", arrays=True)
 def hlookup(needle, table, row_index, approximate=True):
     return _lookup(needle, table, row_index, approximate, vertical=False)
 
@@ -110,7 +112,7 @@ def _lookup(needle, table, index, approximate, vertical):
     return result
 
 
-@register("MATCH")
+@register("MATCH", arrays=True)
 def match(needle, haystack, match_type=1):
     needle = _scalar(needle)
     if needle.__class__ is XLError:
@@ -135,7 +137,7 @@ def match(needle, haystack, match_type=1):
     return NA if pos is None else pos + 1
 
 
-@register("INDEX")
+@register("INDEX", arrays=True)
 def index(array, row=None, col=None):
     array = as_array(array)
     r = number_arg(row if row is not None else 0)
