@@ -202,6 +202,10 @@ class Compiler:
             deps[cid] = self.deps
             bodies[cid] = expr
         if self.problems:
+            try:  # report loops among the formulas that did compile as well
+                self.topological_order(deps)
+            except CompileError as loops:
+                self.problems.extend(loops.problems)
             raise CompileError(self.problems)
         order = self.topological_order(deps)
         constants = {self.ids[a]: v for a, v in book.constants.items()}
