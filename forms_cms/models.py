@@ -1,10 +1,21 @@
+"""Forms: document types, form versions (one per uploaded workbook), their fields and sheets.
+
+A form version keeps everything derived from its workbook at upload, so nothing is re-read
+later: the field catalogue, the sheet layouts, the compiled formulas (the engine's artifact),
+the specification file and the XSD. Files are stored in the database (``VersionFile``) so that
+a platform's backup and reversibility export hold them without a separate media store.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
 from django.db import models
 
 
 class DocumentType(models.Model):
     """A kind of document a platform collects (ER Sociaux, QDIS OPH, enquête fédérale…).
 
-    Each form version (uploaded Excel support) will belong to one document type."""
+    Each form version (uploaded Excel support) belongs to one document type."""
 
     code = models.SlugField("code", max_length=40, unique=True)
     label = models.CharField("libellé", max_length=200)
@@ -16,3 +27,145 @@ class DocumentType(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class FormVersion(models.Model):
+    """Version de formulaire: one uploaded Excel support, kept forever."""
+
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.PROTECT, related_name="versions", verbose_name="document"
+    )
+    campaign = models.ForeignKey(
+        "workflow.Campaign",
+        on_delete=models.PROTECT,
+        related_name="form_versions",
+        verbose_name="campagne",
+    )
+    number = models.PositiveIntegerField("numéro de version")
+    source_name = models.CharField("fichier déposé", max_length=255)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="par"
+    )
+    uploaded_at = models.DateTimeField("déposée le", auto_now_add=True)
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changes = models.JSONField("changements", default=dict)
+    stats = models.JSONField("mesures", default=dict)
+    input_count = models.PositiveIntegerField("champs de saisie", default=0)
+    computed_count = models.PositiveIntegerField("champs calculés", default=0)
+    common_count = models.PositiveIntegerField("champs du tronc commun", default=0)
+
+    class Meta:
+        verbose_name = "version de formulaire"
+        verbose_name_plural = "versions de formulaire"
+        ordering = ["document_type__position", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "number"], name="form_version_number_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_type.code} v{self.number}"
+
+    @property
+    def code(self) -> str:
+        return f"{self.document_type.code}-v{self.number}"
+
+    def file(self, kind: str) -> VersionFile:
+        return self.files.get(kind=kind)
+
+
+class VersionFile(models.Model):
+    """A file of a form version: the workbook, the compiled formulas, the spec file, the XSD."""
+
+    class Kind(models.TextChoices):
+        SOURCE = "source", "Support Excel"
+        COMPILED = "compiled", "Formules compilées"
+        SPECIFICATION = "specification", "Fichier de spécification"
+        XSD = "xsd", "Schéma XML (XSD)"
+
+    version = models.ForeignKey(FormVersion, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = "fichier de version"
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind"], name="version_file_kind_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Field(models.Model):
+    """Champ: one defined name of the workbook, the field's identity everywhere."""
+
+    class Kind(models.TextChoices):
+        INPUT = "input", "de saisie"
+        COMPUTED = "computed", "calculé"
+
+    class DataType(models.TextChoices):
+        AMOUNT = "amount", "montant"
+        INTEGER = "integer", "entier"
+        PERCENTAGE = "percentage", "pourcentage"
+        DATE = "date", "date"
+        TEXT = "text", "texte"
+        CHOICE = "choice", "liste de choix"
+
+    version = models.ForeignKey(FormVersion, on_delete=models.CASCADE, related_name="fields")
+    name = models.CharField("nom", max_length=255)
+    sheet = models.CharField("feuille", max_length=100)
+    cell = models.CharField("cellule", max_length=12)
+    row = models.PositiveIntegerField()
+    column = models.PositiveIntegerField()
+    kind = models.CharField("nature", max_length=10, choices=Kind.choices)
+    data_type = models.CharField("type", max_length=12, choices=DataType.choices)
+    choices = models.JSONField("valeurs possibles", default=list, blank=True)
+    number_format = models.CharField("format", max_length=100, blank=True)
+    workbook_label = models.CharField("libellé du classeur", max_length=500, blank=True)
+    label = models.CharField("libellé", max_length=500)
+    required = models.BooleanField("obligatoire", default=False)
+    common = models.BooleanField("tronc commun", default=False)
+    formula = models.TextField("formule", blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "champ"
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "name"], name="field_name_unique"),
+        ]
+        indexes = [models.Index(fields=["version", "sheet", "row", "column"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def label_edited(self) -> bool:
+        return self.label != self.workbook_label
+
+
+class SheetLayout(models.Model):
+    """The grid of one sheet as extracted at upload, so the online form can look like it."""
+
+    version = models.ForeignKey(FormVersion, on_delete=models.CASCADE, related_name="sheets")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField("feuille", max_length=100)
+    layout = models.JSONField()
+
+    class Meta:
+        verbose_name = "feuille"
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="sheet_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,6 +12,7 @@ urlpatterns = [
     path("comptes/", include("accounts.urls")),
     path("organismes/", include("organisms.urls")),
     path("campagnes/", include("workflow.urls")),
+    path("formulaires/", include("forms_cms.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("healthz", views.healthz, name="healthz"),

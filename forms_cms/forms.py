@@ -1,0 +1,56 @@
+from django import forms
+from django.conf import settings
+
+from forms_cms.models import DocumentType, Field
+from workflow.models import Campaign
+
+
+class FormVersionUploadForm(forms.Form):
+    document_type = forms.ModelChoiceField(
+        label="Document", queryset=DocumentType.objects.all(), empty_label=None
+    )
+    campaign = forms.ModelChoiceField(
+        label="Campagne", queryset=Campaign.objects.all(), empty_label=None
+    )
+    file = forms.FileField(
+        label="Support Excel (.xlsx)",
+        help_text=(
+            "Chaque cellule de donnée porte un nom défini ; ce nom identifie le champ partout "
+            "(saisie, XML, contrôles). Le classeur est entièrement vérifié avant d'être "
+            "enregistré."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".xlsm")):
+            raise forms.ValidationError(
+                "Seuls les classeurs Excel .xlsx sont acceptés : enregistrez le support au "
+                "format « Classeur Excel (.xlsx) »."
+            )
+        limit = settings.HARMONIA_FORM_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"Le classeur dépasse {limit / (1024 * 1024):.0f} Mo : allégez-le "
+                "(images, feuilles inutiles) avant de le déposer."
+            )
+        return upload
+
+
+class FieldFilterForm(forms.Form):
+    q = forms.CharField(label="Nom ou libellé", required=False)
+    sheet = forms.ChoiceField(label="Feuille", required=False)
+    kind = forms.ChoiceField(
+        label="Nature", required=False, choices=[("", "Toutes"), *Field.Kind.choices]
+    )
+    common = forms.BooleanField(label="Tronc commun seulement", required=False)
+
+    def __init__(self, *args, sheets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sheet"].choices = [("", "Toutes"), *((s, s) for s in sheets)]
+
+
+class FieldEditForm(forms.ModelForm):
+    class Meta:
+        model = Field
+        fields = ["label", "required", "common"]

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from forms_cms import views
+
+app_name = "forms_cms"
+
+urlpatterns = [
+    path("", views.version_list, name="version_list"),
+    path("deposer/", views.version_upload, name="version_upload"),
+    path("<int:pk>/", views.version_detail, name="version_detail"),
+    path("<int:pk>/fichiers/<str:kind>/", views.version_file, name="version_file"),
+    path("<int:pk>/champs/<int:field_pk>/", views.field_edit, name="field_edit"),
+]

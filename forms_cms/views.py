@@ -1,0 +1,101 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from forms_cms.forms import FieldEditForm, FieldFilterForm, FormVersionUploadForm
+from forms_cms.models import Field, VersionFile
+from forms_cms.selectors import form_versions
+from forms_cms.services import FormImportError, form_version_import
+
+READERS = (Role.GESTIONNAIRE, Role.ORGANISME, Role.PARTENAIRE, Role.EDITEUR)
+# files anyone on the platform may download; the compiled formulas stay internal
+PUBLIC_FILES = (VersionFile.Kind.SOURCE, VersionFile.Kind.SPECIFICATION, VersionFile.Kind.XSD)
+
+
+@role_required(*READERS)
+def version_list(request):
+    return render(request, "forms_cms/version_list.html", {"versions": form_versions()})
+
+
+@role_required(Role.GESTIONNAIRE)
+def version_upload(request):
+    problems = []
+    form = FormVersionUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            version = form_version_import(
+                document_type=form.cleaned_data["document_type"],
+                campaign=form.cleaned_data["campaign"],
+                file_name=upload.name,
+                content=upload.read(),
+                acting_user=request.user,
+            )
+        except FormImportError as exc:
+            problems = exc.problems
+        else:
+            messages.success(
+                request,
+                f"Version {version.number} de « {version.document_type} » enregistrée : "
+                f"{version.input_count + version.computed_count} champs.",
+            )
+            return redirect("forms_cms:version_detail", pk=version.pk)
+    return render(request, "forms_cms/version_upload.html", {"form": form, "problems": problems})
+
+
+@role_required(*READERS)
+def version_detail(request, pk):
+    version = get_object_or_404(form_versions(), pk=pk)
+    sheets = list(version.sheets.values_list("name", flat=True))
+    filters = FieldFilterForm(request.GET or None, sheets=sheets)
+    fields = version.fields.all()
+    if filters.is_valid():
+        if q := filters.cleaned_data["q"].strip():
+            fields = fields.filter(Q(name__icontains=q) | Q(label__icontains=q))
+        if sheet := filters.cleaned_data["sheet"]:
+            fields = fields.filter(sheet=sheet)
+        if kind := filters.cleaned_data["kind"]:
+            fields = fields.filter(kind=kind)
+        if filters.cleaned_data["common"]:
+            fields = fields.filter(common=True)
+    page = Paginator(fields, 200).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "forms_cms/version_detail.html",
+        {
+            "version": version,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "sheets": sheets,
+            "changes": version.changes,
+            "files": version.files.filter(kind__in=PUBLIC_FILES).defer("content"),
+        },
+    )
+
+
+@role_required(*READERS)
+def version_file(request, pk, kind):
+    if kind not in PUBLIC_FILES:
+        return HttpResponse(status=404)
+    file = get_object_or_404(VersionFile, version_id=pk, kind=kind)
+    response = HttpResponse(bytes(file.content), content_type=file.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+    return response
+
+
+@role_required(Role.GESTIONNAIRE)
+def field_edit(request, pk, field_pk):
+    field = get_object_or_404(Field, pk=field_pk, version_id=pk)
+    form = FieldEditForm(request.POST or None, instance=field)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Champ {field.name} mis à jour.")
+        return redirect("forms_cms:version_detail", pk=pk)
+    return render(request, "forms_cms/field_form.html", {"form": form, "field": field})
