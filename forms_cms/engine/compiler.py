@@ -29,6 +29,7 @@ ERROR_CONSTANTS = {
     "#NAME?": "E_NAME", "#NUM!": "E_NUM", "#N/A": "E_NA",
 }  # fmt: skip
 MAX_NAME_DEPTH = 20
+_INLINE_ARITHMETIC = frozenset("+-*")
 
 
 def address_label(address: Address) -> str:
@@ -197,7 +198,7 @@ class Compiler:
             except _Unsupported as exc:
                 self.problem(address, exc.reason, exc.function)
                 continue
-            if not isinstance(tree, p.Binary | p.Unary | p.Num | p.Str | p.Bool):
+            if _may_be_blank_or_array(tree):
                 expr = f"top({expr}, {address[0]!r}, {address[1]}, {address[2]})"
             deps[cid] = self.deps
             bodies[cid] = expr
@@ -208,7 +209,8 @@ class Compiler:
                 self.problems.extend(loops.problems)
             raise CompileError(self.problems)
         order = self.topological_order(deps)
-        constants = {self.ids[a]: v for a, v in book.constants.items()}
+        # Excel's numbers are all floating point: so are the engine's
+        constants = {self.ids[a]: _as_float(v) for a, v in book.constants.items()}
         for address in self.skipped:
             constants[self.ids[address]] = self.fallback.get(address)
         generated = time.perf_counter()
@@ -291,7 +293,7 @@ class Compiler:
     def expr(self, node, own: str, depth: int, as_ref: bool = False) -> str:
         """Python expression for ``node``; ``as_ref`` wraps single cells as 1×1 ranges."""
         if isinstance(node, p.Num):
-            return repr(node.value)
+            return repr(float(node.value))
         if isinstance(node, p.Str):
             return repr(node.value)
         if isinstance(node, p.Bool):
@@ -318,6 +320,14 @@ class Compiler:
         if isinstance(node, p.Binary):
             left = self.expr(node.left, own, depth)
             right = self.expr(node.right, own, depth)
+            if node.op in _INLINE_ARITHMETIC:
+                # two floats (the usual case) are computed inline; anything else goes
+                # through the operator, which applies Excel's coercions and errors
+                a, b = self.new_temp(), self.new_temp()
+                return (
+                    f"({a} {node.op} {b} if (({a} := {left}).__class__ is float) & "
+                    f"(({b} := {right}).__class__ is float) else {OPERATORS[node.op]}({a}, {b}))"
+                )
             return f"{OPERATORS[node.op]}({left}, {right})"
         if isinstance(node, p.Call):
             return self.call(node, own, depth)
@@ -354,6 +364,8 @@ class Compiler:
         for prefix in ("_XLFN._XLWS.", "_XLFN.", "_XLWS."):
             if name.startswith(prefix):
                 name = name[len(prefix) :]
+        if name == "SUM" and node.args and all(isinstance(a, p.Ref) for a in node.args):
+            return self.sum_of_references(node.args, own)
         lazy = LAZY_FUNCTIONS.get(name)
         if lazy is not None:
             return lazy(self, node.args, own, depth)
@@ -374,6 +386,26 @@ class Compiler:
             # an array formula ({=…}): scalar functions apply to each element of an array
             return f"lifted({', '.join([spec.py_name, *args])})"
         return f"{spec.py_name}({', '.join(args)})"
+
+    def sum_of_references(self, refs, own: str) -> str:
+        """SUM(A1:A9, C3…) reads the cells directly: no range object is built."""
+        ids = []
+        for ref in refs:
+            sheet = self.sheet_name(ref.sheet, own)
+            if sheet is None:
+                return "E_REF"
+            max_row, max_col = self.book.bounds.get(sheet, (0, 0))
+            for r in range(ref.r1, min(ref.r2, max(max_row, ref.r1)) + 1):
+                for c in range(ref.c1, min(ref.c2, max(max_col, ref.c1)) + 1):
+                    cid = (
+                        self.ids.get((sheet, r, c))
+                        if not ref.is_cell
+                        else self.cell_id((sheet, r, c))
+                    )
+                    if cid:
+                        self.deps.add(cid)
+                        ids.append(cid)
+        return f"sum_cells(v, {tuple(ids)!r})"
 
     def topological_order(self, deps: dict[int, set[int]]) -> list[int]:
         formula_ids = set(deps)
@@ -419,6 +451,55 @@ class Compiler:
             for cid in cycle
         ]
         raise CompileError(problems)
+
+
+# functions whose result is always a plain value (never a blank cell or a range)
+_SCALAR_RESULTS = frozenset(
+    [
+        "SUM",
+        "ROUND",
+        "ROUNDUP",
+        "ROUNDDOWN",
+        "ABS",
+        "INT",
+        "MOD",
+        "MIN",
+        "MAX",
+        "AVERAGE",
+        "COUNT",
+        "COUNTA",
+        "COUNTIF",
+        "COUNTIFS",
+        "SUMIF",
+        "SUMIFS",
+        "SUMPRODUCT",
+        "AND",
+        "OR",
+        "NOT",
+        "ISBLANK",
+        "ISNUMBER",
+        "ISERROR",
+        "ISTEXT",
+        "CONCATENATE",
+        "LEN",
+        "YEAR",
+        "MONTH",
+        "DAY",
+        "DATE",
+        "EDATE",
+        "EOMONTH",
+    ]
+)
+
+
+def _may_be_blank_or_array(tree) -> bool:
+    if isinstance(tree, p.Binary | p.Unary | p.Percent | p.Num | p.Str | p.Bool | p.Err):
+        return False
+    return not (isinstance(tree, p.Call) and tree.name in _SCALAR_RESULTS)
+
+
+def _as_float(value):
+    return float(value) if value.__class__ is int else value
 
 
 def _name_order(item):

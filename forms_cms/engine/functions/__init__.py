@@ -89,8 +89,10 @@ def runtime_namespace() -> dict:
         if name.startswith("op_") or name in {"top", "rng", "ref1", "array_const", "cond", "lifted"}
     }
     from forms_cms.engine.functions.logical import choose_index
+    from forms_cms.engine.functions.mathematics import sum_cells
 
     namespace["choose_index"] = choose_index
+    namespace["sum_cells"] = sum_cells
     namespace.update(
         E_NULL=values.NULL, E_DIV0=values.DIV0, E_VALUE=values.VALUE, E_REF=values.REF,
         E_NAME=values.NAME, E_NUM=values.NUM, E_NA=values.NA, XLError=values.XLError,

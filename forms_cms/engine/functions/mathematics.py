@@ -17,6 +17,19 @@ def sum_(*args):
     return ns if ns.__class__ is XLError else excel_float(sum(ns) if ns else 0)
 
 
+def sum_cells(v, ids):
+    """SUM over references only (the common case), straight from the value list."""
+    total = 0
+    for i in ids:
+        x = v[i]
+        cls = x.__class__
+        if cls is float or cls is int:
+            total += x
+        elif cls is XLError:
+            return x
+    return excel_float(total)
+
+
 @register("PRODUCT", refs=True)
 def product(*args):
     ns = numbers(args)
@@ -117,6 +130,9 @@ def sumproduct(*arrays):
     return excel_float(sum(total))
 
 
+_POWERS = [10.0**i for i in range(11)]
+
+
 def _decimal(x) -> Decimal:
     # Excel works with 15 significant digits: 2.675 rounds to 2.68, 0.1*3 is 0.3
     return Decimal(f"{x:.15g}")
@@ -130,6 +146,14 @@ def _round(x, digits, mode):
     if digits.__class__ is XLError:
         return digits
     digits = int(digits) if digits >= 0 else -int(-digits)
+    if mode is ROUND_HALF_UP and x.__class__ is float and 0 <= digits <= 10 and abs(x) < 1e9:
+        # fast path: Python's round() is exact except at (near) halves, which it rounds to
+        # even; those go through Decimal below, as Excel rounds them away from zero
+        scaled = abs(x) * _POWERS[digits]
+        if abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
+            return round(x, digits)
+    elif x.__class__ is int and digits >= 0:
+        return x
     try:
         result = _decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=mode)
     except InvalidOperation:
@@ -138,8 +162,12 @@ def _round(x, digits, mode):
     return int(value) if digits <= 0 and abs(value) < 2**53 else value
 
 
-@register("ROUND")
+@register("ROUND", errors=True)
 def round_(x, digits=0):
+    if x.__class__ is XLError:
+        return x
+    if digits.__class__ is XLError:
+        return digits
     return _round(x, digits, ROUND_HALF_UP)
 
 

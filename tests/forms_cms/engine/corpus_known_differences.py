@@ -237,8 +237,6 @@ KNOWN_DIFFERENCES = {
         "INFORMATION!AH6": ARRAY_MIXED_TYPES,
         "FINANCIAL!AG33": ARRAY_MIXED_TYPES,
         "FINANCIAL!X22": EDGE_CASE,
-        "DATE & TIME!AG10": ARRAY_MIXED_TYPES,
-        "DATE & TIME!AG9": ARRAY_MIXED_TYPES,
         "DATE & TIME!R4": EDGE_CASE,
     },
     "pycel__tests_fixtures_logical.xlsx": {

@@ -139,24 +139,27 @@ def test_artifact_round_trip_and_fresh_process(tmp_path):
 
 
 def test_artifact_from_another_python_is_recompiled_from_source():
-    form = compile_cells(BALANCE, NAMES)
-    data = bytearray(form.dumps())
-    loaded = CompiledForm.loads(bytes(data))
-    loaded_source = loaded.source
-    # simulate another interpreter: the header's tag differs, the stored source is used
     import marshal
-    import zlib
 
     from forms_cms.engine.model import MAGIC
 
-    size = int.from_bytes(data[len(MAGIC) : len(MAGIC) + 8], "big")
-    body = zlib.decompress(bytes(data[len(MAGIC) + 8 :]))
-    header = marshal.loads(body[:size])  # noqa: S302 - our own artifact
-    header["python"] = "cpython-0"
+    form = compile_cells(BALANCE, NAMES)
+    data = form.dumps()
+    at = len(MAGIC)
+    header_size = int.from_bytes(data[at : at + 8], "big")
+    code_size = int.from_bytes(data[at + 8 : at + 16], "big")
+    header = marshal.loads(data[at + 16 : at + 16 + header_size])  # noqa: S302 - our own
+    header["python"] = "cpython-0"  # as if another interpreter had written it
     new_header = marshal.dumps(header)
-    rebuilt = MAGIC + len(new_header).to_bytes(8, "big") + zlib.compress(new_header + b"\0")
+    rebuilt = (
+        MAGIC
+        + len(new_header).to_bytes(8, "big")
+        + code_size.to_bytes(8, "big")
+        + new_header
+        + data[at + 16 + header_size :]
+    )
     other = CompiledForm.loads(rebuilt)
-    assert other.source == loaded_source
+    assert other.source == form.source
     assert other.values_by_name(other.evaluate())["ECART"] == 0
 
 
