@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.version_detail, name="version_detail"),
     path("<int:pk>/fichiers/<str:kind>/", views.version_file, name="version_file"),
     path("<int:pk>/champs/<int:field_pk>/", views.field_edit, name="field_edit"),
+    path("<int:pk>/migration/", views.version_migration, name="version_migration"),
 ]

@@ -45,3 +45,70 @@ class Campaign(models.Model):
     @property
     def is_open(self) -> bool:
         return self.opening_date <= timezone.localdate() <= self.deadline
+
+
+class Dossier(models.Model):
+    """One organism's document for one campaign: its values on one form version.
+
+    ``values`` holds what was entered (input fields, name → value as the formula engine
+    represents it: numbers, dates as serial numbers, text, booleans); ``computed`` holds the
+    computed fields, recomputed whenever inputs change. Every change is recorded as a
+    :class:`ValueChange`."""
+
+    organism = models.ForeignKey(
+        "organisms.Organism", on_delete=models.PROTECT, related_name="dossiers"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="dossiers")
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.PROTECT, related_name="dossiers"
+    )
+    form_version = models.ForeignKey(
+        "forms_cms.FormVersion",
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name="version du formulaire",
+    )
+    values = models.JSONField("valeurs saisies", default=dict)
+    computed = models.JSONField("valeurs calculées", default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "dossier"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organism", "campaign", "document_type"], name="dossier_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_type.code} {self.campaign.exercise} — {self.organism}"
+
+
+class ValueChange(models.Model):
+    """History of a dossier's values: who, when, which field, old → new, and from where."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "saisie"
+        IMPORT = "import", "import XML"
+        SYNCHRONISATION = "synchronisation", "rapatriement du tronc commun"
+        VERSION_MIGRATION = "version_migration", "changement de version du formulaire"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="changes")
+    field_name = models.CharField("champ", max_length=255)
+    old_value = models.JSONField("ancienne valeur", null=True)
+    new_value = models.JSONField("nouvelle valeur", null=True)
+    source = models.CharField("origine", max_length=20, choices=Source.choices)
+    note = models.CharField("précision", max_length=255, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "modification de valeur"
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["dossier", "field_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.field_name}: {self.old_value!r} → {self.new_value!r}"

@@ -1,0 +1,130 @@
+"""A new form version during a campaign: move the campaign's dossiers to it, recomputed.
+
+The gestionnaire first sees the impact (dossiers, fields and values affected), then confirms.
+Values of fields the new version no longer has as input fields leave the dossier but stay in
+its history (a ``ValueChange`` from the value to nothing, source "version migration"): nothing
+entered is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from accounts.models import Role
+from forms_cms.models import Field, FormVersion
+from forms_cms.services.runtime import compiled_form, dossier_evaluate
+from workflow.models import Dossier, ValueChange
+
+MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut migrer les dossiers."
+MSG_REMOVED = "champ absent de la version {number} : valeur conservée dans l'historique"
+
+
+@dataclass
+class DossierImpact:
+    dossier_id: int
+    organism: str
+    from_version: int
+    removed: list[tuple[str, object]] = field(default_factory=list)  # (field, value)
+    retyped: list[tuple[str, object, str, str]] = field(default_factory=list)
+    computed_changed: int = 0
+
+
+@dataclass
+class MigrationImpact:
+    version: FormVersion
+    dossiers: list[DossierImpact] = field(default_factory=list)
+
+    @property
+    def removed_values(self) -> int:
+        return sum(len(d.removed) for d in self.dossiers)
+
+    @property
+    def retyped_values(self) -> int:
+        return sum(len(d.retyped) for d in self.dossiers)
+
+    @property
+    def computed_changes(self) -> int:
+        return sum(d.computed_changed for d in self.dossiers)
+
+    @property
+    def fields_affected(self) -> list[str]:
+        names = {name for d in self.dossiers for name, _ in d.removed}
+        names |= {item[0] for d in self.dossiers for item in d.retyped}
+        return sorted(names)
+
+
+def dossiers_to_migrate(version: FormVersion):
+    return (
+        Dossier.objects.filter(
+            campaign=version.campaign,
+            document_type=version.document_type,
+            form_version__number__lt=version.number,
+        )
+        .select_related("organism", "form_version")
+        .order_by("organism__name")
+    )
+
+
+def version_migration_impact(*, version: FormVersion) -> MigrationImpact:
+    """What moving the campaign's dossiers to ``version`` would change (nothing is written)."""
+    impact = MigrationImpact(version=version)
+    new_fields = {f.name: f for f in version.fields.all()}
+    inputs = {n for n, f in new_fields.items() if f.kind == Field.Kind.INPUT}
+    form = compiled_form(version)
+    old_types: dict[int, dict[str, str]] = {}
+    for dossier in dossiers_to_migrate(version):
+        old = old_types.setdefault(
+            dossier.form_version_id,
+            dict(
+                Field.objects.filter(version=dossier.form_version).values_list("name", "data_type")
+            ),
+        )
+        item = DossierImpact(dossier.pk, str(dossier.organism), dossier.form_version.number)
+        for name, value in sorted(dossier.values.items()):
+            if value is None:
+                continue
+            if name not in inputs:
+                item.removed.append((name, value))
+            elif old.get(name) and old[name] != new_fields[name].data_type:
+                item.retyped.append((name, value, old[name], new_fields[name].data_type))
+        kept = {n: v for n, v in dossier.values.items() if n in inputs}
+        computed = dossier_evaluate(form, kept)
+        item.computed_changed = sum(
+            1 for name, value in computed.items() if dossier.computed.get(name) != value
+        )
+        impact.dossiers.append(item)
+    return impact
+
+
+def form_version_migrate(*, version: FormVersion, acting_user) -> MigrationImpact:
+    """Move the campaign's dossiers to ``version`` and recompute them, in one transaction."""
+    if acting_user.role != Role.GESTIONNAIRE:
+        raise PermissionDenied(MSG_ONLY_GESTIONNAIRE)
+    inputs = set(version.fields.filter(kind=Field.Kind.INPUT).values_list("name", flat=True))
+    form = compiled_form(version)
+    with transaction.atomic():
+        impact = version_migration_impact(version=version)
+        by_id = {d.dossier_id: d for d in impact.dossiers}
+        history = []
+        for dossier in dossiers_to_migrate(version).select_for_update(of=("self",)):
+            for name, value in by_id[dossier.pk].removed:
+                history.append(
+                    ValueChange(
+                        dossier=dossier,
+                        field_name=name,
+                        old_value=value,
+                        new_value=None,
+                        source=ValueChange.Source.VERSION_MIGRATION,
+                        note=MSG_REMOVED.format(number=version.number),
+                        changed_by=acting_user,
+                    )
+                )
+            dossier.values = {n: v for n, v in dossier.values.items() if n in inputs}
+            dossier.computed = dossier_evaluate(form, dossier.values)
+            dossier.form_version = version
+            dossier.save(update_fields=["values", "computed", "form_version", "updated_at"])
+        ValueChange.objects.bulk_create(history)
+    return impact

@@ -1,0 +1,54 @@
+"""Compiled forms in memory, and the conversion between stored values and engine values.
+
+Each process keeps the compiled forms it used (a form version never changes once stored), so
+a dossier's recomputation costs milliseconds after the first load. Cached per schema: form
+version ids are only unique within one platform.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.db import connection
+
+from forms_cms.engine import CompiledForm, XLError
+from forms_cms.models import VersionFile
+
+
+@lru_cache(maxsize=32)
+def _compiled(schema: str, version_id: int) -> CompiledForm:
+    content = VersionFile.objects.values_list("content", flat=True).get(
+        version_id=version_id, kind=VersionFile.Kind.COMPILED
+    )
+    return CompiledForm.loads(bytes(content))
+
+
+def compiled_form(version) -> CompiledForm:
+    """The compiled formulas of a form version (loaded once per process)."""
+    return _compiled(connection.schema_name, version.pk)
+
+
+def to_engine(value):
+    """A stored (JSON) value as the engine's value."""
+    if isinstance(value, dict) and "error" in value:
+        return XLError.get(value["error"])
+    return value
+
+
+def to_stored(value):
+    """An engine value as stored in JSON (errors as {"error": "#DIV/0!"})."""
+    if value.__class__ is XLError:
+        return {"error": value.code}
+    if value.__class__ is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def dossier_evaluate(form: CompiledForm, values: dict) -> dict:
+    """Computed values, by name, for the given input values (fields absent are empty)."""
+    inputs = {name: to_engine(value) for name, value in values.items() if name in form.names}
+    v = form.evaluate(inputs, workbook_inputs=False)
+    return {
+        name: to_stored(v[form.names[name]] if v[form.names[name]] is not None else 0)
+        for name in form.computed_names
+    }
