@@ -8,7 +8,8 @@ BIND ?= 127.0.0.1:8000
 
 .PHONY: install system-packages run test lint format bench migrate demo clean-db
 
-# Debian packages: WeasyPrint's harfbuzz subsetter, Chromium for browser tests.
+# Debian packages: WeasyPrint's harfbuzz subsetter, Chromium for browser tests, LibreOffice
+# (headless) for the parity corpus.
 system-packages:
 	@bash .ci/system-packages
 
