@@ -296,3 +296,10 @@ def test_gestionnaire_edits_a_label_without_reuploading(client_for, demo_user, g
         )
     organisme = client_for("dhup", demo_user("dhup", "organisme"))
     assert organisme.post(url, {"label": "x"}).status_code == 403
+
+
+def test_forms_are_reachable_from_the_platform_admin(client_for, demo_user):
+    client = client_for("dhup", demo_user("dhup", "gestionnaire"))
+    page = client.get("/cms/").content.decode()
+    assert "Formulaires (supports Excel)" in page
+    assert "/formulaires/" in page
