@@ -43,12 +43,6 @@ def _encode(value):
     return value
 
 
-def _decode(value):
-    if value.__class__ is tuple and len(value) == 2 and value[0] == "#E":
-        return XLError.get(value[1])
-    return value
-
-
 class CompiledForm:
     """The runtime of one form version."""
 

@@ -219,7 +219,9 @@ def _comparison(test):
     def op(a, b):
         ca, cb = a.__class__, b.__class__
         if (ca is float or ca is int) and (cb is float or cb is int):
-            return test((a > b) - (a < b))
+            if a == b or math.isclose(a, b, rel_tol=1e-15, abs_tol=0):
+                return test(0)  # Excel compares numbers to 15 significant digits
+            return test(-1 if a < b else 1)
         return broadcast(one, a, b)
 
     return op

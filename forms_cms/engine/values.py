@@ -182,7 +182,7 @@ def number_to_text(n) -> str:
     if n.is_integer() and abs(n) < 1e15:
         return str(int(n))
     a = abs(n)
-    if 1e-5 <= a < 1e15:
+    if 1e-9 <= a < 1e15:
         digits = 15 - (int(math.floor(math.log10(a))) + 1)
         s = f"{round(n, max(digits, 0)):.{max(digits, 0)}f}"
         if "." in s:
