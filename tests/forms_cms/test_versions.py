@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models
 from django_tenants.utils import schema_context
 from lxml import etree
 from openpyxl.workbook.defined_name import DefinedName
@@ -303,3 +304,20 @@ def test_forms_are_reachable_from_the_platform_admin(client_for, demo_user):
     page = client.get("/cms/").content.decode()
     assert "Formulaires (supports Excel)" in page
     assert "/formulaires/" in page
+
+
+def test_er_sociaux_sized_workbook_uploads_with_every_field(gestionnaire, tmp_path):
+    """The real size: 9,804 fields (6,091 input, 3,713 computed), 21 sheets."""
+    from fixtures.form_workbooks import form_workbook_build
+
+    path = form_workbook_build("er_sociaux", tmp_path / "er.xlsx")
+    version = upload("dhup", path.read_bytes(), user=gestionnaire, name="ER 2024.xlsx")
+    with schema_context("dhup"):
+        version = FormVersion.objects.get(pk=version.pk)
+        assert (version.input_count, version.computed_count) == (6091, 3713)
+        assert version.fields.count() == 9804
+        assert version.common_count == version.fields.filter(name__startswith="TC_").count()
+        assert version.sheets.count() == 21
+        assert version.stats["formulas"] == 3713
+        labelled = version.fields.exclude(label=models.F("name")).count()
+        assert labelled > 9000  # labels come from the sheets' row and column headers
