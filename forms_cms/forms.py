@@ -54,3 +54,21 @@ class FieldEditForm(forms.ModelForm):
     class Meta:
         model = Field
         fields = ["label", "required", "common"]
+
+
+class DocumentTypeForm(forms.ModelForm):
+    class Meta:
+        model = DocumentType
+        fields = ["code", "label", "position"]
+        help_texts = {
+            "code": "Lettres majuscules, chiffres et _ (ex. ENQUETE_EFFECTIFS) ; il nomme le "
+            "formulaire dans le format XML et ne change plus une fois un formulaire déposé.",
+        }
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip().upper()
+        if self.instance.pk and self.instance.code != code and self.instance.versions.exists():
+            raise forms.ValidationError(
+                "Ce document a déjà des versions déposées : son code ne peut plus changer."
+            )
+        return code

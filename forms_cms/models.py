@@ -9,6 +9,7 @@ a platform's backup and reversibility export hold them without a separate media 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -17,7 +18,18 @@ class DocumentType(models.Model):
 
     Each form version (uploaded Excel support) belongs to one document type."""
 
-    code = models.SlugField("code", max_length=40, unique=True)
+    code = models.CharField(
+        "code",
+        max_length=40,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z][A-Z0-9_]*$",
+                "Le code commence par une lettre majuscule et ne contient que des majuscules, "
+                "des chiffres et des _.",
+            )
+        ],
+    )
     label = models.CharField("libellé", max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
 

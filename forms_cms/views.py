@@ -6,8 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from forms_cms.forms import FieldEditForm, FieldFilterForm, FormVersionUploadForm
-from forms_cms.models import Field, VersionFile
+from forms_cms.forms import (
+    DocumentTypeForm,
+    FieldEditForm,
+    FieldFilterForm,
+    FormVersionUploadForm,
+)
+from forms_cms.models import DocumentType, Field, VersionFile
 from forms_cms.selectors import form_versions
 from forms_cms.services import FormImportError, form_version_import
 from forms_cms.services.migration import (
@@ -125,4 +130,20 @@ def version_migration(request, pk):
     impact = version_migration_impact(version=version)
     return render(
         request, "forms_cms/version_migration.html", {"version": version, "impact": impact}
+    )
+
+
+@role_required(Role.GESTIONNAIRE)
+def document_types(request, pk=None):
+    """The kinds of documents this platform collects: list, add, rename."""
+    instance = get_object_or_404(DocumentType, pk=pk) if pk else None
+    form = DocumentTypeForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, f"Type de document « {saved.label} » enregistré.")
+        return redirect("forms_cms:document_types")
+    return render(
+        request,
+        "forms_cms/document_types.html",
+        {"form": form, "instance": instance, "types": DocumentType.objects.all()},
     )

@@ -321,3 +321,28 @@ def test_er_sociaux_sized_workbook_uploads_with_every_field(gestionnaire, tmp_pa
         assert version.stats["formulas"] == 3713
         labelled = version.fields.exclude(label=models.F("name")).count()
         assert labelled > 9000  # labels come from the sheets' row and column headers
+
+
+def test_gestionnaire_configures_the_document_types(client_for, demo_user, gestionnaire):
+    client = client_for("oph", demo_user("oph", "gestionnaire"))
+    response = client.post(
+        "/formulaires/types/",
+        {"code": "enquete_effectifs", "label": "Enquête effectifs", "position": 5},
+    )
+    assert response.status_code == 302
+    with schema_context("oph"):
+        assert DocumentType.objects.get(code="ENQUETE_EFFECTIFS").label == "Enquête effectifs"
+    with schema_context("dhup"):
+        assert not DocumentType.objects.filter(code="ENQUETE_EFFECTIFS").exists()
+    bad = client.post("/formulaires/types/", {"code": "1 bad", "label": "x", "position": 0})
+    assert "commence par une lettre majuscule" in bad.content.decode()
+    # once a version exists, the code is frozen (it names the form in the XML format)
+    version = upload("dhup", workbook_bytes(SHEETS, NAMES), user=gestionnaire)
+    dhup = client_for("dhup", gestionnaire)
+    page = dhup.post(
+        f"/formulaires/types/{version.document_type_id}/",
+        {"code": "AUTRE", "label": "x", "position": 0},
+    ).content.decode()
+    assert "son code ne peut plus changer" in page
+    organisme = client_for("oph", demo_user("oph", "organisme"))
+    assert organisme.get("/formulaires/types/").status_code == 403
