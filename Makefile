@@ -27,6 +27,7 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py demo_data
+	$(PY) manage.py demo_forms
 
 run: demo
 	$(PY) manage.py collectstatic --noinput -v0
