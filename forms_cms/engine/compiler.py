@@ -373,7 +373,8 @@ class Compiler:
         if spec is None:
             raise _Unsupported(
                 f"la fonction {name} n'est pas prise en charge par la plateforme ; "
-                "remplacez-la par une fonction prise en charge (voir la documentation)",
+                "remplacez-la par une fonction prise en charge (voir le guide « Préparer un "
+                "support Excel »)",
                 function=name,
             )
         if not spec.min_args <= len(node.args) <= spec.max_args:
