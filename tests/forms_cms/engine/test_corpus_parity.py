@@ -7,6 +7,7 @@ saved value and are not counted. Circular workbooks must be rejected.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,11 @@ from forms_cms.engine.parity import workbook_parity
 
 from .corpus_known_differences import KNOWN_DIFFERENCES
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "excel"
+# ../shared/corpus/excel beside the checkout, or wherever HARMONIA_EXCEL_CORPUS points
+CORPUS = Path(
+    os.environ.get("HARMONIA_EXCEL_CORPUS")
+    or Path(__file__).resolve().parents[4] / "shared" / "corpus" / "excel"
+)
 WORKBOOKS = sorted(p for p in CORPUS.glob("*.xls*")) if CORPUS.is_dir() else []
 
 pytestmark = pytest.mark.skipif(not WORKBOOKS, reason=f"corpus absent ({CORPUS})")
