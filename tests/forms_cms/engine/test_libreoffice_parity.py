@@ -1,6 +1,6 @@
 """Excel parity on the project's own corpus, recalculated by LibreOffice headless.
 
-``fixtures/parity_corpus.py`` writes small workbooks exercising Excel semantics and variants
+``fixtures/parity_corpus`` writes small workbooks exercising Excel semantics and variants
 of them with changed inputs; LibreOffice computes every formula. The engine compiles each base
 workbook once, evaluates it with its saved inputs, then with each variant's inputs set through
 the incremental recomputation, and must agree with LibreOffice on every formula cell — and, on
