@@ -68,6 +68,7 @@ class FormVersion(models.Model):
     input_count = models.PositiveIntegerField("champs de saisie", default=0)
     computed_count = models.PositiveIntegerField("champs calculés", default=0)
     common_count = models.PositiveIntegerField("champs du tronc commun", default=0)
+    fields_edited_at = models.DateTimeField("libellés modifiés le", null=True, blank=True)
 
     class Meta:
         verbose_name = "version de formulaire"

@@ -1,8 +1,10 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -12,7 +14,7 @@ from forms_cms.forms import (
     FieldFilterForm,
     FormVersionUploadForm,
 )
-from forms_cms.models import DocumentType, Field, VersionFile
+from forms_cms.models import DocumentType, Field, FormVersion, VersionFile
 from forms_cms.selectors import form_versions
 from forms_cms.services import FormImportError, form_version_import
 from forms_cms.services.migration import (
@@ -108,7 +110,9 @@ def field_edit(request, pk, field_pk):
     field = get_object_or_404(Field, pk=field_pk, version_id=pk)
     form = FieldEditForm(request.POST or None, instance=field)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            FormVersion.objects.filter(pk=pk).update(fields_edited_at=timezone.now())
         messages.success(request, f"Champ {field.name} mis à jour.")
         return redirect("forms_cms:version_detail", pk=pk)
     return render(request, "forms_cms/field_form.html", {"form": form, "field": field})

@@ -13,6 +13,7 @@ urlpatterns = [
     path("organismes/", include("organisms.urls")),
     path("campagnes/", include("workflow.urls")),
     path("formulaires/", include("forms_cms.urls")),
+    path("declarations/", include("declarations.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("healthz", views.healthz, name="healthz"),

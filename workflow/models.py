@@ -70,6 +70,7 @@ class Dossier(models.Model):
     )
     values = models.JSONField("valeurs saisies", default=dict)
     computed = models.JSONField("valeurs calculées", default=dict)
+    revision = models.PositiveIntegerField("révision", default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -87,9 +87,9 @@ def value_type(value) -> str:
     """The data type of an input cell's constant (General format)."""
     if isinstance(value, bool):
         return "text"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
+    if isinstance(value, int | float):
+        # a number without a format is an amount, even a whole one: accounting forms are
+        # amounts, and a field meant for whole numbers says so by a format or a validation
         return "amount"
     if isinstance(value, dt.date | dt.datetime):
         return "date"

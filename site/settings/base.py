@@ -53,6 +53,7 @@ TENANT_APPS = [
     "organisms",
     "forms_cms",
     "workflow",
+    "declarations",
     "faq_wiki",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -386,7 +386,7 @@ def test_number_format_comes_before_a_validation():
     ("value", "expected"),
     [
         ("Texte", "text"),
-        (12, "integer"),
+        (12, "amount"),
         (12.5, "amount"),
         (dt.datetime(2024, 12, 31), "date"),
         (None, "amount"),

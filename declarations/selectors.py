@@ -1,0 +1,32 @@
+"""Who sees which dossiers."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import Role
+from workflow.models import Dossier
+
+
+def dossiers_visible_to(user) -> QuerySet[Dossier]:
+    """Organisme users: their organism's dossiers; gestionnaires: all; others: none here
+    (partners read what is transmitted to them, through their own screens)."""
+    dossiers = Dossier.objects.select_related(
+        "organism", "campaign", "document_type", "form_version"
+    )
+    if user.role == Role.GESTIONNAIRE:
+        return dossiers
+    if user.role == Role.ORGANISME:
+        membership = getattr(user, "membership", None)
+        if membership is not None and membership.organism_id:
+            return dossiers.filter(organism_id=membership.organism_id)
+    return dossiers.none()
+
+
+def dossier_editable_by(dossier: Dossier, user) -> bool:
+    membership = getattr(user, "membership", None)
+    return (
+        user.role == Role.ORGANISME
+        and membership is not None
+        and membership.organism_id == dossier.organism_id
+    )

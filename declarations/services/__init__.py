@@ -1,0 +1,15 @@
+from declarations.services.dossiers import (
+    NoFormVersion,
+    SaveRefused,
+    SaveResult,
+    dossier_open,
+    dossier_values_save,
+)
+
+__all__ = [
+    "NoFormVersion",
+    "SaveRefused",
+    "SaveResult",
+    "dossier_open",
+    "dossier_values_save",
+]

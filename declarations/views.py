@@ -1,0 +1,145 @@
+import json
+
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from declarations.fields import version_fields
+from declarations.formats import format_value
+from declarations.grid import sheet_table
+from declarations.selectors import dossier_editable_by, dossiers_visible_to
+from declarations.services import NoFormVersion, SaveRefused, dossier_open, dossier_values_save
+from forms_cms.models import DocumentType, FormVersion
+from workflow.models import Campaign
+
+MAX_JSON_BYTES = 1024 * 1024
+
+
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+def dossier_list(request):
+    dossiers = dossiers_visible_to(request.user).order_by(
+        "-campaign__exercise", "document_type__position", "organism__name"
+    )
+    offers = []
+    if request.user.role == Role.ORGANISME:
+        existing = {(d.campaign_id, d.document_type_id): d for d in dossiers}
+        versions = FormVersion.objects.select_related("campaign", "document_type").order_by(
+            "-campaign__exercise", "document_type__position", "-number"
+        )
+        offered = set()
+        for version in versions:
+            key = (version.campaign_id, version.document_type_id)
+            if key not in offered:
+                offered.add(key)
+                offers.append((version.campaign, version.document_type, existing.get(key)))
+    return render(
+        request,
+        "declarations/dossier_list.html",
+        {"dossiers": dossiers[:500], "offers": offers},
+    )
+
+
+@role_required(Role.ORGANISME)
+def dossier_start(request, campaign_pk, type_pk):
+    campaign = get_object_or_404(Campaign, pk=campaign_pk)
+    document_type = get_object_or_404(DocumentType, pk=type_pk)
+    organism = request.user.membership.organism
+    try:
+        dossier = dossier_open(
+            organism=organism,
+            campaign=campaign,
+            document_type=document_type,
+            acting_user=request.user,
+        )
+    except NoFormVersion as exc:
+        messages.error(request, str(exc))
+        return redirect("declarations:list")
+    return redirect("declarations:sheet", pk=dossier.pk, index=0)
+
+
+def _dossier_for(request, pk):
+    dossier = dossiers_visible_to(request.user).filter(pk=pk).first()
+    if dossier is None:
+        raise Http404("Dossier introuvable.")
+    return dossier
+
+
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+def dossier_sheet(request, pk, index=0):
+    dossier = _dossier_for(request, pk)
+    sheets = list(dossier.form_version.sheets.order_by("position"))
+    visible = [s for s in sheets if not s.layout.get("hidden")]
+    if not visible:
+        raise Http404("Ce formulaire n'a pas de feuille visible.")
+    current = next((s for s in visible if s.position == index), visible[0])
+    editable = dossier_editable_by(dossier, request.user)
+    table = sheet_table(
+        current.layout,
+        version_fields(dossier.form_version),
+        dossier.values,
+        dossier.computed,
+        editable=editable,
+    )
+    return render(
+        request,
+        "declarations/dossier_sheet.html",
+        {
+            "dossier": dossier,
+            "sheets": visible,
+            "current": current,
+            "table": table,
+            "editable": editable,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.ORGANISME)
+def dossier_save(request, pk):
+    """Save cells typed in the online form (JSON in, JSON out)."""
+    dossier = _dossier_for(request, pk)
+    if len(request.body) > MAX_JSON_BYTES:
+        return JsonResponse({"message": "Requête trop volumineuse."}, status=413)
+    try:
+        payload = json.loads(request.body)
+        entries = {str(k): v for k, v in payload["entries"].items()}
+        seen = payload.get("seen") or {}
+        client_revision = int(payload.get("revision", dossier.revision))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return JsonResponse({"message": "Requête illisible."}, status=400)
+    fields = version_fields(dossier.form_version)
+    try:
+        result = dossier_values_save(
+            dossier=dossier, entries=entries, seen=seen, acting_user=request.user
+        )
+    except SaveRefused as exc:
+        current = {
+            name: _shown(fields, name, value) | {"seen": value}
+            for name, value in exc.conflicts.items()
+        }
+        status = 409 if exc.conflicts else 400
+        return JsonResponse({"errors": exc.errors, "current": current}, status=status)
+    return JsonResponse(
+        {
+            "saved": {
+                name: _shown(fields, name, value) | {"seen": value}
+                for name, value in result.saved.items()
+            },
+            "computed": {
+                name: _shown(fields, name, value)["display"]
+                for name, value in result.computed.items()
+            },
+            "revision": result.revision,
+            "others": result.revision - client_revision > len(entries),
+        }
+    )
+
+
+def _shown(fields, name, value) -> dict:
+    info = fields.get(name)
+    if info is None:
+        return {"display": ""}
+    return {"display": format_value(value, info.data_type, info.number_format)}

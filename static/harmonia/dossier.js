@@ -1,0 +1,157 @@
+// Online form: save a cell when it changes, refresh the computed cells the server returns,
+// move like a spreadsheet (Enter, arrows, Tab). No framework: one small script.
+(function () {
+  "use strict";
+  const wrap = document.getElementById("sheet");
+  if (!wrap) return;
+  const url = wrap.dataset.saveUrl;
+  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const status = document.getElementById("status");
+  let revision = parseInt(wrap.dataset.revision, 10);
+  const fieldsSelector = "td.i input, td.i select";
+
+  const formats = {
+    amount: /^[\s\u00a0\u202f]*[-+\u2212(]?[\d\s\u00a0\u202f.]*(,\d*)?\)?[\s\u00a0\u202f€]*$/,
+    integer: /^[\s\u00a0\u202f]*[-+\u2212]?[\d\s\u00a0\u202f]*$/,
+    percentage: /^[\s\u00a0\u202f]*[-+\u2212]?[\d\s\u00a0\u202f]*([.,]\d*)?[\s\u00a0\u202f]*%?[\s\u00a0\u202f]*$/,
+    date: /^\s*(\d{1,2}[/.-]\d{1,2}[/.-](\d{2}|\d{4})|\d{4}-\d{2}-\d{2})?\s*$/,
+  };
+  const hints = {
+    amount: "Montant attendu (ex. 1 234 567,89).",
+    integer: "Nombre entier attendu (ex. 1 250).",
+    percentage: "Pourcentage attendu (ex. 12,5 %).",
+    date: "Date attendue au format jj/mm/aaaa.",
+  };
+
+  function say(message, isError) {
+    status.textContent = message || "";
+    status.className = isError ? "error" : "";
+  }
+
+  function markInvalid(el, message) {
+    el.setAttribute("aria-invalid", "true");
+    el.title = message;
+    say(message, true);
+  }
+
+  function clearInvalid(el) {
+    el.removeAttribute("aria-invalid");
+    el.removeAttribute("title");
+  }
+
+  function flash(el) {
+    el.classList.remove("updated");
+    void el.offsetWidth;
+    el.classList.add("updated");
+  }
+
+  async function save(el) {
+    const name = el.dataset.n;
+    const type = el.dataset.t;
+    const value = el.value;
+    if (type && formats[type] && !formats[type].test(value)) {
+      markInvalid(el, hints[type]);
+      return;
+    }
+    const seen = JSON.parse(el.dataset.seen);
+    el.classList.add("saving");
+    let response, data;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({ entries: { [name]: value }, seen: { [name]: seen }, revision: revision }),
+        credentials: "same-origin",
+      });
+      data = await response.json();
+    } catch (err) {
+      el.classList.remove("saving");
+      markInvalid(el, "Enregistrement impossible (connexion interrompue) : réessayez.");
+      return;
+    }
+    el.classList.remove("saving");
+    if (!response.ok) {
+      const message = (data.errors && data.errors[name]) || data.message || "Valeur refusée.";
+      const current = data.current && data.current[name];
+      if (current) {
+        el.value = current.display;
+        el.dataset.seen = JSON.stringify(current.seen);
+      }
+      markInvalid(el, message);
+      return;
+    }
+    clearInvalid(el);
+    const saved = data.saved[name];
+    if (saved) {
+      el.value = saved.display;
+      el.dataset.seen = JSON.stringify(saved.seen);
+    }
+    let count = 0;
+    for (const [other, display] of Object.entries(data.computed)) {
+      for (const cell of wrap.querySelectorAll('td.c[data-n="' + CSS.escape(other) + '"]')) {
+        cell.textContent = display;
+        flash(cell);
+        count++;
+      }
+    }
+    revision = data.revision;
+    say(
+      "Enregistré." + (count ? " " + count + " cellule(s) calculée(s) mise(s) à jour." : "") +
+        (data.others ? " D'autres modifications ont été faites en même temps : rechargez la page pour les voir." : ""),
+      false
+    );
+  }
+
+  wrap.addEventListener("change", function (event) {
+    if (event.target.matches(fieldsSelector)) save(event.target);
+  });
+
+  // spreadsheet-like moves between input cells
+  function fields() {
+    return Array.from(wrap.querySelectorAll(fieldsSelector)).filter((el) => !el.disabled);
+  }
+  function position(el) {
+    return { r: parseInt(el.dataset.r, 10), c: parseInt(el.dataset.c, 10) };
+  }
+  function nearest(from, dr, dc) {
+    const p = position(from);
+    let best = null, bestScore = Infinity;
+    for (const el of fields()) {
+      const q = position(el);
+      const r = q.r - p.r, c = q.c - p.c;
+      if (dr && (Math.sign(r) !== dr)) continue;
+      if (dc && (Math.sign(c) !== dc)) continue;
+      const score = dr ? Math.abs(r) * 1000 + Math.abs(c) : Math.abs(c) * 1000 + Math.abs(r) * 100000;
+      if (score < bestScore) { best = el; bestScore = score; }
+    }
+    return best;
+  }
+  wrap.addEventListener("keydown", function (event) {
+    const el = event.target;
+    if (!el.matches(fieldsSelector)) return;
+    let target = null;
+    const atStart = el.selectionStart === 0 && el.selectionEnd === 0;
+    const atEnd = el.value !== undefined && el.selectionStart === el.value.length;
+    if (event.key === "Enter" || (event.key === "ArrowDown" && el.tagName !== "SELECT")) {
+      target = nearest(el, event.shiftKey && event.key === "Enter" ? -1 : 1, 0);
+    } else if (event.key === "ArrowUp" && el.tagName !== "SELECT") {
+      target = nearest(el, -1, 0);
+    } else if (event.key === "ArrowRight" && (el.tagName === "SELECT" || atEnd)) {
+      target = nearest(el, 0, 1);
+    } else if (event.key === "ArrowLeft" && (el.tagName === "SELECT" || atStart)) {
+      target = nearest(el, 0, -1);
+    } else if (event.key === "Escape") {
+      el.blur();
+      return;
+    }
+    if (target) {
+      event.preventDefault();
+      // moving the focus fires "change" on the cell just left, which saves it
+      target.focus();
+      if (target.select) target.select();
+    }
+  });
+  wrap.addEventListener("focusin", function (event) {
+    if (event.target.matches("td.i input")) event.target.select();
+  });
+})();
