@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from forms_cms.engine.compiler import CompileError, Problem, book_compile
+from forms_cms.engine.compiler import CompileError, ExpressionError, Problem, book_compile
 from forms_cms.engine.model import CompiledForm, NotAnInput, UnknownName
 from forms_cms.engine.reader import Book, book_read, cached_values
 from forms_cms.engine.values import XLError
@@ -22,6 +22,7 @@ __all__ = [
     "Book",
     "CompileError",
     "CompiledForm",
+    "ExpressionError",
     "NotAnInput",
     "Problem",
     "UnknownName",

@@ -521,3 +521,47 @@ def _single_cell_target(definition: str):
 
 def book_compile(book: Book, fallback: dict[Address, object] | None = None) -> CompileResult:
     return Compiler(book, fallback).compile()
+
+
+class ExpressionError(ValueError):
+    """A rule's formula cannot be compiled; the message says why, for the gestionnaire."""
+
+
+class _ExpressionCompiler(Compiler):
+    """Formulas written over field names (controls, aggregates), not cell addresses."""
+
+    def __init__(self, names: dict[str, int]):
+        super().__init__(Book(sheets=[]))
+        self.field_ids = {name.upper(): cid for name, cid in names.items()}
+        self.current = ("", 0, 0)
+        self.deps = set()
+        self.temp = 0
+
+    def ref(self, node, own, as_ref):
+        raise _Unsupported(
+            "une règle désigne les champs par leur nom (ex. TOTAL_ACTIF), pas par une adresse "
+            "de cellule"
+        )
+
+    def expr(self, node, own, depth, as_ref=False):
+        if isinstance(node, p.NameRef):
+            cid = self.field_ids.get(node.name.upper())
+            if cid is None:
+                raise _Unsupported(f"le champ {node.name} n'existe pas dans ce formulaire")
+            self.deps.add(cid)
+            return f"ref1(v[{cid}])" if as_ref else f"v[{cid}]"
+        return super().expr(node, own, depth, as_ref)
+
+
+def expression_compile(text: str, names: dict[str, int]) -> tuple[str, set[int]]:
+    """Python expression source for a formula over field names, and the cells it reads."""
+    try:
+        tree = p.parse(text)
+    except p.FormulaSyntaxError as exc:
+        raise ExpressionError(f"formule illisible : {exc}") from exc
+    compiler = _ExpressionCompiler(names)
+    try:
+        source = compiler.expr(tree, "", 0)
+    except _Unsupported as exc:
+        raise ExpressionError(exc.reason) from exc
+    return f"top({source})", compiler.deps

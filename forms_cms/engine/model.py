@@ -218,6 +218,16 @@ class CompiledForm:
         ordered = sorted(affected, key=self.position.__getitem__)
         return ordered, [self.functions[self.position[cid]] for cid in ordered]
 
+    def expression(self, text: str):
+        """A function ``f(v) -> value`` computing a formula written over field names
+        (``=TOTAL_ACTIF-TOTAL_PASSIF``) on a value list; raises ``ExpressionError``."""
+        from forms_cms.engine.compiler import expression_compile
+
+        source, _ = expression_compile(text, self.names)
+        namespace = runtime_namespace()
+        exec(f"def rule(v):\n    return {source}\n", namespace)  # noqa: S102 - generated
+        return namespace["rule"]
+
     def values_by_name(self, v: list) -> dict[str, object]:
         return {name: _plain(v[cid], cid in self.formula_ids) for name, cid in self.names.items()}
 

@@ -197,3 +197,24 @@ def test_workbook_compile_accepts_file_objects():
     form = compile_cells(BALANCE, NAMES)
     assert CompiledForm.loads(form.dumps()).names.keys() == form.names.keys()
     assert io.BytesIO(data).read(2) == b"PK"
+
+
+def test_expressions_over_field_names():
+    from forms_cms.engine import ExpressionError
+
+    form = compile_cells(BALANCE, NAMES)
+    v = form.evaluate()
+    gap = form.expression("=ABS(TOTAL_ACTIF-TOTAL_PASSIF)<=0.01")
+    assert gap(v) is True
+    form.set_inputs(v, {"ACT_IMMO": 5})
+    assert form.expression("=total_actif")(v) == 255.5  # names are case-insensitive
+    assert form.expression('=IF(PAS_CAPITAL>0,"ok","vide")')(v) == "ok"
+    assert form.expression("=SUM(ACT_IMMO,ACT_STOCKS)")(v) == 255.5
+    with pytest.raises(ExpressionError, match="le champ INCONNU n'existe pas"):
+        form.expression("=INCONNU+1")
+    with pytest.raises(ExpressionError, match="par son nom|par leur nom"):
+        form.expression("=Actif!B2+1")
+    with pytest.raises(ExpressionError, match="XLOOKUP"):
+        form.expression("=XLOOKUP(1,ACT_IMMO,ACT_IMMO)")
+    with pytest.raises(ExpressionError, match="illisible"):
+        form.expression("=1+")
