@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from declarations import views
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("dossiers/<int:pk>/", views.dossier_sheet, name="dossier"),
     path("dossiers/<int:pk>/feuilles/<int:index>/", views.dossier_sheet, name="sheet"),
     path("dossiers/<int:pk>/enregistrer/", views.dossier_save, name="save"),
+    # each part of the declaring screens keeps its own URL module
+    path("", include("declarations.pdf.urls")),
+    path("", include("declarations.controls.urls")),
 ]
