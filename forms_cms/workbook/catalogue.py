@@ -49,6 +49,7 @@ INPUT, COMPUTED = "input", "computed"
 WORKBOOK_SCOPE = "workbook"
 COMMON_PREFIX = "TC_"
 XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+RESERVED_NAMES = ("declaration", "champs")  # the XML format's own elements
 MAX_ROW, MAX_COL = 1_048_576, 16_384
 
 _SHEET = r"(?:'(?P<q>(?:[^']|'')+)'|(?P<u>[^'!:,()\s=+\-*/&^<>\"]+))!"
@@ -316,7 +317,13 @@ def catalogue_read(wb, *, source: bytes | None = None) -> Catalogue:
             place = f" ({_where(named.sheet, named.cell)})"
             resolved.append(named)
         spellings.setdefault(name.upper(), []).append((name, scope, place))
-        if not XML_NAME.match(name):
+        if name.lower() in RESERVED_NAMES:
+            problems.append(
+                f"{label}{place} est réservé par le format XML harmonisé (« declaration » et "
+                "« champs » en sont les éléments) ; renommez-le dans le gestionnaire de noms "
+                "d'Excel."
+            )
+        elif not XML_NAME.match(name):
             problems.append(
                 f"{label}{place} n'est pas utilisable comme identifiant de champ : il doit "
                 "commencer par une lettre sans accent ou « _ » et ne contenir que des lettres "

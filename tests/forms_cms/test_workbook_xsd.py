@@ -89,7 +89,6 @@ def test_a_good_document_is_valid(validator):
         ("<REPONSE>Peut-être</REPONSE>", "enumeration"),
         ("<TC_FAMILLE>oph</TC_FAMILLE>", "enumeration"),
         ("<INCONNU>1</INCONNU>", "INCONNU"),
-        ("<CAPITAL>1</CAPITAL><CAPITAL>2</CAPITAL>", "CAPITAL"),
         ("<capital>1</capital>", "capital"),
     ],
 )
@@ -138,9 +137,11 @@ def test_schema_content(validator):
     assert root.get("targetNamespace") == NS
     assert root.get("elementFormDefault") == "qualified"
     xs = {"xs": "http://www.w3.org/2001/XMLSchema"}
-    elements = root.findall("xs:complexType[@name='champs']/xs:all/xs:element", xs)
+    wildcard = root.find("xs:complexType[@name='champs']/xs:sequence/xs:any", xs)
+    assert wildcard.get("processContents") == "strict"
+    assert wildcard.get("namespace") == "##targetNamespace"
+    elements = [e for e in root.findall("xs:element", xs) if e.get("name") != "declaration"]
     assert [e.get("name") for e in elements] == [f.name for f in FIELDS]
-    assert {e.get("minOccurs") for e in elements} == {"0"}
     assert {e.get("nillable") for e in elements} == {"true"}
     types = {e.get("name"): e.get("type") for e in elements}
     assert types["CAPITAL"] == "h:montant"
@@ -151,6 +152,15 @@ def test_schema_content(validator):
     assert docs["CAPITAL"] == "Capital — Exercice N (Bilan!B2)"
     assert docs["TOTAL"] == "TOTAL (Bilan!B2) [calculé : ignoré à l'import]"
     assert docs["TC_FAMILLE"].endswith("[tronc commun]")
+
+
+def test_field_names_of_the_format_itself_are_refused():
+    with pytest.raises(ValueError, match="reserved"):
+        xsd_build(
+            [FieldSpec(name="champs", sheet="S", cell="A1", row=1, column=1)],
+            form_code="ER",
+            version="1",
+        )
 
 
 def test_build_refuses_unusable_names_and_codes():
