@@ -3,6 +3,7 @@ from declarations.services.dossiers import (
     SaveRefused,
     SaveResult,
     dossier_open,
+    dossier_values_apply,
     dossier_values_save,
 )
 
@@ -11,5 +12,6 @@ __all__ = [
     "SaveRefused",
     "SaveResult",
     "dossier_open",
+    "dossier_values_apply",
     "dossier_values_save",
 ]

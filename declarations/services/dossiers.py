@@ -102,14 +102,12 @@ def dossier_values_save(
     seen: dict[str, object] | None = None,
     acting_user,
     source: str = ValueChange.Source.MANUAL,
-    check_owner: bool = True,
 ) -> SaveResult:
     """Save typed entries (field → text as typed) into the dossier, all or nothing.
 
     ``seen`` holds, per field, the stored value the person had on screen: if another user has
     changed it since, that field is a conflict and nothing is saved."""
-    if check_owner:
-        _check_owner(dossier, acting_user)
+    _check_owner(dossier, acting_user)
     fields = version_fields(dossier.form_version)
     errors: dict[str, str] = {}
     parsed: dict[str, object] = {}
@@ -126,10 +124,35 @@ def dossier_values_save(
             errors[name] = value.message
         else:
             parsed[name] = value
+    return dossier_values_apply(
+        dossier=dossier,
+        values=parsed,
+        seen=seen,
+        acting_user=acting_user,
+        source=source,
+        errors=errors,
+    )
+
+
+def dossier_values_apply(
+    *,
+    dossier: Dossier,
+    values: dict[str, object],
+    acting_user,
+    source: str,
+    seen: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+) -> SaveResult:
+    """Write already validated stored values (input fields), record them, recompute.
+
+    The callers check who may write (the owner for entries and imports, the counterpart
+    check for a synchronisation). ``errors`` found earlier refuse the whole change."""
+    errors = dict(errors or {})
+    fields = version_fields(dossier.form_version)
     with transaction.atomic():
         locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
         conflicts = {}
-        for name in parsed:
+        for name in values:
             if seen is not None and name in seen and seen[name] != locked.values.get(name):
                 conflicts[name] = locked.values.get(name)
                 who, when = _describe_last_change(locked, name)
@@ -144,15 +167,15 @@ def dossier_values_save(
             raise SaveRefused(errors, conflicts)
         result = SaveResult()
         history = []
-        values = dict(locked.values)
-        for name, value in parsed.items():
-            old = values.get(name)
+        stored = dict(locked.values)
+        for name, value in values.items():
+            old = stored.get(name)
             if old == value:
                 continue
             if value is None:
-                values.pop(name, None)
+                stored.pop(name, None)
             else:
-                values[name] = value
+                stored[name] = value
             result.saved[name] = value
             history.append(
                 ValueChange(
@@ -165,13 +188,13 @@ def dossier_values_save(
                 )
             )
         if history:
-            computed = dossier_evaluate(compiled_form(locked.form_version), values)
+            computed = dossier_evaluate(compiled_form(locked.form_version), stored)
             result.computed = {
                 name: value
                 for name, value in computed.items()
                 if locked.computed.get(name, "∅") != value
             }
-            locked.values = values
+            locked.values = stored
             locked.computed = computed
             locked.revision += 1
             locked.save(update_fields=["values", "computed", "revision", "updated_at"])
