@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from declarations import views
+from declarations import views, views_xml
 
 app_name = "declarations"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("dossiers/<int:pk>/", views.dossier_sheet, name="dossier"),
     path("dossiers/<int:pk>/feuilles/<int:index>/", views.dossier_sheet, name="sheet"),
     path("dossiers/<int:pk>/enregistrer/", views.dossier_save, name="save"),
+    path("dossiers/<int:pk>/xml/", views_xml.dossier_xml_page, name="xml"),
+    path("dossiers/<int:pk>/xml/export/", views_xml.dossier_xml_export, name="xml_export"),
     # each part of the declaring screens keeps its own URL module
     path("", include("declarations.pdf.urls")),
     path("", include("declarations.controls.urls")),
