@@ -195,7 +195,8 @@ def _translate(message: str) -> str:
     return "valeur refusée par le schéma : " + message
 
 
-def _parse(data: bytes, report: ImportReport):
+def parse_safely(data: bytes, report: ImportReport):
+    """The document's root, or None with the reason in ``report.errors``."""
     if len(data) > MAX_XML_BYTES:
         report.errors.append(MSG_TOO_BIG.format(mb=MAX_XML_BYTES // (1024 * 1024)))
         return None
@@ -221,7 +222,7 @@ def import_plan(dossier, data: bytes) -> tuple[ImportReport, dict[str, object], 
     """Read and check a file for this dossier: the report, the input values to apply, and
     the computed values the file carried. Nothing is written."""
     report = ImportReport()
-    root = _parse(data, report)
+    root = parse_safely(data, report)
     if root is None:
         return report, {}, {}
     version = dossier.form_version

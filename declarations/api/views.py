@@ -1,0 +1,250 @@
+"""HTTP API for software editors: import and export a dossier in the harmonised XML format.
+
+Authentication: ``Authorization: Bearer <jeton>`` (a token created by an organisme user of this
+platform, in "Jetons d'accès API"). A token works only on its platform and only for its
+organism's dossiers. The OpenAPI description is served at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Role
+from declarations.models import ApiToken
+from declarations.services import NoFormVersion, dossier_open
+from declarations.services.imports import dossier_import_xml
+from declarations.xmlformat import ImportReport, XmlImportRefused, dossier_xml, parse_safely
+from forms_cms.models import DocumentType
+from forms_cms.workbook.xsd import MAX_XML_BYTES
+from workflow.models import Campaign, Dossier
+
+MSG_NO_TOKEN = "Jeton d'accès absent, invalide ou révoqué (en-tête Authorization: Bearer <jeton>)."  # noqa: S105
+
+
+def _error(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"message": message, **extra}, status=status)
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, key = header.partition(" ")
+        token = (
+            ApiToken.authenticate(key.strip()) if scheme.lower() in ("bearer", "token") else None
+        )
+        if token is None:
+            response = _error(401, MSG_NO_TOKEN)
+            response["WWW-Authenticate"] = 'Bearer realm="harmonia"'
+            return response
+        user = token.user
+        membership = getattr(user, "membership", None)
+        if user.role != Role.ORGANISME or membership is None or membership.organism is None:
+            return _error(403, "Ce jeton n'est pas celui d'un organisme.")
+        request.api_user = user
+        request.api_organism = membership.organism
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _report_json(report: ImportReport) -> dict:
+    return {
+        "applique": [{"champ": n, "avant": old, "apres": new} for n, old, new in report.applied],
+        "inchange": report.unchanged,
+        "inconnu": [{"champ": n, "motif": r} for n, r in report.unknown],
+        "invalide": [{"champ": n, "motif": r} for n, r in report.invalid],
+        "calcule_ignore": report.computed_ignored,
+        "calcule_different": [
+            {"champ": n, "fichier": f, "recalcule": c} for n, f, c in report.computed_differences
+        ],
+        "erreurs": report.errors,
+    }
+
+
+@csrf_exempt
+@require_POST
+@token_required
+def api_import(request):
+    """POST an XML declaration: the dossier is found from the root's formulaire, exercice and
+    siren (which must be the token's organism), created if needed, and the file applied."""
+    data = request.body
+    if len(data) > MAX_XML_BYTES:
+        return _error(413, f"Le fichier dépasse {MAX_XML_BYTES // (1024 * 1024)} Mo.")
+    report = ImportReport()
+    root = parse_safely(data, report)
+    if root is None:
+        return _error(422, "Fichier refusé.", rapport=_report_json(report))
+    organism = request.api_organism
+    if root.get("siren") != organism.siren:
+        return _error(
+            403,
+            f"Le SIREN du fichier ({root.get('siren')}) n'est pas celui de l'organisme du jeton "
+            f"({organism.siren}).",
+        )
+    document_type = DocumentType.objects.filter(code=root.get("formulaire") or "").first()
+    campaign = Campaign.objects.filter(exercise=_int(root.get("exercice"))).first()
+    if document_type is None or campaign is None:
+        return _error(
+            404,
+            "Aucune campagne de cet exercice ne collecte ce formulaire sur cette plateforme.",
+        )
+    try:
+        dossier = dossier_open(
+            organism=organism,
+            campaign=campaign,
+            document_type=document_type,
+            acting_user=request.api_user,
+        )
+        report = dossier_import_xml(dossier=dossier, data=data, acting_user=request.api_user)
+    except NoFormVersion as exc:
+        return _error(404, str(exc))
+    except XmlImportRefused as exc:
+        return _error(
+            422, "Fichier refusé : aucune valeur modifiée.", rapport=_report_json(exc.report)
+        )
+    return JsonResponse({"dossier": dossier.pk, "rapport": _report_json(report)})
+
+
+def _int(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_GET
+@token_required
+def api_export(request, code: str, exercice: int):
+    dossier = (
+        Dossier.objects.select_related("organism", "campaign", "document_type", "form_version")
+        .filter(
+            organism=request.api_organism,
+            document_type__code=code,
+            campaign__exercise=exercice,
+        )
+        .first()
+    )
+    if dossier is None:
+        return _error(404, "Aucun dossier de votre organisme pour ce formulaire et cet exercice.")
+    return HttpResponse(dossier_xml(dossier), content_type="application/xml")
+
+
+@require_GET
+def openapi(request):
+    return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 1})
+
+
+_REPORT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        key: {"type": "array", "items": {}}
+        for key in (
+            "applique",
+            "inchange",
+            "inconnu",
+            "invalide",
+            "calcule_ignore",
+            "calcule_different",
+            "erreurs",
+        )
+    },
+}
+_ERROR = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"message": {"type": "string"}, "rapport": _REPORT_SCHEMA},
+            }
+        }
+    }
+}
+OPENAPI = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "Harmonia — API des éditeurs de logiciels",
+        "version": "1",
+        "description": (
+            "Import et export des déclarations au format XML harmonisé. Chaque plateforme "
+            "(ministère, fédérations) a sa propre adresse et ses propres jetons ; un jeton "
+            "donne accès aux seuls dossiers de l'organisme qui l'a créé. Le schéma XML (XSD) "
+            "de chaque version de formulaire est publié dans l'espace Formulaires."
+        ),
+    },
+    "components": {
+        "securitySchemes": {"jeton": {"type": "http", "scheme": "bearer"}},
+    },
+    "security": [{"jeton": []}],
+    "paths": {
+        "/api/v1/declarations/import": {
+            "post": {
+                "summary": "Importer une déclaration XML",
+                "description": (
+                    "Le dossier est désigné par les attributs formulaire, exercice et siren de "
+                    "l'élément racine ; il est créé s'il n'existe pas. Chaque import remplace "
+                    "les valeurs des champs qu'il contient et laisse les autres ; un fichier "
+                    "refusé ne modifie rien."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/xml": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "Importé",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "dossier": {"type": "integer"},
+                                        "rapport": _REPORT_SCHEMA,
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": {"description": "Jeton absent ou invalide", **_ERROR},
+                    "403": {"description": "SIREN d'un autre organisme", **_ERROR},
+                    "404": {"description": "Formulaire ou campagne inconnus", **_ERROR},
+                    "413": {"description": "Fichier trop volumineux (20 Mo)", **_ERROR},
+                    "422": {"description": "Fichier refusé, rien n'est modifié", **_ERROR},
+                },
+            }
+        },
+        "/api/v1/declarations/{formulaire}/{exercice}/xml": {
+            "get": {
+                "summary": "Exporter le dossier de l'organisme en XML",
+                "parameters": [
+                    {
+                        "name": "formulaire",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "example": "ER_SOCIAUX",
+                    },
+                    {
+                        "name": "exercice",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                        "example": 2024,
+                    },
+                ],  # fmt: skip
+                "responses": {
+                    "200": {
+                        "description": "Le dossier au format harmonisé",
+                        "content": {"application/xml": {"schema": {"type": "string"}}},
+                    },
+                    "401": {"description": "Jeton absent ou invalide", **_ERROR},
+                    "404": {"description": "Pas de dossier", **_ERROR},
+                },
+            }
+        },
+    },
+}

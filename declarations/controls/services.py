@@ -1,0 +1,427 @@
+"""Running a dossier's controls ("Lancer la vérification") and computing its key aggregates.
+
+The dossier's values are evaluated once by the form's engine; every enabled control and every
+aggregate of its form version is then a compiled function over that value list (compiled once
+per process, see ``forms_cms.controls``). Nothing is written: the report is recomputed on
+each request, which costs a few milliseconds even for hundreds of controls.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.db import connection
+from openpyxl.utils.cell import get_column_letter
+
+from declarations.fields import FieldInfo, version_fields
+from declarations.formats import format_value
+from forms_cms.controls import PLACEHOLDER, CompiledRule, rule_compile
+from forms_cms.engine.runtime import op_eq, op_ge, op_gt, op_le, op_lt, op_ne
+from forms_cms.engine.values import Arr, XLError
+from forms_cms.models import Aggregate, Control, SheetLayout
+from forms_cms.services.runtime import compiled_form, to_engine, to_stored
+
+PASSED, FAILED, ERROR = "passed", "failed", "error"
+GENERAL = "Général"
+ERROR_MEANINGS = {
+    "#DIV/0!": "division par zéro",
+    "#VALUE!": "valeur d'un type inattendu",
+    "#N/A": "valeur non disponible",
+    "#REF!": "référence invalide",
+    "#NAME?": "nom inconnu",
+    "#NUM!": "nombre invalide",
+    "#NULL!": "intersection vide",
+}
+MSG_ERROR_VALUE = "Calcul impossible : {side} donne {code} ({meaning})."
+MSG_INVALID = "Règle invalide ({side}) : {reason}. Le gestionnaire doit la corriger."
+MSG_CONDITION_TYPE = "La condition doit donner VRAI ou FAUX ; elle donne « {value} »."
+MSG_DEFAULT_COMPARISON = (
+    "Attendu : {left} {operator} {right}{tolerance}. Valeurs : {gauche} et {droite}, écart {ecart}."
+)
+MSG_DEFAULT_CONDITION = "Condition non satisfaite : {condition}.{values}"
+SIDE_NAMES = {"left": "le membre de gauche", "right": "le membre de droite"}
+RULE_PARTS = {"left": "membre de gauche", "right": "membre de droite", "condition": "condition"}
+OPERATOR_WORDS = {"=": "=", "<>": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+_EXCEL_OPS = {"=": op_eq, "<>": op_ne, "<": op_lt, "<=": op_le, ">": op_gt, ">=": op_ge}
+_SEVERITY_ORDER = {Control.Severity.BLOCKING: 0, Control.Severity.WARNING: 1}
+
+
+@dataclass(frozen=True)
+class CellLink:
+    """A field a control reads, where it is, and its value in the dossier."""
+
+    name: str
+    label: str
+    sheet: str
+    sheet_index: int | None
+    address: str
+    value: str
+
+
+@dataclass
+class ControlResult:
+    code: str
+    label: str
+    severity: str
+    status: str  # PASSED, FAILED or ERROR (an error counts as a failure)
+    message: str
+    formula: str
+    sheet: str
+    sheet_index: int | None
+    cells: list[CellLink] = field(default_factory=list)
+    left: str = ""
+    right: str = ""
+    gap: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status != PASSED
+
+    @property
+    def blocking(self) -> bool:
+        return self.failed and self.severity == Control.Severity.BLOCKING
+
+    @property
+    def severity_label(self) -> str:
+        return Control.Severity(self.severity).label
+
+
+@dataclass
+class AggregateResult:
+    code: str
+    label: str
+    tab: str
+    value: str
+    error: str = ""
+
+
+@dataclass
+class SheetGroup:
+    sheet: str
+    sheet_index: int | None
+    results: list[ControlResult]
+
+    @property
+    def failures(self) -> list[ControlResult]:
+        return [r for r in self.results if r.failed]
+
+    @property
+    def passed(self) -> list[ControlResult]:
+        return [r for r in self.results if not r.failed]
+
+
+@dataclass
+class VerificationReport:
+    results: list[ControlResult]
+    aggregates: list[AggregateResult]
+
+    @property
+    def blocking_failures(self) -> list[ControlResult]:
+        return [r for r in self.results if r.blocking]
+
+    @property
+    def warnings(self) -> list[ControlResult]:
+        return [r for r in self.results if r.failed and not r.blocking]
+
+    @property
+    def passed(self) -> list[ControlResult]:
+        return [r for r in self.results if not r.failed]
+
+    @property
+    def groups(self) -> list[SheetGroup]:
+        """Results by sheet (in the form's sheet order), failures first: blocking, then
+        warnings, then passed controls."""
+        by_sheet: dict[str, SheetGroup] = {}
+        for result in self.results:
+            group = by_sheet.setdefault(
+                result.sheet, SheetGroup(result.sheet, result.sheet_index, [])
+            )
+            group.results.append(result)
+        for group in by_sheet.values():
+            group.results.sort(
+                key=lambda r: (not r.blocking, not r.failed, _SEVERITY_ORDER[r.severity])
+            )
+        return sorted(
+            by_sheet.values(),
+            key=lambda g: (
+                not any(r.blocking for r in g.results),
+                g.sheet_index if g.sheet_index is not None else math.inf,
+                g.sheet,
+            ),
+        )
+
+    @property
+    def tabs(self) -> list[tuple[str, list[AggregateResult]]]:
+        tabs: dict[str, list[AggregateResult]] = {}
+        for aggregate in self.aggregates:
+            tabs.setdefault(aggregate.tab, []).append(aggregate)
+        return list(tabs.items())
+
+
+# helpers ------------------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def _sheet_positions(schema: str, version_id: int) -> dict[str, int]:
+    return dict(SheetLayout.objects.filter(version_id=version_id).values_list("name", "position"))
+
+
+def _scalar(value):
+    if value.__class__ is Arr:
+        value = value.vals[0] if value.vals else None
+    return value
+
+
+def _is_number(value) -> bool:
+    return value.__class__ in (int, float)
+
+
+def _display_type(rule: CompiledRule, fields: dict[str, FieldInfo]) -> tuple[str, str]:
+    """The data type and number format to show a formula's value with: its field's when the
+    formula is one field, the common type of the fields it reads otherwise."""
+    infos = [fields[n] for n in rule.names if n in fields]
+    if rule.single_field and infos:
+        return infos[0].data_type, infos[0].number_format
+    types = {i.data_type for i in infos}
+    if len(types) == 1 and infos[0].data_type in ("amount", "integer", "percentage"):
+        return infos[0].data_type, infos[0].number_format if len(infos) == 1 else ""
+    return "amount", ""
+
+
+def _shown(value, data_type="amount", number_format="") -> str:
+    value = _scalar(value)
+    if value is None:
+        return "vide"
+    text = format_value(to_stored(value), data_type, number_format)
+    return text if text != "" else "vide"
+
+
+def _render(template: str, values: dict[str, str], field_value) -> str:
+    def replace(match):
+        key = match.group(1).strip()
+        if key.lower() in values:
+            return values[key.lower()]
+        shown = field_value(key)
+        return shown if shown is not None else match.group(0)
+
+    return PLACEHOLDER.sub(replace, template)
+
+
+def _compare(left, right, operator: str, tolerance: float) -> bool:
+    """The rule's verdict; numbers with the tolerance, other values as Excel compares them."""
+    if _is_number(left) and _is_number(right):
+        gap = left - right
+        eps = 1e-9 * max(1.0, abs(left), abs(right))  # float noise, not a tolerance
+        if operator == "=":
+            return abs(gap) <= tolerance + eps
+        if operator == "<>":
+            return abs(gap) > tolerance + eps
+        if operator == "<=":
+            return gap <= tolerance + eps
+        if operator == "<":
+            return gap < tolerance - eps
+        if operator == ">=":
+            return gap >= -tolerance - eps
+        return gap > -tolerance + eps
+    return _EXCEL_OPS[operator](left, right) is True
+
+
+def _truthy(value):
+    """True/False for a condition's value, or None when it is neither."""
+    if value.__class__ is bool:
+        return value
+    if _is_number(value):
+        return value != 0
+    return None
+
+
+class _Context:
+    """What every control of one verification shares: the values, the fields, the links."""
+
+    def __init__(self, dossier):
+        version = dossier.form_version
+        self.version = version
+        self.form = compiled_form(version)
+        self.fields = version_fields(version)
+        self.sheets = _sheet_positions(connection.schema_name, version.pk)
+        form = self.form
+        inputs = {
+            name: to_engine(value)
+            for name, value in dossier.values.items()
+            if name in form.names and form.names[name] not in form.formula_ids
+        }
+        self.v = form.evaluate(inputs, workbook_inputs=False)
+        self.folded = {name.upper(): name for name in form.names}
+
+    def field_value(self, name: str) -> str | None:
+        real = self.folded.get(name.upper())
+        if real is None:
+            return None
+        value = self.v[self.form.names[real]]
+        if value is None and self.form.names[real] in self.form.formula_ids:
+            value = 0
+        info = self.fields.get(real)
+        if info is None:
+            return _shown(value)
+        return _shown(value, info.data_type, info.number_format)
+
+    def cells(self, names) -> list[CellLink]:
+        links = []
+        for name in names:
+            info = self.fields.get(name)
+            if info is None:
+                continue
+            links.append(
+                CellLink(
+                    name=name,
+                    label=info.label,
+                    sheet=info.sheet,
+                    sheet_index=self.sheets.get(info.sheet),
+                    address=f"{info.sheet}!{get_column_letter(info.column)}{info.row}",
+                    value=self.field_value(name) or "",
+                )
+            )
+        return links
+
+    def sheet_of(self, control: Control, names) -> tuple[str, int | None]:
+        sheet = control.sheet
+        if not sheet:
+            sheet = next(
+                (self.fields[n].sheet for n in names if n in self.fields),
+                GENERAL,
+            )
+        return sheet, self.sheets.get(sheet)
+
+
+def _check(control: Control, ctx: _Context) -> ControlResult:
+    comparison = control.kind != Control.Kind.CONDITION
+    sides = ("left", "right") if comparison else ("condition",)
+    rules = {side: rule_compile(ctx.version, getattr(control, side)) for side in sides}
+    names: list[str] = []
+    for rule in rules.values():
+        names.extend(n for n in rule.names if n not in names)
+    sheet, sheet_index = ctx.sheet_of(control, names)
+    result = ControlResult(
+        code=control.code,
+        label=control.label,
+        severity=control.severity,
+        status=PASSED,
+        message="",
+        formula=control.formula,
+        sheet=sheet,
+        sheet_index=sheet_index,
+        cells=ctx.cells(names),
+    )
+    for side, rule in rules.items():
+        if rule.function is None:
+            result.status = ERROR
+            result.message = MSG_INVALID.format(side=RULE_PARTS[side], reason=rule.error)
+            return result
+    values = {side: _scalar(rule.function(ctx.v)) for side, rule in rules.items()}
+    for side, value in values.items():
+        if value.__class__ is XLError:
+            result.status = ERROR
+            result.message = MSG_ERROR_VALUE.format(
+                side=SIDE_NAMES.get(side, "la condition"),
+                code=value.code,
+                meaning=ERROR_MEANINGS.get(value.code, "erreur"),
+            )
+            if control.message:
+                result.message += " " + _render(control.message, {}, ctx.field_value)
+            return result
+    if comparison:
+        return _finish_comparison(control, ctx, rules, values, result)
+    verdict = _truthy(values["condition"])
+    if verdict is None:
+        result.status = ERROR
+        result.message = MSG_CONDITION_TYPE.format(value=_shown(values["condition"]))
+        return result
+    result.status = PASSED if verdict else FAILED
+    shown = {"valeur": "VRAI" if verdict else "FAUX"}
+    if control.message:
+        result.message = _render(control.message, shown, ctx.field_value)
+    else:
+        cited = " ; ".join(f"{c.name} = {c.value}" for c in result.cells)
+        result.message = MSG_DEFAULT_CONDITION.format(
+            condition=control.condition.lstrip("="),
+            values=f" Valeurs : {cited}." if cited else "",
+        )
+    return result
+
+
+def _finish_comparison(control, ctx, rules, values, result) -> ControlResult:
+    left, right = values["left"], values["right"]
+    data_type, number_format = _display_type(rules["left"], ctx.fields)
+    if rules["left"].single_field is None and rules["right"].single_field is not None:
+        data_type, number_format = _display_type(rules["right"], ctx.fields)
+    tolerance = float(control.tolerance)
+    passed = _compare(left, right, control.operator, tolerance)
+    result.status = PASSED if passed else FAILED
+    result.left = _shown(left, data_type, number_format)
+    result.right = _shown(right, data_type, number_format)
+    if _is_number(left) and _is_number(right):
+        result.gap = _shown(abs(left - right), data_type, number_format)
+    shown_tolerance = _shown(tolerance, data_type, number_format) if tolerance else "0"
+    values = {
+        "gauche": result.left,
+        "droite": result.right,
+        "ecart": result.gap or "—",
+        "tolerance": shown_tolerance,
+        "operateur": OPERATOR_WORDS[control.operator],
+        "valeur": "VRAI" if passed else "FAUX",
+    }
+    if control.message:
+        result.message = _render(control.message, values, ctx.field_value)
+    else:
+        result.message = MSG_DEFAULT_COMPARISON.format(
+            left=control.left.lstrip("="),
+            operator=OPERATOR_WORDS[control.operator],
+            right=control.right.lstrip("="),
+            tolerance=f" à {shown_tolerance} près" if tolerance else "",
+            gauche=result.left,
+            droite=result.right,
+            ecart=values["ecart"],
+        )
+    return result
+
+
+def _aggregate(aggregate: Aggregate, ctx: _Context) -> AggregateResult:
+    result = AggregateResult(aggregate.code, aggregate.label, aggregate.tab, "")
+    rule = rule_compile(ctx.version, aggregate.formula)
+    if rule.function is None:
+        result.error = MSG_INVALID.format(side="formule", reason=rule.error)
+        return result
+    value = _scalar(rule.function(ctx.v))
+    if value.__class__ is XLError:
+        result.value = value.code
+        result.error = ERROR_MEANINGS.get(value.code, "erreur")
+        return result
+    data_type = aggregate.data_type
+    number_format = ""
+    if data_type == Aggregate.DataType.AMOUNT and rule.single_field:
+        number_format = ctx.fields[rule.single_field].number_format
+    result.value = _shown(value, data_type, number_format)
+    return result
+
+
+# services -----------------------------------------------------------------------------------
+def dossier_verify(dossier) -> VerificationReport:
+    """Run every enabled control and every aggregate of the dossier's form version."""
+    ctx = _Context(dossier)
+    controls = Control.objects.filter(version_id=dossier.form_version_id, enabled=True)
+    aggregates = Aggregate.objects.filter(version_id=dossier.form_version_id)
+    return VerificationReport(
+        results=[_check(control, ctx) for control in controls],
+        aggregates=[_aggregate(aggregate, ctx) for aggregate in aggregates],
+    )
+
+
+def dossier_blocking_failures(dossier) -> list[ControlResult]:
+    """The blocking controls the dossier fails: while there is one, it cannot be transmitted."""
+    ctx = _Context(dossier)
+    controls = Control.objects.filter(
+        version_id=dossier.form_version_id,
+        enabled=True,
+        severity=Control.Severity.BLOCKING,
+    )
+    return [r for r in (_check(control, ctx) for control in controls) if r.blocking]
