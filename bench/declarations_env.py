@@ -1,0 +1,121 @@
+"""A dossier of the ER-Sociaux-sized form, in the test database, for the declaring benchmarks.
+
+Uses the test database of the suite (built once per set of migrations by tests/dbbuild.py,
+reused otherwise), uploads the generated ER Sociaux workbook on the ministry platform and
+opens the demo organism's dossier, all inside a transaction that is rolled back at the end:
+the benchmarks leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harmonia.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django_tenants.utils import schema_context  # noqa: E402
+
+from tests.dbbuild import build_database, database_exists, database_name, use_database  # noqa: E402
+
+
+class _Rollback(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def er_dossier():
+    """Yield (platform, dossier, organisme user) on dhup; everything is rolled back after."""
+    from accounts.models import User
+    from declarations.services import dossier_open
+    from fixtures.form_workbooks import form_workbook_build
+    from forms_cms.models import DocumentType
+    from forms_cms.services import form_version_import
+    from tenants.models import Platform
+    from workflow.models import Campaign
+
+    name = database_name()
+    if database_exists(name):
+        use_database(name)
+    else:
+        build_database(name)
+    platform = Platform.objects.get(schema_name="dhup")
+    try:
+        with transaction.atomic():
+            with schema_context("dhup"):
+                gestionnaire = User.objects.get(username="gestionnaire")
+                user = User.objects.select_related("membership__organism").get(username="organisme")
+                with tempfile.TemporaryDirectory() as folder:
+                    path = form_workbook_build("er_sociaux", Path(folder) / "er.xlsx")
+                    document_type = DocumentType.objects.get(code="ER_SOCIAUX")
+                    campaign = Campaign.objects.get(exercise=2024)
+                    form_version_import(
+                        document_type=document_type,
+                        campaign=campaign,
+                        file_name="ER.xlsx",
+                        content=path.read_bytes(),
+                        acting_user=gestionnaire,
+                    )
+                dossier = dossier_open(
+                    organism=user.membership.organism,
+                    campaign=campaign,
+                    document_type=document_type,
+                    acting_user=user,
+                )
+                yield platform, dossier, user
+            raise _Rollback
+    except _Rollback:
+        pass
+    finally:
+        connection.set_schema_to_public()
+
+
+def full_er_xml(dossier, seed: int = 1) -> bytes:
+    """A harmonised XML document carrying a plausible value for every input field."""
+    import random
+
+    from lxml import etree
+
+    from declarations.fields import version_fields
+    from forms_cms.workbook.xsd import form_namespace
+
+    rng = random.Random(seed)
+    version = dossier.form_version
+    namespace = form_namespace(version.document_type.code, str(version.number))
+    root = etree.Element(
+        f"{{{namespace}}}declaration",
+        {
+            "formulaire": version.document_type.code,
+            "version": str(version.number),
+            "siren": dossier.organism.siren,
+            "exercice": str(dossier.campaign.exercise),
+        },
+        nsmap={None: namespace},
+    )
+    champs = etree.SubElement(root, f"{{{namespace}}}champs")
+    for name, info in version_fields(version).items():
+        if info.computed:
+            continue
+        if info.data_type == "amount":
+            text = f"{rng.uniform(-1e5, 5e6):.2f}"
+        elif info.data_type == "integer":
+            text = str(rng.randint(0, 5000))
+        elif info.data_type == "percentage":
+            text = f"{rng.random():.4f}"
+        elif info.data_type == "date":
+            text = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        elif info.data_type == "choice":
+            text = rng.choice(info.choices)
+        else:
+            text = f"Texte {rng.randint(1, 999)}"
+        etree.SubElement(champs, f"{{{namespace}}}{name}").text = text
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
