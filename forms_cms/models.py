@@ -182,3 +182,166 @@ class SheetLayout(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Control(models.Model):
+    """Contrôle métier: a rule checked on a dossier of one form version.
+
+    A rule is one of two kinds, both written in Excel formula syntax over field names (the
+    form's own engine compiles them; cell addresses are refused):
+
+    - **comparison**: ``left`` ``operator`` ``right`` within ``tolerance`` (≥ 0). With the gap
+      ``left − right``: ``=`` passes when |gap| ≤ tolerance, ``<>`` when |gap| > tolerance,
+      ``<=`` when gap ≤ tolerance, ``>=`` when gap ≥ −tolerance, ``<`` when gap < tolerance,
+      ``>`` when gap > −tolerance (the tolerance always leans towards passing; 0 is the plain
+      comparison). Non-numeric sides (text, booleans) are compared as Excel does, without
+      tolerance. Example: TOTAL_ACTIF = TOTAL_PASSIF ± 1 €.
+    - **condition**: a formula that must give TRUE (or a non-zero number), e.g.
+      ``=OR(PAS_CAPITAL>0,ISBLANK(ACT_IMMO))``.
+
+    An error value on either side (#DIV/0!…) fails the rule. ``message`` is the French text
+    shown on failure; placeholders ``{gauche}``, ``{droite}``, ``{ecart}``, ``{tolerance}``,
+    ``{operateur}``, ``{valeur}`` (the condition's result) and ``{NOM_DU_CHAMP}`` (any field's
+    value) are replaced by the dossier's values in French formats; empty = a default message.
+    ``sheet`` groups the results; empty = the sheet of the first field the rule references.
+    """
+
+    class Kind(models.TextChoices):
+        COMPARISON = "comparison", "Comparaison de deux membres"
+        CONDITION = "condition", "Condition qui doit être VRAIE"
+
+    class Operator(models.TextChoices):
+        EQ = "=", "="
+        NE = "<>", "<>"
+        LT = "<", "<"
+        LE = "<=", "<="
+        GT = ">", ">"
+        GE = ">=", ">="
+
+    class Severity(models.TextChoices):
+        BLOCKING = "blocking", "bloquant"
+        WARNING = "warning", "avertissement"
+
+    version = models.ForeignKey(
+        FormVersion, on_delete=models.CASCADE, related_name="controls", verbose_name="version"
+    )
+    code = models.CharField(
+        "code",
+        max_length=20,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                "Le code ne contient que des lettres, des chiffres, des _ . ou - (ex. C001).",
+            )
+        ],
+    )
+    label = models.CharField("libellé", max_length=300)
+    kind = models.CharField("nature", max_length=12, choices=Kind.choices, default=Kind.COMPARISON)
+    left = models.TextField("membre de gauche", blank=True)
+    operator = models.CharField(
+        "opérateur", max_length=2, choices=Operator.choices, default=Operator.EQ
+    )
+    right = models.TextField("membre de droite", blank=True)
+    tolerance = models.DecimalField("tolérance", max_digits=18, decimal_places=4, default=0)
+    condition = models.TextField("condition", blank=True)
+    severity = models.CharField(
+        "gravité", max_length=10, choices=Severity.choices, default=Severity.BLOCKING
+    )
+    enabled = models.BooleanField("actif", default=True)
+    message = models.TextField("message", blank=True)
+    sheet = models.CharField("feuille", max_length=100, blank=True)
+    position = models.PositiveIntegerField("ordre", default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="créé par",
+    )
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="modifié par",
+    )
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        verbose_name = "contrôle"
+        ordering = ["version", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="control_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(tolerance__gte=0),
+                name="control_tolerance_positive",
+                violation_error_message="La tolérance est un nombre positif ou nul.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+    @property
+    def formula(self) -> str:
+        """The rule as one line of text (for lists and reports)."""
+        if self.kind == self.Kind.CONDITION:
+            return self.condition.lstrip("=")
+        text = f"{self.left.lstrip('=')} {self.operator} {self.right.lstrip('=')}"
+        if self.tolerance:
+            text += f" ± {str(self.tolerance.normalize()).replace('.', ',')}"
+        return text
+
+
+class Aggregate(models.Model):
+    """Agrégat clé: a named formula over field names shown in tabs on the verification page
+    (e.g. "SF", situation financière; "AE", autofinancement), grouped by ``tab``."""
+
+    class DataType(models.TextChoices):
+        AMOUNT = "amount", "montant"
+        INTEGER = "integer", "entier"
+        PERCENTAGE = "percentage", "pourcentage"
+        TEXT = "text", "texte"
+
+    version = models.ForeignKey(
+        FormVersion, on_delete=models.CASCADE, related_name="aggregates", verbose_name="version"
+    )
+    code = models.CharField(
+        "code",
+        max_length=20,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                "Le code ne contient que des lettres, des chiffres, des _ . ou - (ex. SF).",
+            )
+        ],
+    )
+    label = models.CharField("libellé", max_length=300)
+    tab = models.CharField("onglet", max_length=60)
+    formula = models.TextField("formule")
+    data_type = models.CharField(
+        "affichage", max_length=12, choices=DataType.choices, default=DataType.AMOUNT
+    )
+    position = models.PositiveIntegerField("ordre", default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="modifié par",
+    )
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        verbose_name = "agrégat"
+        ordering = ["version", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="aggregate_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forms_cms import views
+from forms_cms import views, views_controls
 
 app_name = "forms_cms"
 
@@ -13,4 +13,33 @@ urlpatterns = [
     path("<int:pk>/fichiers/<str:kind>/", views.version_file, name="version_file"),
     path("<int:pk>/champs/<int:field_pk>/", views.field_edit, name="field_edit"),
     path("<int:pk>/migration/", views.version_migration, name="version_migration"),
+    path("<int:pk>/controles/", views_controls.control_list, name="control_list"),
+    path("<int:pk>/controles/ajouter/", views_controls.control_edit, name="control_create"),
+    path("<int:pk>/controles/<int:control_pk>/", views_controls.control_edit, name="control_edit"),
+    path(
+        "<int:pk>/controles/<int:control_pk>/activer/",
+        views_controls.control_toggle,
+        name="control_toggle",
+    ),
+    path(
+        "<int:pk>/controles/<int:control_pk>/supprimer/",
+        views_controls.control_delete,
+        name="control_delete",
+    ),
+    path(
+        "<int:pk>/controles/reprendre/",
+        views_controls.controls_carry_over,
+        name="controls_carry_over",
+    ),
+    path("<int:pk>/agregats/ajouter/", views_controls.aggregate_edit, name="aggregate_create"),
+    path(
+        "<int:pk>/agregats/<int:aggregate_pk>/",
+        views_controls.aggregate_edit,
+        name="aggregate_edit",
+    ),
+    path(
+        "<int:pk>/agregats/<int:aggregate_pk>/supprimer/",
+        views_controls.aggregate_delete,
+        name="aggregate_delete",
+    ),
 ]
