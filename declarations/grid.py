@@ -116,10 +116,11 @@ def _field_cell(entry, fields, values, computed, editable, span) -> str:
         return f"<td{span}></td>"
     attrs = f'data-n="{escape(name)}" data-r="{entry["r"]}" data-c="{entry["c"]}"'
     label = escape(info.label)
+    anchor = f' id="{escape(name)}"'  # verification results link to #NAME
     if info.computed:
         shown = escape(format_value(computed.get(name), info.data_type, info.number_format))
         return (
-            f'<td class="{_classes(entry, "c")} {info.data_type}" {attrs}{span}'
+            f'<td{anchor} class="{_classes(entry, "c")} {info.data_type}" {attrs}{span}'
             f'{_style(entry)} title="{label}">{shown}</td>'
         )
     stored = values.get(name)

@@ -151,6 +151,13 @@
       if (target.select) target.select();
     }
   });
+  // a link from the verification results (#NAME) puts the cursor in that cell
+  if (location.hash) {
+    const cell = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    const control = cell && cell.querySelector("input, select");
+    if (control && !control.disabled) control.focus();
+  }
+
   wrap.addEventListener("focusin", function (event) {
     if (event.target.matches("td.i input")) event.target.select();
   });

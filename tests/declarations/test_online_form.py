@@ -209,3 +209,9 @@ def test_dossier_pages_are_closed_to_others(version, declarant, outsider, client
     page = gestionnaire.get(sheet).content.decode()
     assert "consultation" in page and " disabled" in page
     assert gestionnaire.post(save, body, content_type="application/json").status_code == 403
+
+
+def test_field_cells_are_anchors_for_the_verification_links(version, declarant, client_for):
+    dossier = open_dossier(declarant)
+    page = client_for("dhup", declarant).get(f"/declarations/dossiers/{dossier.pk}/").content
+    assert b'id="ACT_IMMO"' in page and b'id="TOTAL_ACTIF"' in page
