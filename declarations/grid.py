@@ -142,6 +142,5 @@ def _field_cell(entry, fields, values, computed, editable, span) -> str:
             f'<input {attrs} data-t="{info.data_type}" data-seen="{seen}" value="{shown}" '
             f'aria-label="{label}" autocomplete="off"{required}{disabled}>'
         )
-    return (
-        f'<td class="{_classes(entry, "i")} {info.data_type}"{span}{_style(entry)}>{control}</td>'
-    )
+    classes = f"{_classes(entry, 'i')} {info.data_type}"
+    return f'<td{anchor} class="{classes}"{span}{_style(entry)}>{control}</td>'
