@@ -113,3 +113,51 @@ class ValueChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field_name}: {self.old_value!r} → {self.new_value!r}"
+
+
+class DossierExport(models.Model):
+    """A document generated from a dossier in the background (the PDF now, the XML later):
+    its progress while a worker makes it, then its content to download."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "en attente"
+        RUNNING = "running", "en cours"
+        DONE = "done", "prêt"
+        FAILED = "failed", "échec"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="exports")
+    kind = models.CharField("type", max_length=10, choices=Kind.choices, default=Kind.PDF)
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField("avancement (%)", default=0)
+    content = models.BinaryField("contenu", null=True, blank=True, editable=False)
+    filename = models.CharField("nom du fichier", max_length=255, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="demandé par",
+    )
+    requested_at = models.DateTimeField("demandé le", auto_now_add=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    error = models.TextField("erreur", blank=True)
+
+    class Meta:
+        verbose_name = "document généré"
+        verbose_name_plural = "documents générés"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="dossier_export_progress_max_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.dossier} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

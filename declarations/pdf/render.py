@@ -83,7 +83,7 @@ def _css_string(text: str) -> str:
         if char.isalnum() or char in " .,;:-_/()'°·—–«»":
             out.append(char)
         else:
-            out.append(f"\\{ord(char):06x}")
+            out.append(f"\\{ord(char):x} ")  # the space ends the escape and is consumed
     return '"' + "".join(out) + '"'
 
 
@@ -126,13 +126,15 @@ def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tupl
     visible_cols = [c for c in range(1, last_col + 1) if widths[c - 1] != 0]
     hidden_rows = {row for row, height in layout.get("rows", []) if height == 0}
     visible_rows = [r for r in range(1, last_row + 1) if r not in hidden_rows]
+    if not visible_cols or not visible_rows:
+        return '<p class="none">Feuille sans contenu.</p>', 1.0
     col_set, row_set = set(visible_cols), set(visible_rows)
 
     spans: dict[tuple[int, int], tuple[int, int]] = {}
     covered: set[tuple[int, int]] = set()
     for r1, c1, r2, c2 in layout.get("merged", []):
-        if r1 > last_row or c1 > last_col:
-            continue
+        if r1 not in row_set or c1 not in col_set:
+            continue  # trimmed or hidden: its cells are drawn as plain cells
         r2, c2 = min(r2, last_row), min(c2, last_col)
         rows = sum(1 for r in range(r1, r2 + 1) if r in row_set)
         cols = sum(1 for c in range(c1, c2 + 1) if c in col_set)
@@ -150,8 +152,15 @@ def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tupl
     fills: dict[str, str] = {}
     for row in visible_rows:
         # the row's cells up to its last one holding something
-        row_cells = [c for c in visible_cols if (row, c) in cells and (row, c) not in covered]
-        row_last = max((c for c in row_cells if _has_content(cells[(row, c)])), default=0)
+        row_last = max(
+            (
+                c
+                for c in visible_cols
+                if (row, c) in spans
+                or ((row, c) in cells and (row, c) not in covered and _has_content(cells[(row, c)]))
+            ),
+            default=0,
+        )
         if not row_last:
             out.append('<tr class="e"></tr>')
             continue
@@ -183,9 +192,9 @@ def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tupl
                 classes.extend(value_classes)
             else:
                 text = escape(entry.get("text", ""))
-                if text and not span:
+                if text and not span and not entry.get("wrap"):
                     # like Excel, a label runs over the empty cells on its right
-                    absorbed = _free_cells_right(row, col, visible_cols, cells, covered)
+                    absorbed = _free_cells_right(row, col, visible_cols, cells, covered, spans)
                     if absorbed:
                         attrs = f' colspan="{absorbed + 1}"'
             if entry.get("bold"):
@@ -206,13 +215,13 @@ def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tupl
     return "".join(out), scale
 
 
-def _free_cells_right(row, col, visible_cols, cells, covered) -> int:
+def _free_cells_right(row, col, visible_cols, cells, covered, spans) -> int:
     """How many empty visible cells follow (row, col) before the next cell or merged range."""
     count = 0
     for next_col in visible_cols:
         if next_col <= col:
             continue
-        if (row, next_col) in cells or (row, next_col) in covered:
+        if (row, next_col) in cells or (row, next_col) in covered or (row, next_col) in spans:
             break
         count += 1
     return count
@@ -389,13 +398,10 @@ def dossier_pdf(dossier, *, progress: Progress | None = None) -> bytes:
     from declarations.fields import version_fields
 
     version = dossier.form_version
-    layouts = (
-        sheet.layout
-        for sheet in version.sheets.order_by("position").only("position", "layout").iterator()
-    )
+    layouts = version.sheets.order_by("position").values_list("layout", flat=True)
     return render_pdf(
         dossier_header(dossier),
-        layouts,
+        list(layouts),
         version_fields(version),
         dossier.values,
         dossier.computed,

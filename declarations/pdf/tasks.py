@@ -1,0 +1,83 @@
+"""The PDF of a dossier, made by a worker: progress recorded sheet by sheet, then the file (or
+the reason it could not be made)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from declarations.pdf.render import dossier_pdf, dossier_pdf_filename
+from tenants.jobs import tenant_task
+from workflow.models import DossierExport
+
+logger = logging.getLogger(__name__)
+
+MSG_FAILED = (
+    "La génération du PDF a échoué ({reason}). Réessayez ; si le problème persiste, "
+    "signalez-le à l'assistance en indiquant le dossier concerné."
+)
+# share of the progress bar for laying out the sheets; the rest is writing the file
+LAYOUT_SHARE = 90
+
+
+@tenant_task(name="declarations.dossier_pdf")
+def dossier_pdf_build(*, export_id: int) -> None:
+    """Render the export's dossier as PDF and store it on the export."""
+    exports = DossierExport.objects.filter(pk=export_id)
+    export = (
+        exports.select_related(
+            "dossier__organism",
+            "dossier__campaign",
+            "dossier__document_type",
+            "dossier__form_version",
+        )
+        .defer("content")
+        .first()
+    )
+    if export is None or export.status == DossierExport.Status.DONE:
+        return  # deleted meanwhile, or already made by an earlier attempt
+    exports.update(status=DossierExport.Status.RUNNING, progress=0, error="")
+
+    def progress(done: int, total: int) -> None:
+        exports.update(progress=min(LAYOUT_SHARE, LAYOUT_SHARE * done // max(total, 1)))
+
+    try:
+        content = dossier_pdf(export.dossier, progress=progress)
+    except Exception as exc:
+        logger.exception("PDF export %s of dossier %s failed", export_id, export.dossier_id)
+        exports.update(
+            status=DossierExport.Status.FAILED,
+            error=MSG_FAILED.format(reason=_reason(exc)),
+            finished_at=timezone.now(),
+        )
+        return
+    exports.update(
+        status=DossierExport.Status.DONE,
+        progress=100,
+        content=content,
+        filename=dossier_pdf_filename(export.dossier),
+        finished_at=timezone.now(),
+    )
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, MemoryError):
+        return "mémoire insuffisante sur le serveur"
+    return "erreur interne lors de la mise en page"
+
+
+def dossier_pdf_request(*, dossier, acting_user) -> DossierExport:
+    """Record a PDF export of ``dossier`` and queue the job that makes it (both in one
+    transaction: the queue is in the same database, so a worker never sees one without the
+    other)."""
+    with transaction.atomic():
+        export = DossierExport.objects.create(
+            dossier=dossier,
+            kind=DossierExport.Kind.PDF,
+            requested_by=acting_user,
+            filename=dossier_pdf_filename(dossier),
+        )
+        dossier_pdf_build.defer(export_id=export.pk)
+    return export
