@@ -17,18 +17,12 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.core import signals
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-from django.db import close_old_connections, connections
 from django.db.models import Q
 from django_tenants.utils import schema_context
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -36,6 +30,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from organisms.demo import DEMO_PASSWORD
 from organisms.models import Organism
 from tenants.platforms import platform_spec
+from tests.browser.live import serve_on_test_connection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -101,80 +96,14 @@ def shown() -> dict[str, Shown]:
     return result
 
 
-# --- The app, served from a thread on the test's connection ------------------------------------
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
-class _SharedConnectionServer(ThreadedWSGIServer):
-    """Each request thread uses the test's connection (``connections_override``)."""
-
-    def _close_connections(self):
-        # The shared connection holds the test's transaction: it must stay open.
-        pass
-
-
-class _Serialized:
-    """One request at a time on the shared connection; nothing once the test is over."""
-
-    def __init__(self, app):
-        self.app = app
-        self.lock = threading.Lock()
-        self.closed = False
-
-    def __call__(self, environ, start_response):
-        with self.lock:
-            if self.closed:
-                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-                return [b"stopped"]
-            response = self.app(environ, start_response)
-            try:
-                return [b"".join(response)]
-            finally:
-                if hasattr(response, "close"):
-                    response.close()
-
-    def close(self) -> None:
-        with self.lock:
-            self.closed = True
+# --- The app, served from a thread on the test's connection (tests/browser/live.py) ---------
 
 
 @pytest.fixture
 def live_port(shown) -> Iterator[int]:
     """Port of the app on 127.0.0.1 (after ``shown``: no query runs once it is up)."""
-    connection = connections["default"]
-    connection.ensure_connection()
-    # Django closes "old" connections at each request's start and end; this one is in the
-    # test's transaction, so it must outlive the requests (as Django's test client does).
-    detached = [
-        signal
-        for signal in (signals.request_started, signals.request_finished)
-        if signal.disconnect(close_old_connections)
-    ]
-    connection.inc_thread_sharing()
-    app = _Serialized(StaticFilesHandler(WSGIHandler()))
-    server = _SharedConnectionServer(
-        ("127.0.0.1", 0),
-        _QuietHandler,
-        allow_reuse_address=False,
-        connections_override={"default": connection},
-    )
-    server.set_app(app)
-    thread = threading.Thread(target=server.serve_forever, name="live-platforms", daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        app.close()  # waits for a request in progress, refuses later ones
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        connection.dec_thread_sharing()
-        for signal in detached:
-            signal.connect(close_old_connections)
+    with serve_on_test_connection() as (port, _app):
+        yield port
 
 
 @pytest.fixture

@@ -1,0 +1,96 @@
+"""The app served from a thread on the test's own database connection, for browser tests.
+
+Every request runs on the test's connection, inside the transaction that pytest-django's
+``db`` rolls back at the end: the sessions, ``last_login`` and django-axes access logs that
+signing in writes never reach the shared, committed test database. (pytest-django's
+``live_server`` would force ``transactional_db``, whose flush empties the public schema's
+platform table and breaks every later test.) Requests are therefore handled one at a time,
+and the test body itself makes no database query while a request is in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.db import close_old_connections, connections
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+class _SharedConnectionServer(ThreadedWSGIServer):
+    """Each request thread uses the test's connection (``connections_override``)."""
+
+    def _close_connections(self):
+        # The shared connection holds the test's transaction: it must stay open.
+        pass
+
+
+class Serialized:
+    """One request at a time on the shared connection; nothing once the test is over.
+
+    ``lock`` is also taken by a test that queries the database while the server is up."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            if self.closed:
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                return [b"stopped"]
+            response = self.app(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+
+
+@contextlib.contextmanager
+def serve_on_test_connection() -> Iterator[tuple[int, Serialized]]:
+    """(port on 127.0.0.1, the serialized app) for the duration of the block."""
+    connection = connections["default"]
+    connection.ensure_connection()
+    # Django closes "old" connections at each request's start and end; this one is in the
+    # test's transaction, so it must outlive the requests (as Django's test client does).
+    detached = [
+        signal
+        for signal in (signals.request_started, signals.request_finished)
+        if signal.disconnect(close_old_connections)
+    ]
+    connection.inc_thread_sharing()
+    app = Serialized(StaticFilesHandler(WSGIHandler()))
+    server = _SharedConnectionServer(
+        ("127.0.0.1", 0),
+        _QuietHandler,
+        allow_reuse_address=False,
+        connections_override={"default": connection},
+    )
+    server.set_app(app)
+    thread = threading.Thread(target=server.serve_forever, name="live-platforms", daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], app
+    finally:
+        app.close()  # waits for a request in progress, refuses later ones
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        connection.dec_thread_sharing()
+        for signal in detached:
+            signal.connect(close_old_connections)
