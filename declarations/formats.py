@@ -120,14 +120,24 @@ def group_thousands(digits: str) -> str:
     return NNBSP.join(out)
 
 
-def format_number(value: float, decimals: int) -> str:
+def format_number(value: float, decimals: int, *, grouped: bool = True) -> str:
     """1234567.891 → "1 234 567,89" (narrow no-break spaces), negatives with a minus sign."""
     if math.isnan(value) or math.isinf(value):
         return "#NOMBRE!"
     text = f"{abs(value):.{decimals}f}"
     whole, _, fraction = text.partition(".")
     sign = "−" if value < 0 and float(text) != 0 else ""
-    return sign + group_thousands(whole) + ("," + fraction if fraction else "")
+    whole = group_thousands(whole) if grouped else whole
+    return sign + whole + ("," + fraction if fraction else "")
+
+
+def _grouped(number_format: str, data_type: str) -> bool:
+    """Thousands separators as the workbook's format says (a "," in Excel's format code);
+    without a format, amounts are grouped and other numbers are not."""
+    fmt = re.sub(r'"[^"]*"|\[[^\]]*\]', "", number_format or "")
+    if fmt and fmt != "General":
+        return "," in fmt.split(";")[0]
+    return data_type == "amount"
 
 
 def _decimals_of(number_format: str) -> int | None:
@@ -161,7 +171,7 @@ def format_value(value, data_type: str = "amount", number_format: str = "") -> s
     decimals = _decimals_of(number_format)
     if decimals is None:
         decimals = 0 if data_type == "integer" or float(value).is_integer() else 2
-    return format_number(float(value), decimals)
+    return format_number(float(value), decimals, grouped=_grouped(number_format, data_type))
 
 
 def entry_text(value, data_type: str = "amount") -> str:

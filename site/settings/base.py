@@ -233,5 +233,8 @@ LOGGING = {
         "wagtail": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
+        # WeasyPrint logs each layout step (hundreds of lines per PDF)
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
