@@ -151,12 +151,16 @@
       if (target.select) target.select();
     }
   });
-  // a link from the verification results (#NAME) puts the cursor in that cell
-  if (location.hash) {
+  // a link from the verification results (#NAME) puts the cursor in that cell; after the
+  // load, because the browser's own scroll to the fragment would take the focus away
+  function focusTarget() {
+    if (!location.hash) return;
     const cell = document.getElementById(decodeURIComponent(location.hash.slice(1)));
     const control = cell && cell.querySelector("input, select");
     if (control && !control.disabled) control.focus();
   }
+  window.addEventListener("load", function () { setTimeout(focusTarget, 0); });
+  window.addEventListener("hashchange", focusTarget);
 
   wrap.addEventListener("focusin", function (event) {
     if (event.target.matches("td.i input")) event.target.select();

@@ -39,8 +39,9 @@ class Serialized:
 
     ``lock`` is also taken by a test that queries the database while the server is up."""
 
-    def __init__(self, app):
+    def __init__(self, app, connection):
         self.app = app
+        self.connection = connection  # the test's connection, which the requests use
         self.lock = threading.Lock()
         self.closed = False
 
@@ -74,7 +75,7 @@ def serve_on_test_connection() -> Iterator[tuple[int, Serialized]]:
         if signal.disconnect(close_old_connections)
     ]
     connection.inc_thread_sharing()
-    app = Serialized(StaticFilesHandler(WSGIHandler()))
+    app = Serialized(StaticFilesHandler(WSGIHandler()), connection)
     server = _SharedConnectionServer(
         ("127.0.0.1", 0),
         _QuietHandler,
