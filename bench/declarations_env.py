@@ -33,8 +33,10 @@ class _Rollback(Exception):
 
 
 @contextlib.contextmanager
-def er_dossier():
-    """Yield (platform, dossier, organisme user) on dhup; everything is rolled back after."""
+def er_dossier(controls: int = 0):
+    """Yield (platform, dossier, organisme user) on dhup; everything is rolled back after.
+
+    ``controls``: that many comparison controls (on the form's computed amounts) are added."""
     from accounts.models import User
     from declarations.services import dossier_open
     from fixtures.form_workbooks import form_workbook_build
@@ -65,6 +67,8 @@ def er_dossier():
                         content=path.read_bytes(),
                         acting_user=gestionnaire,
                     )
+                if controls:
+                    _add_controls(document_type, campaign, gestionnaire, controls)
                 dossier = dossier_open(
                     organism=user.membership.organism,
                     campaign=campaign,
@@ -77,6 +81,33 @@ def er_dossier():
         pass
     finally:
         connection.set_schema_to_public()
+
+
+def _add_controls(document_type, campaign, gestionnaire, count: int) -> None:
+    from forms_cms.controls import control_create
+    from forms_cms.models import Field, FormVersion
+
+    version = FormVersion.objects.get(document_type=document_type, campaign=campaign)
+    names = list(
+        Field.objects.filter(version=version, kind="computed", data_type="amount")
+        .order_by("position")
+        .values_list("name", flat=True)[: count * 2]
+    )
+    for i in range(count):
+        control_create(
+            version=version,
+            values={
+                "code": f"B{i:03d}",
+                "label": f"Contrôle {i}",
+                "kind": "comparison",
+                "left": names[(2 * i) % len(names)],
+                "operator": ">=",
+                "right": names[(2 * i + 1) % len(names)],
+                "tolerance": 1,
+                "severity": "blocking" if i % 3 else "warning",
+            },
+            acting_user=gestionnaire,
+        )
 
 
 def full_er_xml(dossier, seed: int = 1) -> bytes:

@@ -65,6 +65,8 @@ class ImportReport:
     computed_ignored: list[str] = field(default_factory=list)
     computed_differences: list[tuple[str, object, object]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # problems of the file as a whole
+    blocking_failures: list[str] = field(default_factory=list)  # control codes, after import
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def refused(self) -> bool:

@@ -63,6 +63,8 @@ def _report_json(report: ImportReport) -> dict:
             {"champ": n, "fichier": f, "recalcule": c} for n, f, c in report.computed_differences
         ],
         "erreurs": report.errors,
+        "controles_bloquants_en_echec": report.blocking_failures,
+        "avertissements": report.warnings,
     }
 
 
@@ -151,6 +153,8 @@ _REPORT_SCHEMA = {
             "calcule_ignore",
             "calcule_different",
             "erreurs",
+            "controles_bloquants_en_echec",
+            "avertissements",
         )
     },
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from declarations.controls.services import dossier_verify
 from declarations.fields import version_fields
 from declarations.services.dossiers import _check_owner, dossier_values_apply
 from declarations.xmlformat import (
@@ -32,4 +33,8 @@ def dossier_import_xml(*, dossier, data: bytes, acting_user) -> ImportReport:
     report.computed_differences = computed_differences(
         dossier, computed, version_fields(dossier.form_version)
     )
+    # the controls, so that the software (or the person) knows where the dossier stands
+    verification = dossier_verify(dossier)
+    report.blocking_failures = [r.code for r in verification.blocking_failures]
+    report.warnings = [r.code for r in verification.warnings]
     return report

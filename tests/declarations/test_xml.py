@@ -169,3 +169,26 @@ def test_xml_page_import_and_export(dossier, declarant, client_for, outsider, de
     assert gestionnaire.get(f"/declarations/dossiers/{dossier.pk}/xml/export/").status_code == 200
     forbidden = gestionnaire.post(url, {"file": SimpleUploadedFile("d.xml", b"<x/>")})
     assert forbidden.status_code == 403
+
+
+def test_import_reports_the_controls_after_it(dossier, declarant, demo_user):  # noqa: F811
+    from forms_cms.controls import control_create
+
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    with schema_context("dhup"):
+        control_create(
+            version=dossier.form_version,
+            values={"code": "B1", "label": "Capital", "kind": "comparison",
+                    "left": "PAS_CAPITAL", "operator": ">", "right": "0",
+                    "severity": "blocking"},
+            acting_user=gestionnaire,
+        )  # fmt: skip
+        report = dossier_import_xml(
+            dossier=dossier, data=doc_for(dossier, "<ACT_IMMO>1</ACT_IMMO>"), acting_user=declarant
+        )
+        assert report.blocking_failures == ["B1"]
+        report = dossier_import_xml(
+            dossier=dossier, data=doc_for(dossier, "<PAS_CAPITAL>5</PAS_CAPITAL>"),
+            acting_user=declarant,
+        )  # fmt: skip
+        assert report.blocking_failures == []
