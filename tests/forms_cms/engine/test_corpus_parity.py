@@ -17,11 +17,20 @@ from forms_cms.engine.parity import workbook_parity
 
 from .corpus_known_differences import KNOWN_DIFFERENCES
 
-# ../shared/corpus/excel beside the checkout, or wherever HARMONIA_EXCEL_CORPUS points
-CORPUS = Path(
-    os.environ.get("HARMONIA_EXCEL_CORPUS")
-    or Path(__file__).resolve().parents[4] / "shared" / "corpus" / "excel"
-)
+
+def _corpus() -> Path:
+    """HARMONIA_EXCEL_CORPUS, else shared/corpus/excel beside the checkout or an ancestor."""
+    if os.environ.get("HARMONIA_EXCEL_CORPUS"):
+        return Path(os.environ["HARMONIA_EXCEL_CORPUS"])
+    root = Path(__file__).resolve().parents[3]
+    for folder in root.parents:
+        candidate = folder / "shared" / "corpus" / "excel"
+        if candidate.is_dir():
+            return candidate
+    return root.parent / "shared" / "corpus" / "excel"
+
+
+CORPUS = _corpus()
 WORKBOOKS = sorted(p for p in CORPUS.glob("*.xls*")) if CORPUS.is_dir() else []
 
 pytestmark = pytest.mark.skipif(not WORKBOOKS, reason=f"corpus absent ({CORPUS})")
