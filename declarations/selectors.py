@@ -29,4 +29,5 @@ def dossier_editable_by(dossier: Dossier, user) -> bool:
         user.role == Role.ORGANISME
         and membership is not None
         and membership.organism_id == dossier.organism_id
+        and dossier.accepts_entries
     )

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from declarations import views, views_sync, views_tokens, views_xml
+from declarations import views, views_lifecycle, views_sync, views_tokens, views_xml
 
 app_name = "declarations"
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("dossiers/<int:pk>/xml/", views_xml.dossier_xml_page, name="xml"),
     path("dossiers/<int:pk>/xml/export/", views_xml.dossier_xml_export, name="xml_export"),
     path("dossiers/<int:pk>/rapatrier/", views_sync.dossier_sync_page, name="sync"),
+    path("dossiers/<int:pk>/etape/", views_lifecycle.dossier_step, name="step"),
+    path(
+        "dossiers/<int:pk>/transmis/<int:export_pk>/",
+        views_lifecycle.snapshot_download,
+        name="snapshot",
+    ),
     path("jetons/", views_tokens.token_list, name="tokens"),
     path("jetons/<int:pk>/revoquer/", views_tokens.token_revoke, name="token_revoke"),
     # each part of the declaring screens keeps its own URL module

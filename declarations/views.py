@@ -11,9 +11,16 @@ from declarations.fields import version_fields
 from declarations.formats import format_value
 from declarations.grid import sheet_table
 from declarations.selectors import dossier_editable_by, dossiers_visible_to
-from declarations.services import NoFormVersion, SaveRefused, dossier_open, dossier_values_save
+from declarations.services import (
+    DossierClosed,
+    NoFormVersion,
+    SaveRefused,
+    dossier_open,
+    dossier_values_save,
+)
 from forms_cms.models import DocumentType, FormVersion
-from workflow.models import Campaign
+from workflow.models import Campaign, FiabilisationStep
+from workflow.services.lifecycle import available_actions
 
 MAX_JSON_BYTES = 1024 * 1024
 
@@ -92,6 +99,12 @@ def dossier_sheet(request, pk, index=0):
             "current": current,
             "table": table,
             "editable": editable,
+            "actions": available_actions(dossier, request.user),
+            "substeps": FiabilisationStep.objects.all(),
+            "journal": dossier.step_changes.select_related("changed_by")[:20],
+            "snapshots": dossier.exports.filter(step_change__isnull=False)
+            .defer("content", "frozen_values", "frozen_computed")
+            .order_by("-requested_at"),
         },
     )
 
@@ -115,6 +128,8 @@ def dossier_save(request, pk):
         result = dossier_values_save(
             dossier=dossier, entries=entries, seen=seen, acting_user=request.user
         )
+    except DossierClosed as exc:
+        return JsonResponse({"message": str(exc)}, status=403)
     except SaveRefused as exc:
         current = {
             name: _shown(fields, name, value) | {"seen": value}

@@ -44,6 +44,8 @@ def _prepare_schema(platform: Platform, spec: PlatformSpec | None) -> None:
 
     from faq_wiki.models import PlatformHomePage
     from forms_cms.models import DocumentType
+    from workflow.models import FiabilisationStep
+    from workflow.services.lifecycle import DEFAULT_SUBSTEPS
 
     with schema_context(platform.schema_name), transaction.atomic():
         title = spec.name if spec else "Harmonia"
@@ -64,6 +66,12 @@ def _prepare_schema(platform: Platform, spec: PlatformSpec | None) -> None:
         for position, (code, label) in enumerate(spec.document_types if spec else ()):
             DocumentType.objects.update_or_create(
                 code=code, defaults={"label": label, "position": position}
+            )
+        if spec and not FiabilisationStep.objects.exists():
+            # the default sub-steps of step 4; each platform's gestionnaires adapt them
+            FiabilisationStep.objects.bulk_create(
+                FiabilisationStep(code=code, label=label, position=i)
+                for i, (code, label) in enumerate(DEFAULT_SUBSTEPS)
             )
 
         group, _ = Group.objects.get_or_create(name=GESTIONNAIRES_GROUP)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_fsm import FSMField, transition
 
 from forms_cms.models import DocumentType
 
@@ -47,6 +48,38 @@ class Campaign(models.Model):
         return self.opening_date <= timezone.localdate() <= self.deadline
 
 
+class Step(models.TextChoices):
+    """Étapes du dossier. 1–3 belong to the organism; transmission ends step 3; in 4 the
+    gestionnaire works through the platform's sub-steps and may hand the dossier back."""
+
+    INITIALISED = "1", "1 — Initialisé"
+    FILLING = "2", "2 — En cours de saisie"
+    VALIDATED = "3", "3 — Validé par l'organisme"
+    FIABILISATION = "4", "4 — Fiabilisation"
+    HANDED_BACK = "4R", "4 — Main rendue à l'organisme"
+    FINALISED = "5", "5 — Finalisé"
+    ARCHIVED = "6", "6 — Archivé"
+
+
+# steps in which the organism enters and imports values
+ENTRY_STEPS = (Step.INITIALISED, Step.FILLING, Step.VALIDATED, Step.HANDED_BACK)
+
+
+class FiabilisationStep(models.Model):
+    """Sous-étape de l'étape 4, configured per platform (codes like 4.1 … 4.8)."""
+
+    code = models.CharField("code", max_length=10, unique=True)
+    label = models.CharField("libellé", max_length=200)
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "sous-étape de fiabilisation"
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.label}"
+
+
 class Dossier(models.Model):
     """One organism's document for one campaign: its values on one form version.
 
@@ -71,6 +104,17 @@ class Dossier(models.Model):
     values = models.JSONField("valeurs saisies", default=dict)
     computed = models.JSONField("valeurs calculées", default=dict)
     revision = models.PositiveIntegerField("révision", default=0)
+    # changed only through workflow.services.lifecycle.dossier_transition
+    step = FSMField("étape", max_length=3, choices=Step.choices, default=Step.INITIALISED)
+    substep = models.ForeignKey(
+        FiabilisationStep,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name="sous-étape",
+    )
+    transmitted_at = models.DateTimeField("transmis le", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,6 +128,78 @@ class Dossier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_type.code} {self.campaign.exercise} — {self.organism}"
+
+    # --- the lifecycle (the service checks who and what before firing these) ---------------
+    @transition(field=step, source=[Step.INITIALISED, Step.FILLING], target=Step.FILLING)
+    def start_filling(self):
+        pass
+
+    @transition(field=step, source=[Step.INITIALISED, Step.FILLING], target=Step.VALIDATED)
+    def validate(self):
+        pass
+
+    @transition(field=step, source=Step.VALIDATED, target=Step.FILLING)
+    def reopen(self):
+        pass
+
+    @transition(field=step, source=Step.VALIDATED, target=Step.FIABILISATION)
+    def transmit(self):
+        pass
+
+    @transition(field=step, source=Step.FIABILISATION, target=Step.FIABILISATION)
+    def move(self):
+        pass
+
+    @transition(field=step, source=Step.FIABILISATION, target=Step.HANDED_BACK)
+    def hand_back(self):
+        pass
+
+    @transition(field=step, source=Step.HANDED_BACK, target=Step.FIABILISATION)
+    def retransmit(self):
+        pass
+
+    @transition(field=step, source=Step.FIABILISATION, target=Step.FINALISED)
+    def finalise(self):
+        pass
+
+    @transition(field=step, source=Step.FINALISED, target=Step.ARCHIVED)
+    def archive(self):
+        pass
+
+    @property
+    def step_label(self) -> str:
+        label = self.get_step_display()
+        if self.substep_id and self.step in (Step.FIABILISATION, Step.HANDED_BACK):
+            label += f" — sous-étape {self.substep}"
+        return label
+
+    @property
+    def accepts_entries(self) -> bool:
+        """The organism may enter and import values (steps 1–3, or handed back)."""
+        return self.step in ENTRY_STEPS
+
+
+class StepChange(models.Model):
+    """Journal of the lifecycle: who moved the dossier, when, from where to where, and why."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="step_changes")
+    transition = models.CharField("action", max_length=30)
+    from_step = models.CharField("de l'étape", max_length=3, choices=Step.choices)
+    from_substep = models.CharField("de la sous-étape", max_length=10, blank=True)
+    to_step = models.CharField("à l'étape", max_length=3, choices=Step.choices)
+    to_substep = models.CharField("à la sous-étape", max_length=10, blank=True)
+    comment = models.TextField("commentaire", blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "changement d'étape"
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.transition}: {self.from_step} → {self.to_step}"
 
 
 class ValueChange(models.Model):
@@ -121,6 +237,7 @@ class DossierExport(models.Model):
 
     class Kind(models.TextChoices):
         PDF = "pdf", "PDF"
+        XML = "xml", "XML"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"
@@ -144,6 +261,13 @@ class DossierExport(models.Model):
     requested_at = models.DateTimeField("demandé le", auto_now_add=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
     error = models.TextField("erreur", blank=True)
+    # a snapshot taken at a transmission: immutable, made from the values frozen then
+    step_change = models.ForeignKey(
+        StepChange, null=True, blank=True, on_delete=models.PROTECT, related_name="snapshots"
+    )
+    frozen_values = models.JSONField(null=True, blank=True, editable=False)
+    frozen_computed = models.JSONField(null=True, blank=True, editable=False)
+    frozen_step = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = "document généré"

@@ -375,7 +375,9 @@ def _deref(pdf, value):
 # --- from a dossier --------------------------------------------------------------------------
 
 
-def dossier_header(dossier, *, generated_at: dt.datetime | None = None) -> dict:
+def dossier_header(
+    dossier, *, generated_at: dt.datetime | None = None, step: str | None = None
+) -> dict:
     organism = dossier.organism
     return {
         "organism": organism.name,
@@ -383,7 +385,7 @@ def dossier_header(dossier, *, generated_at: dt.datetime | None = None) -> dict:
         "exercise": dossier.campaign.exercise,
         "document": dossier.document_type.label,
         "version": dossier.form_version.number,
-        "step": getattr(dossier, "step_label", DEFAULT_STEP),
+        "step": step or getattr(dossier, "step_label", DEFAULT_STEP),
         "generated_at": generated_at or timezone.now(),
     }
 
@@ -393,17 +395,25 @@ def dossier_pdf_filename(dossier) -> str:
     return f"{dossier.document_type.code}-{dossier.campaign.exercise}-{dossier.organism.siren}.pdf"
 
 
-def dossier_pdf(dossier, *, progress: Progress | None = None) -> bytes:
-    """The PDF of a dossier: its visible sheets with its values, as they stand now."""
+def dossier_pdf(
+    dossier,
+    *,
+    progress: Progress | None = None,
+    values: dict | None = None,
+    computed: dict | None = None,
+    step: str | None = None,
+) -> bytes:
+    """The PDF of a dossier: its visible sheets with its values, as they stand now (or the
+    ``values``, ``computed`` and ``step`` frozen at a transmission)."""
     from declarations.fields import version_fields
 
     version = dossier.form_version
     layouts = version.sheets.order_by("position").values_list("layout", flat=True)
     return render_pdf(
-        dossier_header(dossier),
+        dossier_header(dossier, step=step),
         list(layouts),
         version_fields(version),
-        dossier.values,
-        dossier.computed,
+        dossier.values if values is None else values,
+        dossier.computed if computed is None else computed,
         progress=progress,
     )

@@ -44,7 +44,16 @@ def dossier_pdf_build(*, export_id: int) -> None:
         exports.update(progress=min(LAYOUT_SHARE, LAYOUT_SHARE * done // max(total, 1)))
 
     try:
-        content = dossier_pdf(export.dossier, progress=progress)
+        if export.frozen_values is not None:  # a transmission snapshot: the values of then
+            content = dossier_pdf(
+                export.dossier,
+                progress=progress,
+                values=export.frozen_values,
+                computed=export.frozen_computed,
+                step=export.frozen_step,
+            )
+        else:
+            content = dossier_pdf(export.dossier, progress=progress)
     except Exception as exc:
         logger.exception("PDF export %s of dossier %s failed", export_id, export.dossier_id)
         exports.update(
@@ -57,7 +66,7 @@ def dossier_pdf_build(*, export_id: int) -> None:
         status=DossierExport.Status.DONE,
         progress=100,
         content=content,
-        filename=dossier_pdf_filename(export.dossier),
+        filename=export.filename or dossier_pdf_filename(export.dossier),
         finished_at=timezone.now(),
     )
 

@@ -1,4 +1,5 @@
 from declarations.services.dossiers import (
+    DossierClosed,
     NoFormVersion,
     SaveRefused,
     SaveResult,
@@ -8,6 +9,7 @@ from declarations.services.dossiers import (
 )
 
 __all__ = [
+    "DossierClosed",
     "NoFormVersion",
     "SaveRefused",
     "SaveResult",

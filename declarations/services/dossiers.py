@@ -13,7 +13,7 @@ from declarations.fields import FieldInfo, version_fields
 from declarations.formats import Invalid, format_value, parse_value
 from forms_cms.selectors import current_version
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
-from workflow.models import Dossier, ValueChange
+from workflow.models import Dossier, Step, StepChange, ValueChange
 
 MSG_NOT_YOURS = "Ce dossier n'est pas celui de votre organisme."
 MSG_NO_VERSION = (
@@ -22,6 +22,11 @@ MSG_NO_VERSION = (
 )
 MSG_COMPUTED = "Ce champ est calculé : sa valeur vient de sa formule."
 MSG_UNKNOWN = "Ce champ n'existe pas dans ce formulaire."
+MSG_CLOSED = (
+    "Le dossier est à l'étape « {step} » : il ne peut plus être modifié par l'organisme "
+    "(la saisie et l'import sont ouverts aux étapes 1 à 3, ou quand le gestionnaire vous rend "
+    "la main)."
+)
 MSG_CONFLICT = (
     "Modifié entre-temps par {who} à {when} (valeur actuelle : {current}). Votre saisie n'a pas "
     "été enregistrée : vérifiez la valeur affichée puis saisissez à nouveau si besoin."
@@ -30,6 +35,10 @@ MSG_CONFLICT = (
 
 class NoFormVersion(Exception):
     pass
+
+
+class DossierClosed(PermissionDenied):
+    """The dossier is past the organism's steps: nothing is entered or imported."""
 
 
 class SaveRefused(Exception):
@@ -151,6 +160,8 @@ def dossier_values_apply(
     fields = version_fields(dossier.form_version)
     with transaction.atomic():
         locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        if not locked.accepts_entries:
+            raise DossierClosed(MSG_CLOSED.format(step=locked.get_step_display()))
         conflicts = {}
         for name in values:
             if seen is not None and name in seen and seen[name] != locked.values.get(name):
@@ -197,7 +208,16 @@ def dossier_values_apply(
             locked.values = stored
             locked.computed = computed
             locked.revision += 1
-            locked.save(update_fields=["values", "computed", "revision", "updated_at"])
+            if locked.step == Step.INITIALISED:  # the first value: step 2, being filled
+                locked.start_filling()
+                StepChange.objects.create(
+                    dossier=locked,
+                    transition="start_filling",
+                    from_step=Step.INITIALISED,
+                    to_step=locked.step,
+                    changed_by=acting_user,
+                )
+            locked.save(update_fields=["values", "computed", "revision", "step", "updated_at"])
             ValueChange.objects.bulk_create(history)
         result.revision = locked.revision
     dossier.values, dossier.computed, dossier.revision = (
@@ -205,4 +225,5 @@ def dossier_values_apply(
         locked.computed,
         locked.revision,
     )
+    dossier.refresh_from_db(fields=["step", "updated_at"])
     return result

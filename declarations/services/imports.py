@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from declarations.controls.services import dossier_verify
 from declarations.fields import version_fields
-from declarations.services.dossiers import _check_owner, dossier_values_apply
+from declarations.services.dossiers import MSG_CLOSED, _check_owner, dossier_values_apply
 from declarations.xmlformat import (
     ImportReport,
     XmlImportRefused,
@@ -18,6 +18,9 @@ def dossier_import_xml(*, dossier, data: bytes, acting_user) -> ImportReport:
     """Apply a harmonised XML file to the dossier, or raise ``XmlImportRefused`` (nothing
     changed). Each import overwrites the fields it carries and leaves the others."""
     _check_owner(dossier, acting_user)
+    if not dossier.accepts_entries:  # steps 1 to 3 only, or handed back
+        report = ImportReport(errors=[MSG_CLOSED.format(step=dossier.get_step_display())])
+        raise XmlImportRefused(report)
     report, values, computed = import_plan(dossier, data)
     if report.refused:
         raise XmlImportRefused(report)

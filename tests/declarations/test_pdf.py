@@ -150,7 +150,7 @@ def test_pdf_is_made_through_the_queue_with_header_and_french_formats(
     assert text.count(f"{organism.name} — SIREN {organism.siren}") == pdf_pages(content) == 2
     assert "exercice 2024" in text
     assert "version 1 du formulaire" in text
-    assert "étape : Saisie en cours" in text
+    assert "étape : 2 — En cours de saisie" in text
     assert re.search(r"Document généré le \d\d/\d\d/\d{4} à \d\d:\d\d", text)
     assert "page 1 / 2" in text and "page 2 / 2" in text
     # sheets, labels and values in French formats; the hidden sheet is left out
