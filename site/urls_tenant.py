@@ -14,6 +14,7 @@ urlpatterns = [
     path("campagnes/", include("workflow.urls")),
     path("formulaires/", include("forms_cms.urls")),
     path("declarations/", include("declarations.urls")),
+    path("echanges/", include("exchanges.urls")),
     path("api/v1/", include("declarations.api.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

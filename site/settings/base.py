@@ -54,6 +54,7 @@ TENANT_APPS = [
     "forms_cms",
     "workflow",
     "declarations",
+    "exchanges",
     "faq_wiki",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -194,6 +195,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Organism registry files (CSV/XLSX) larger than this are refused before parsing.
 HARMONIA_REGISTRY_MAX_BYTES = int(os.environ.get("HARMONIA_REGISTRY_MAX_BYTES", 5 * 1024 * 1024))
 HARMONIA_FORM_MAX_BYTES = int(os.environ.get("HARMONIA_FORM_MAX_BYTES", 50 * 1024 * 1024))
+HARMONIA_ATTACHMENT_MAX_BYTES = int(os.environ.get("HARMONIA_ATTACHMENT_MAX_BYTES", 10 * 1024**2))
 
 # --- E-mail ---------------------------------------------------------------------------------
 # Every e-mail is sent by a background job (see tenants/jobs.py); this is the backend it uses.
