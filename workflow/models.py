@@ -115,6 +115,8 @@ class Dossier(models.Model):
         verbose_name="sous-étape",
     )
     transmitted_at = models.DateTimeField("transmis le", null=True, blank=True)
+    # blocking controls failing at the last save (for the gestionnaires' list and filters)
+    failing_controls = models.PositiveIntegerField("contrôles bloquants en échec", default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from workflow import views
+from workflow import views, views_workspace
 
 app_name = "workflow"
 
 urlpatterns = [
     path("", views.campaign_list, name="campaign_list"),
     path("ouvrir/", views.campaign_create, name="campaign_create"),
+    path("<int:pk>/dossiers/", views_workspace.workspace, name="workspace"),
+    path(
+        "<int:pk>/dossiers/export.<str:fmt>",
+        views_workspace.workspace_export,
+        name="workspace_export",
+    ),
+    path("<int:pk>/dossiers/deplacer/", views_workspace.workspace_move, name="workspace_move"),
 ]

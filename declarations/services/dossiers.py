@@ -217,7 +217,14 @@ def dossier_values_apply(
                     to_step=locked.step,
                     changed_by=acting_user,
                 )
-            locked.save(update_fields=["values", "computed", "revision", "step", "updated_at"])
+            from declarations.controls.services import dossier_blocking_failures
+
+            locked.failing_controls = len(dossier_blocking_failures(locked))
+            locked.save(
+                update_fields=[
+                    "values", "computed", "revision", "step", "failing_controls", "updated_at",
+                ]
+            )  # fmt: skip
             ValueChange.objects.bulk_create(history)
         result.revision = locked.revision
     dossier.values, dossier.computed, dossier.revision = (

@@ -1,0 +1,105 @@
+"""The gestionnaire's workspace: every organism, its dossier's step, filters, moves, exports."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from django_tenants.utils import schema_context
+
+from organisms.models import Organism
+from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
+from workflow.models import Campaign, FiabilisationStep
+from workflow.services.lifecycle import dossier_transition
+
+from .test_lifecycle import dossier, gestionnaire  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def transmitted(dossier, declarant):  # noqa: F811
+    with schema_context("dhup"):
+        dossier_transition(dossier=dossier, action="validate", acting_user=declarant)
+        dossier_transition(dossier=dossier, action="transmit", acting_user=declarant)
+        _ = dossier.organism  # loaded inside the platform's schema
+    return dossier
+
+
+def url(campaign_pk, query=""):
+    return f"/campagnes/{campaign_pk}/dossiers/{query}"
+
+
+def test_every_organism_with_its_step_and_counts(transmitted, gestionnaire, client_for):  # noqa: F811
+    with schema_context("dhup"):
+        campaign = Campaign.objects.get(exercise=2024)
+        active = Organism.objects.filter(is_active=True).count()
+    page = client_for("dhup", gestionnaire).get(url(campaign.pk)).content.decode()
+    assert f"{active} organisme(s)" in page
+    assert "0 — Non initialisé" in page and "4 — Fiabilisation" in page
+    counts = page[page.index('data-testid="step-counts"') :][:3000]
+    assert f">{active - 1}</a>" in counts  # not initialised
+    assert ">1</a>" in counts  # step 4
+
+
+def test_filters(transmitted, gestionnaire, client_for):  # noqa: F811
+    client = client_for("dhup", gestionnaire)
+    with schema_context("dhup"):
+        campaign = Campaign.objects.get(exercise=2024)
+        er = campaign.document_types.get(code="ER_SOCIAUX")
+    organism = transmitted.organism
+    base = f"?document_type={er.pk}"
+    only_4 = client.get(url(campaign.pk, base + "&steps=4")).content.decode()
+    assert "1 organisme(s)" in only_4 and organism.siren in only_4
+    by_siren = client.get(url(campaign.pk, base + f"&q={organism.siren[:3]} {organism.siren[3:]}"))
+    assert "1 organisme(s)" in by_siren.content.decode()
+    other_family = next(f for f in ("OPH", "ESH", "COOP", "EPL") if f != organism.family)
+    by_family = client.get(url(campaign.pk, base + f"&family={other_family}&steps=4"))
+    assert "0 organisme(s)" in by_family.content.decode()
+    failing = client.get(url(campaign.pk, base + "&failing=on")).content.decode()
+    assert "0 organisme(s)" in failing
+
+
+def test_bulk_move_and_exports(transmitted, gestionnaire, client_for):  # noqa: F811
+    client = client_for("dhup", gestionnaire)
+    with schema_context("dhup"):
+        campaign = Campaign.objects.get(exercise=2024)
+        target = FiabilisationStep.objects.get(code="4.5")
+    response = client.post(
+        url(campaign.pk, "deplacer/"), {"dossier": [transmitted.pk], "substep": target.pk}
+    )
+    assert response.status_code == 302
+    with schema_context("dhup"):
+        transmitted.refresh_from_db()
+        assert transmitted.substep_id == target.pk
+    csv_text = client.get(url(campaign.pk, "export.csv")).content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("SIREN;Raison sociale;Famille")
+    assert f"{transmitted.organism.siren};" in csv_text and ";4.5;" in csv_text
+    xlsx = client.get(url(campaign.pk, "export.xlsx"))
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet["A1"].value == "SIREN"
+    assert any(row[5] == "4.5" for row in sheet.iter_rows(values_only=True))
+
+
+def test_workspace_is_for_gestionnaires_only(transmitted, client_for, demo_user):  # noqa: F811
+    with schema_context("dhup"):
+        campaign = Campaign.objects.get(exercise=2024)
+    for username in ("organisme", "partenaire-cdc", "editeur"):
+        client = client_for("dhup", demo_user("dhup", username))
+        assert client.get(url(campaign.pk)).status_code == 403
+        assert client.get(url(campaign.pk, "export.csv")).status_code == 403
+    other = client_for("oph", demo_user("oph", "gestionnaire"))
+    assert other.get(url(campaign.pk)).status_code in (404, 200)
+    # on oph, that campaign id is oph's own campaign (or none): never dhup's dossiers
+    assert transmitted.organism.siren not in other.get(url(campaign.pk)).content.decode()
+
+
+def test_query_count_is_bounded(
+    transmitted, gestionnaire, client_for, django_assert_max_num_queries
+):  # noqa: F811
+    client = client_for("dhup", gestionnaire)
+    with schema_context("dhup"):
+        campaign = Campaign.objects.get(exercise=2024)
+    with django_assert_max_num_queries(20):
+        assert client.get(url(campaign.pk)).status_code == 200

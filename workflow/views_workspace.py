@@ -1,0 +1,149 @@
+import csv
+import io
+
+import openpyxl
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from forms_cms.models import DocumentType
+from organisms.models import DEPARTEMENT_CHOICES, Family
+from workflow.models import Campaign, Dossier, FiabilisationStep
+from workflow.services.lifecycle import LifecycleRefused, dossier_transition
+from workflow.workspace import (
+    EXPORT_HEADERS,
+    STEP_FILTER_CHOICES,
+    export_rows,
+    workspace_rows,
+)
+
+
+class WorkspaceFilterForm(forms.Form):
+    document_type = forms.ModelChoiceField(
+        label="Document", queryset=DocumentType.objects.none(), empty_label=None
+    )
+    q = forms.CharField(label="SIREN ou nom", required=False)
+    steps = forms.MultipleChoiceField(
+        label="Étapes", required=False, choices=STEP_FILTER_CHOICES,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )  # fmt: skip
+    substep = forms.ChoiceField(label="Sous-étape", required=False)
+    family = forms.ChoiceField(label="Famille", required=False)
+    departement = forms.ChoiceField(label="Département", required=False)
+    failing = forms.BooleanField(label="Contrôles bloquants en échec", required=False)
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document_type"].queryset = campaign.document_types.all()
+        self.fields["substep"].choices = [("", "Toutes")] + [
+            (s.code, str(s)) for s in FiabilisationStep.objects.all()
+        ]
+        self.fields["family"].choices = [("", "Toutes"), *Family.choices]
+        self.fields["departement"].choices = [("", "Tous"), *DEPARTEMENT_CHOICES]
+
+
+def _filtered(request, campaign):
+    form = WorkspaceFilterForm(request.GET or None, campaign=campaign)
+    if form.is_bound and form.is_valid():
+        document_type, filters = form.cleaned_data["document_type"], form.cleaned_data
+    else:
+        document_type, filters = campaign.document_types.order_by("position").first(), {}
+        form = WorkspaceFilterForm(initial={"document_type": document_type}, campaign=campaign)
+    rows, counts = workspace_rows(campaign=campaign, document_type=document_type, filters=filters)
+    return form, document_type, rows, counts
+
+
+def _percent(part: int, total: int) -> str:
+    return f"{100 * part / total:.1f}".replace(".", ",") if total else "0"
+
+
+@role_required(Role.GESTIONNAIRE)
+def workspace(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form, document_type, rows, counts = _filtered(request, campaign)
+    total = sum(counts.values())
+    steps = [
+        (code, label, counts.get(code, 0), _percent(counts.get(code, 0), total))
+        for code, label in STEP_FILTER_CHOICES
+    ]
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "workflow/workspace.html",
+        {
+            "campaign": campaign,
+            "document_type": document_type,
+            "form": form,
+            "page": page,
+            "total": len(rows),
+            "steps": steps,
+            "query": query.urlencode(),
+            "substeps": FiabilisationStep.objects.all(),
+        },
+    )
+
+
+@role_required(Role.GESTIONNAIRE)
+def workspace_export(request, pk, fmt):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    _, document_type, rows, _ = _filtered(request, campaign)
+    data = export_rows(rows)
+    stem = f"dossiers-{document_type.code}-{campaign.exercise}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(EXPORT_HEADERS)
+        writer.writerows(data)
+        response = HttpResponse(
+            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+        return response
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Dossiers"
+    ws.append(EXPORT_HEADERS)
+    for row in data:
+        ws.append(row)
+    for cell in ws[1]:
+        cell.font = openpyxl.styles.Font(bold=True)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{stem}.xlsx"'
+    return response
+
+
+@role_required(Role.GESTIONNAIRE)
+def workspace_move(request, pk):
+    """Move the selected dossiers (in step 4) to one sub-step."""
+    if request.method != "POST":
+        return redirect("workflow:workspace", pk=pk)
+    campaign = get_object_or_404(Campaign, pk=pk)
+    substep = FiabilisationStep.objects.filter(pk=request.POST.get("substep") or 0).first()
+    ids = [int(i) for i in request.POST.getlist("dossier") if i.isdigit()]
+    moved, refused = 0, []
+    for dossier in Dossier.objects.filter(campaign=campaign, pk__in=ids).select_related("organism"):
+        try:
+            dossier_transition(
+                dossier=dossier, action="move", acting_user=request.user, substep=substep
+            )
+            moved += 1
+        except (LifecycleRefused, PermissionDenied) as exc:
+            refused.append(f"{dossier.organism.name} : {exc}")
+    if moved:
+        messages.success(request, f"{moved} dossier(s) déplacé(s) en sous-étape {substep}.")
+    for problem in refused[:20]:
+        messages.error(request, problem)
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/campagnes/") else f"/campagnes/{pk}/dossiers/")
