@@ -287,3 +287,22 @@ class DossierExport(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class PurgeLog(models.Model):
+    """Journal of the retention purges: what was deleted, when, by whom (kept forever)."""
+
+    run_at = models.DateTimeField("le", auto_now_add=True)
+    run_by = models.CharField("par", max_length=150)
+    oldest_kept = models.PositiveSmallIntegerField("plus ancien exercice conservé")
+    dossiers = models.PositiveIntegerField("dossiers supprimés")
+    exports = models.PositiveIntegerField("documents supprimés (PDF, XML)")
+    attachments = models.PositiveIntegerField("pièces jointes supprimées", default=0)
+    detail = models.JSONField("détail", default=list)
+
+    class Meta:
+        verbose_name = "purge de dossiers"
+        ordering = ["-run_at"]
+
+    def __str__(self) -> str:
+        return f"Purge du {self.run_at:%d/%m/%Y} : {self.dossiers} dossiers"

@@ -1,0 +1,82 @@
+"""Retention: dossiers are kept five exercises, then purged on demand.
+
+A dry run lists what would go; the purge itself runs only when confirmed, deletes the
+dossiers with everything that hangs from them (values history, step journal, transmitted PDF
+and XML, exchange messages and their attachments, partner transmissions) and writes a
+``PurgeLog`` row that stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from workflow.models import Dossier, DossierExport, PurgeLog
+
+KEPT_EXERCISES = 5
+
+
+@dataclass
+class PurgePlan:
+    oldest_kept: int
+    dossiers: list[Dossier]
+    exports: int
+    attachments: int
+
+    def lines(self) -> list[str]:
+        return [
+            f"{d.campaign.exercise} {d.document_type.code} {d.organism.siren} {d.organism.name}"
+            for d in self.dossiers
+        ]
+
+
+def oldest_kept_exercise(reference: int | None = None) -> int:
+    """The oldest exercise kept: the last five, counted back from ``reference`` (by default
+    the exercise closed last year)."""
+    reference = reference or timezone.localdate().year - 1
+    return reference - KEPT_EXERCISES + 1
+
+
+def purge_plan(*, reference: int | None = None) -> PurgePlan:
+    oldest = oldest_kept_exercise(reference)
+    dossiers = list(
+        Dossier.objects.filter(campaign__exercise__lt=oldest)
+        .select_related("campaign", "document_type", "organism")
+        .order_by("campaign__exercise", "document_type__code", "organism__siren")
+    )
+    ids = [d.pk for d in dossiers]
+    exports = DossierExport.objects.filter(dossier_id__in=ids).count()
+    attachments = 0
+    try:
+        from exchanges.models import Attachment
+
+        attachments = Attachment.objects.filter(message__dossier_id__in=ids).count()
+    except ImportError:  # pragma: no cover - the exchange space is an installed app
+        pass
+    return PurgePlan(oldest, dossiers, exports, attachments)
+
+
+def dossiers_purge(*, reference: int | None = None, run_by: str) -> PurgeLog:
+    """Delete the dossiers older than the five kept exercises, and log it."""
+    with transaction.atomic():
+        plan = purge_plan(reference=reference)
+        ids = [d.pk for d in plan.dossiers]
+        # snapshots first: they point at the step journal, which protects them
+        DossierExport.objects.filter(dossier_id__in=ids).delete()
+        # whatever else protects a dossier (partner transmissions…) goes with it
+        for relation in Dossier._meta.related_objects:
+            if relation.on_delete is models.PROTECT:
+                relation.related_model.objects.filter(
+                    **{f"{relation.field.name}__in": ids}
+                ).delete()
+        Dossier.objects.filter(pk__in=ids).delete()
+        return PurgeLog.objects.create(
+            run_by=run_by,
+            oldest_kept=plan.oldest_kept,
+            dossiers=len(ids),
+            exports=plan.exports,
+            attachments=plan.attachments,
+            detail=plan.lines(),
+        )
