@@ -14,4 +14,6 @@ urlpatterns = [
         name="workspace_export",
     ),
     path("<int:pk>/dossiers/deplacer/", views_workspace.workspace_move, name="workspace_move"),
+    path("sous-etapes/", views_workspace.substeps, name="substeps"),
+    path("sous-etapes/<int:pk>/", views_workspace.substeps, name="substep_edit"),
 ]

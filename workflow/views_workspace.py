@@ -147,3 +147,36 @@ def workspace_move(request, pk):
         messages.error(request, problem)
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/campagnes/") else f"/campagnes/{pk}/dossiers/")
+
+
+class SubstepForm(forms.ModelForm):
+    class Meta:
+        model = FiabilisationStep
+        fields = ["code", "label", "position"]
+
+
+@role_required(Role.GESTIONNAIRE)
+def substeps(request, pk=None):
+    """The platform's fiabilisation sub-steps: list, add, edit, delete when unused."""
+    instance = get_object_or_404(FiabilisationStep, pk=pk) if pk else None
+    if request.method == "POST" and request.POST.get("delete") and instance:
+        if instance.dossiers.exists():
+            messages.error(
+                request,
+                f"La sous-étape {instance.code} est celle de dossiers en cours : déplacez-les "
+                "avant de la supprimer.",
+            )
+        else:
+            instance.delete()
+            messages.success(request, "Sous-étape supprimée.")
+        return redirect("workflow:substeps")
+    form = SubstepForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Sous-étape enregistrée.")
+        return redirect("workflow:substeps")
+    return render(
+        request,
+        "workflow/substeps.html",
+        {"form": form, "instance": instance, "substeps": FiabilisationStep.objects.all()},
+    )

@@ -182,3 +182,57 @@ def test_the_dossier_page_shows_the_step_and_the_allowed_buttons(
         f"/declarations/dossiers/{dossier.pk}/etape/", {"action": "hand_back"}, follow=True
     )
     assert "pourquoi la main lui est rendue" in refused.content.decode()
+
+
+# every action, every role: allowed only to its role, at its step -----------------------------
+MATRIX = [
+    # (dossier step before, action, role allowed)
+    ("2", "validate", "organisme"),
+    ("3", "reopen", "organisme"),
+    ("3", "transmit", "organisme"),
+    ("4", "move", "gestionnaire"),
+    ("4", "hand_back", "gestionnaire"),
+    ("4R", "retransmit", "organisme"),
+    ("4", "finalise", "gestionnaire"),
+    ("5", "archive", "gestionnaire"),
+]
+ROLES = ["organisme", "gestionnaire", "partenaire-cdc", "partenaire-prefecture", "editeur"]
+
+
+@pytest.mark.parametrize(("step", "action", "allowed"), MATRIX)
+def test_every_transition_allowed_and_refused_by_role(dossier, demo_user, step, action, allowed):
+    with schema_context("dhup"):
+        type(dossier).objects.filter(pk=dossier.pk).update(step=step)
+        dossier.refresh_from_db()
+        substep = FiabilisationStep.objects.get(code="4.2")
+    extra = {"substep": substep} if action == "move" else {}
+    if action == "hand_back":
+        extra = {"comment": "à revoir"}
+    for username in ROLES:
+        user = demo_user("dhup", username)
+        if username == allowed:
+            continue
+        with pytest.raises(PermissionDenied):
+            fire(dossier, action, user, **extra)
+    fire(dossier, action, demo_user("dhup", allowed), **extra)
+    with schema_context("dhup"):
+        assert StepChange.objects.filter(dossier=dossier, transition=action).count() == 1
+
+
+def test_sub_steps_are_configured_by_gestionnaires(client_for, gestionnaire, demo_user):
+    client = client_for("dhup", gestionnaire)
+    response = client.post(
+        "/campagnes/sous-etapes/", {"code": "4.9", "label": "Contrôle final", "position": 9}
+    )
+    assert response.status_code == 302
+    with schema_context("dhup"):
+        assert FiabilisationStep.objects.get(code="4.9").label == "Contrôle final"
+        assert FiabilisationStep.objects.count() == 9
+    with schema_context("oph"):
+        assert not FiabilisationStep.objects.filter(code="4.9").exists()
+    assert (
+        client_for("dhup", demo_user("dhup", "organisme"))
+        .get("/campagnes/sous-etapes/")
+        .status_code
+        == 403
+    )
