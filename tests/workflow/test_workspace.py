@@ -103,3 +103,44 @@ def test_query_count_is_bounded(
         campaign = Campaign.objects.get(exercise=2024)
     with django_assert_max_num_queries(20):
         assert client.get(url(campaign.pk)).status_code == 200
+
+
+def _many_dossiers(count: int, version):
+    from organisms.models import Organism
+    from workflow.models import Dossier
+
+    organisms = list(Organism.objects.order_by("siren")[:count])
+    steps = ["1", "2", "3", "4", "4R", "5"]
+    substep = FiabilisationStep.objects.first()
+    Dossier.objects.bulk_create(
+        Dossier(
+            organism=o,
+            campaign=version.campaign,
+            document_type=version.document_type,
+            form_version=version,
+            step=steps[i % len(steps)],
+            substep=substep if steps[i % len(steps)] in ("4", "4R") else None,
+        )
+        for i, o in enumerate(organisms)
+    )
+
+
+def test_query_count_does_not_grow_with_the_dossiers(version, gestionnaire, client_for):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for("dhup", gestionnaire)
+    with schema_context("dhup"):
+        campaign = Campaign.objects.get(exercise=2024)
+    counts = []
+    for total in (5, 300):
+        with schema_context("dhup"):
+            from workflow.models import Dossier
+
+            Dossier.objects.all().delete()
+            _many_dossiers(total, version)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url(campaign.pk, "?steps=4&steps=0&family=OPH"))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
