@@ -1,0 +1,92 @@
+"""In a real Chromium: the organism transmits, the gestionnaire hands the dossier back, the
+organism corrects and transmits again, the gestionnaire finalises."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect, sync_playwright
+
+from declarations.services import dossier_open, dossier_values_save
+from forms_cms.models import DocumentType
+from organisms.demo import DEMO_PASSWORD
+from tests.browser.live import serve_on_test_connection
+from tests.forms_cms.engine.helpers import workbook_bytes
+from tests.forms_cms.test_versions import NAMES, SHEETS, upload
+from workflow.models import Campaign
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+
+CHROMIUM = os.environ.get("HARMONIA_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+@pytest.fixture
+def dossier_url(demo_user):
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    declarant = demo_user("dhup", "organisme")
+    upload("dhup", workbook_bytes(SHEETS, NAMES), user=gestionnaire)
+    with schema_context("dhup"):
+        dossier = dossier_open(
+            organism=declarant.membership.organism,
+            campaign=Campaign.objects.get(exercise=2024),
+            document_type=DocumentType.objects.get(code="ER_SOCIAUX"),
+            acting_user=declarant,
+        )
+        dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "100"}, acting_user=declarant)
+    return f"/declarations/dossiers/{dossier.pk}/"
+
+
+def sign_in(browser, base, username):
+    context = browser.new_context(locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{base}/comptes/connexion/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.login button[type=submit]")
+    expect(page).to_have_url(f"{base}/")
+    return page
+
+
+def test_transmit_hand_back_transmit_again_finalise(dossier_url):
+    with serve_on_test_connection() as (port, _app), sync_playwright() as playwright:
+        base = f"http://dhup.localhost:{port}"
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            organism = sign_in(browser, base, "organisme")
+            manager = sign_in(browser, base, "gestionnaire")
+            step = "[data-testid=step]"
+
+            organism.goto(base + dossier_url)
+            expect(organism.locator(step)).to_have_text("2 — En cours de saisie")
+            organism.click("button[data-action=validate]")
+            expect(organism.locator(step)).to_have_text("3 — Validé par l'organisme")
+            organism.click("button[data-action=transmit]")
+            expect(organism.locator(step)).to_have_text(
+                "4 — Fiabilisation — sous-étape 4.1 — Réception et premier examen"
+            )
+            expect(organism.locator('input[data-n="ACT_IMMO"]')).to_be_disabled()
+
+            manager.goto(base + dossier_url)
+            manager.fill("input[name=comment]", "Le capital est à renseigner.")
+            manager.click("button[data-action=hand_back]")
+            expect(manager.locator(step)).to_contain_text("Main rendue à l'organisme")
+
+            organism.reload()
+            immo = organism.locator('input[data-n="ACT_IMMO"]')
+            expect(immo).to_be_enabled()  # handed back: the organism corrects
+            immo.fill("5 000")
+            immo.press("Enter")
+            expect(organism.get_by_test_id("status")).to_contain_text("Enregistré")
+            organism.click("button[data-action=retransmit]")
+            expect(organism.locator(step)).to_contain_text("4 — Fiabilisation")
+
+            manager.reload()
+            manager.click("button[data-action=finalise]")
+            expect(manager.locator(step)).to_have_text("5 — Finalisé")
+            expect(manager.locator("details")).to_contain_text("Le capital est à renseigner.")
+        finally:
+            browser.close()
