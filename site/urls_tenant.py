@@ -15,6 +15,7 @@ urlpatterns = [
     path("formulaires/", include("forms_cms.urls")),
     path("declarations/", include("declarations.urls")),
     path("echanges/", include("exchanges.urls")),
+    path("partenaires/", include("partners.urls")),
     path("api/v1/", include("declarations.api.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

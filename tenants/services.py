@@ -44,6 +44,7 @@ def _prepare_schema(platform: Platform, spec: PlatformSpec | None) -> None:
 
     from faq_wiki.models import PlatformHomePage
     from forms_cms.models import DocumentType
+    from partners.services import partners_defaults
     from workflow.models import FiabilisationStep
     from workflow.services.lifecycle import DEFAULT_SUBSTEPS
 
@@ -73,6 +74,8 @@ def _prepare_schema(platform: Platform, spec: PlatformSpec | None) -> None:
                 FiabilisationStep(code=code, label=label, position=i)
                 for i, (code, label) in enumerate(DEFAULT_SUBSTEPS)
             )
+        if spec and spec.kind == "ministry":
+            partners_defaults()  # idempotent: adds rules only while the platform has none
 
         group, _ = Group.objects.get_or_create(name=GESTIONNAIRES_GROUP)
         group.permissions.add(

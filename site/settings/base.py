@@ -54,6 +54,7 @@ TENANT_APPS = [
     "forms_cms",
     "workflow",
     "declarations",
+    "partners",
     "exchanges",
     "faq_wiki",
     "wagtail.contrib.forms",

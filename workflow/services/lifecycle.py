@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
+from partners.services import partners_on_step_change
 from workflow.models import DossierExport, FiabilisationStep, StepChange
 
 DEFAULT_SUBSTEPS = (
@@ -166,6 +167,7 @@ def dossier_transition(
         )
         if spec.snapshot:
             _snapshots(locked, change, acting_user)
+        partners_on_step_change(change)  # after the snapshots: they are what partners get
         _notify(locked, spec, change, acting_user)
     dossier.refresh_from_db()
     return change

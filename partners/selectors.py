@@ -1,0 +1,70 @@
+"""Which partners concern an organism's document, and what a partner user may read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role
+from organisms.models import Partner
+from organisms.selectors import user_partner
+from partners.models import PartnerChoice, PartnerRule, Transmission
+
+
+@dataclass(frozen=True)
+class Concerned:
+    """A partner concerned by an organism's document, with the rule that applies to it."""
+
+    partner: Partner
+    rule: PartnerRule
+    chosen: bool  # the organism's tick (meaningful for "choice" rules only)
+
+    @property
+    def receives(self) -> bool:
+        """Imposed, or left to choice and ticked; never forbidden."""
+        if self.rule.mode == PartnerRule.Mode.IMPOSED:
+            return True
+        return self.rule.mode == PartnerRule.Mode.CHOICE and self.chosen
+
+
+def partners_concerned(*, organism, document_type) -> list[Concerned]:
+    """Every partner a rule of this document type names for this organism: a rule on one
+    partner overrides the rule of its kind; a partner with a département (préfecture, DDT)
+    concerns only the organisms of that département. Ordered by kind, then name."""
+    rules = list(PartnerRule.objects.filter(document_type=document_type).select_related("partner"))
+    if not rules:
+        return []
+    local = Q(departement="") | Q(departement=organism.departement)
+    by_kind = {r.partner_kind: r for r in rules if r.partner_id is None}
+    by_partner = {r.partner_id: r for r in rules if r.partner_id is not None}
+    partners = Partner.objects.filter(local).filter(Q(kind__in=by_kind) | Q(pk__in=by_partner))
+    chosen = set(
+        PartnerChoice.objects.filter(
+            organism=organism, document_type=document_type, chosen=True
+        ).values_list("partner_id", flat=True)
+    )
+    out = []
+    for partner in partners.order_by("kind", "name"):
+        rule = by_partner.get(partner.pk) or by_kind.get(partner.kind)
+        if rule is not None:
+            out.append(Concerned(partner, rule, partner.pk in chosen))
+    return out
+
+
+def transmissions_visible_to(user) -> QuerySet[Transmission]:
+    """A partner user: what was transmitted to its own partner — for a préfecture (or any
+    partner with a département) only the organisms of that département, checked again here.
+    Anyone else: nothing."""
+    transmissions = Transmission.objects.select_related(
+        "dossier__organism", "dossier__campaign", "dossier__document_type", "partner"
+    )
+    if not user.is_authenticated or user.role != Role.PARTENAIRE:
+        return transmissions.none()
+    partner = user_partner(user)
+    if partner is None:
+        return transmissions.none()
+    transmissions = transmissions.filter(partner=partner)
+    if partner.departement:
+        transmissions = transmissions.filter(dossier__organism__departement=partner.departement)
+    return transmissions

@@ -1,0 +1,316 @@
+"""Partners: default rules, rules edited by gestionnaires, the organism's choices, automatic
+transmissions at the configured lifecycle events, and the access log."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template import loader
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role, User
+from organisms.models import Partner
+from partners.models import AccessLog, PartnerChoice, PartnerRule, Transmission
+from partners.selectors import partners_concerned
+
+# the national partners the ministry's default rules name (the demo uses the same names)
+NATIONAL_PARTNERS = (
+    (Partner.Kind.CDC, "Caisse des dépôts"),
+    (Partner.Kind.CGLLS, "CGLLS"),
+    (Partner.Kind.ANCOLS, "ANCOLS"),
+)
+DEFAULT_DOCUMENT_TYPE = "ER_SOCIAUX"
+DEFAULT_MOMENTS = "4.1,4.8,6"
+# (kind, mode) of the ministry platform's default rules for DEFAULT_DOCUMENT_TYPE
+DEFAULT_RULES = (
+    (Partner.Kind.CDC, PartnerRule.Mode.IMPOSED),
+    (Partner.Kind.CGLLS, PartnerRule.Mode.IMPOSED),
+    (Partner.Kind.ANCOLS, PartnerRule.Mode.IMPOSED),
+    (Partner.Kind.PREFECTURE, PartnerRule.Mode.CHOICE),
+    (Partner.Kind.FEDERATION, PartnerRule.Mode.CHOICE),
+)
+
+MSG_KIND_MISMATCH = "Ce partenaire n'est pas du type choisi ({kind})."
+MSG_DUPLICATE_KIND = "Une règle existe déjà pour ce type de document et ce type de partenaire."
+MSG_DUPLICATE_PARTNER = "Une règle existe déjà pour ce type de document et ce partenaire."
+MSG_UNKNOWN_MOMENT = (
+    "« {code} » n'est ni une sous-étape ({substeps}) ni une étape ({steps}). "
+    "Séparez les codes par des virgules, par exemple 4.1, 4.8, 6."
+)
+MSG_NOT_YOUR_ORGANISM = "Seuls les comptes de l'organisme choisissent ses partenaires."
+MSG_NOT_A_CHOICE = "Le partenaire {partner} n'est pas au choix de l'organisme pour ce document."
+
+
+def partners_defaults() -> int:
+    """The ministry platform's defaults, in the current schema: the national partners, then —
+    only while no rule exists, so a gestionnaire's edits are never undone — CDC, CGLLS and
+    ANCOLS imposed for the ER sociaux, sent at 4.1, 4.8 and step 6; the préfecture of the
+    organism's département and the federations left to the organism's choice, sent at the
+    same moments. Returns the number of rules created."""
+    from forms_cms.models import DocumentType
+
+    for kind, name in NATIONAL_PARTNERS:
+        if not Partner.objects.filter(kind=kind).exists():
+            Partner.objects.get_or_create(name=name, defaults={"kind": kind})
+    document_type = DocumentType.objects.filter(code=DEFAULT_DOCUMENT_TYPE).first()
+    if document_type is None or PartnerRule.objects.exists():
+        return 0
+    created = PartnerRule.objects.bulk_create(
+        PartnerRule(
+            document_type=document_type, partner_kind=kind, mode=mode, transmit_at=DEFAULT_MOMENTS
+        )
+        for kind, mode in DEFAULT_RULES
+    )
+    return len(created)
+
+
+# --- rules (gestionnaires) -------------------------------------------------------------------
+
+
+def transmit_at_clean(text: str) -> str:
+    """Normalise "4.1; 4.8 , 6" to "4.1,4.8,6"; refuse a code that is neither a sub-step of
+    this platform nor a step."""
+    from workflow.models import FiabilisationStep, Step
+
+    substeps = list(FiabilisationStep.objects.values_list("code", flat=True))
+    steps = [s.value for s in Step]
+    codes: list[str] = []
+    for code in text.replace(";", ",").split(","):
+        code = code.strip().upper()
+        if not code:
+            continue
+        if code not in substeps and code not in steps:
+            raise ValidationError(
+                {
+                    "transmit_at": MSG_UNKNOWN_MOMENT.format(
+                        code=code, substeps=", ".join(substeps), steps=", ".join(steps)
+                    )
+                }
+            )
+        if code not in codes:
+            codes.append(code)
+    return ",".join(codes)
+
+
+def _rule_check(rule: PartnerRule) -> None:
+    if rule.partner_id and rule.partner.kind != rule.partner_kind:
+        raise ValidationError(
+            {"partner": MSG_KIND_MISMATCH.format(kind=rule.get_partner_kind_display())}
+        )
+    rule.transmit_at = transmit_at_clean(rule.transmit_at)
+    others = PartnerRule.objects.filter(document_type=rule.document_type).exclude(pk=rule.pk)
+    if (
+        rule.partner_id is None
+        and others.filter(partner__isnull=True, partner_kind=rule.partner_kind).exists()
+    ):
+        raise ValidationError(MSG_DUPLICATE_KIND)
+    if rule.partner_id and others.filter(partner_id=rule.partner_id).exists():
+        raise ValidationError(MSG_DUPLICATE_PARTNER)
+
+
+def _check_gestionnaire(user) -> None:
+    if user.role != Role.GESTIONNAIRE:
+        raise PermissionDenied("Les règles des partenaires sont réservées aux gestionnaires.")
+
+
+@transaction.atomic
+def partner_rule_create(
+    *, document_type, partner_kind: str, mode: str, transmit_at: str = "", partner=None,
+    acting_user,
+) -> PartnerRule:  # fmt: skip
+    _check_gestionnaire(acting_user)
+    rule = PartnerRule(
+        document_type=document_type,
+        partner_kind=partner_kind,
+        partner=partner,
+        mode=mode,
+        transmit_at=transmit_at,
+        updated_by=acting_user,
+    )
+    _rule_check(rule)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def partner_rule_update(*, rule: PartnerRule, acting_user, **fields) -> PartnerRule:
+    _check_gestionnaire(acting_user)
+    rule = PartnerRule.objects.select_for_update().get(pk=rule.pk)
+    for name in ("document_type", "partner_kind", "partner", "mode", "transmit_at"):
+        if name in fields:
+            setattr(rule, name, fields[name])
+    rule.updated_by = acting_user
+    _rule_check(rule)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def partner_rule_delete(*, rule: PartnerRule, acting_user) -> None:
+    _check_gestionnaire(acting_user)
+    PartnerRule.objects.filter(pk=rule.pk).delete()
+
+
+# --- the organism's choices ------------------------------------------------------------------
+
+
+@transaction.atomic
+def partner_choices_save(*, organism, document_type, chosen_ids, acting_user) -> list[Partner]:
+    """Tick the partners in ``chosen_ids`` and untick the others, among the partners left to
+    this organism's choice for this document type. Returns the partners now chosen."""
+    membership = getattr(acting_user, "membership", None)
+    if (
+        acting_user.role != Role.ORGANISME
+        or membership is None
+        or membership.organism_id != organism.pk
+    ):
+        raise PermissionDenied(MSG_NOT_YOUR_ORGANISM)
+    chosen_ids = {int(pk) for pk in chosen_ids}
+    choosable = {
+        c.partner.pk: c.partner
+        for c in partners_concerned(organism=organism, document_type=document_type)
+        if c.rule.mode == PartnerRule.Mode.CHOICE
+    }
+    if refused := chosen_ids - set(choosable):
+        names = Partner.objects.filter(pk__in=refused).values_list("name", flat=True)
+        raise ValidationError(
+            [MSG_NOT_A_CHOICE.format(partner=name) for name in names]
+            or [MSG_NOT_A_CHOICE.format(partner="demandé")]
+        )
+    for pk, partner in choosable.items():
+        PartnerChoice.objects.update_or_create(
+            organism=organism,
+            document_type=document_type,
+            partner=partner,
+            defaults={"chosen": pk in chosen_ids, "chosen_by": acting_user},
+        )
+    return [choosable[pk] for pk in choosable if pk in chosen_ids]
+
+
+# --- automatic transmissions ------------------------------------------------------------------
+
+
+def _event_codes(change) -> set[str]:
+    """The moments this lifecycle event reaches: its step, and its sub-step while in step 4.
+    Nothing when the dossier did not move (same step and sub-step)."""
+    from workflow.models import Step
+
+    if (change.from_step, change.from_substep) == (change.to_step, change.to_substep):
+        return set()
+    codes = {change.to_step}
+    if change.to_step == Step.FIABILISATION and change.to_substep:
+        codes.add(change.to_substep)
+    return codes
+
+
+def latest_snapshots(dossier) -> list:
+    """The documents frozen at the dossier's latest transmission (XML, PDF — the PDF may still
+    be rendering), or [] if it was never transmitted."""
+    from workflow.models import DossierExport
+
+    frozen = DossierExport.objects.filter(dossier=dossier, step_change__isnull=False)
+    latest = frozen.order_by("-step_change_id").values_list("step_change_id", flat=True).first()
+    if latest is None:
+        return []
+    return list(frozen.filter(step_change_id=latest).order_by("kind", "pk"))
+
+
+def partners_on_step_change(change) -> list[Transmission]:
+    """Called by the lifecycle (inside its transaction) after each journal row: when the
+    dossier reaches a step or sub-step a rule names, send the latest transmission's snapshots
+    to every imposed partner and every chosen one (never forbidden or unchosen ones) and tell
+    their users by e-mail. Nothing is sent for a dossier never transmitted."""
+    codes = _event_codes(change)
+    if not codes:
+        return []
+    dossier = change.dossier
+    receivers = [
+        c.partner
+        for c in partners_concerned(organism=dossier.organism, document_type=dossier.document_type)
+        if c.receives and codes.intersection(c.rule.moments)
+    ]
+    if not receivers:
+        return []
+    snapshots = latest_snapshots(dossier)
+    if not snapshots:
+        return []
+    source = snapshots[0]
+    transmissions = []
+    for partner in receivers:
+        transmission, created = Transmission.objects.get_or_create(
+            step_change=change,
+            partner=partner,
+            defaults={
+                "dossier": dossier,
+                "form_version": dossier.form_version,
+                "values": source.frozen_values or {},
+                "computed": source.frozen_computed or {},
+                "step_label": dossier.step_label,
+            },
+        )
+        if created:
+            transmission.snapshots.set(snapshots)
+            _notify(transmission)
+            transmissions.append(transmission)
+    return transmissions
+
+
+def _platform_base_url() -> str:
+    from organisms.services.memberships import current_platform
+
+    return f"https://{current_platform().get_primary_domain().domain}"
+
+
+def _notify(transmission: Transmission) -> None:
+    """One e-mail per active user of the partner (addresses are not disclosed to each other)
+    saying what was transmitted, with a link; the documents stay on the platform."""
+    from organisms.services.memberships import current_platform
+    from tenants.tasks import queue_email
+
+    recipients = (
+        User.objects.filter(
+            role=Role.PARTENAIRE, is_active=True, membership__partner=transmission.partner
+        )
+        .exclude(email="")
+        .order_by("pk")
+    )
+    if not recipients:
+        return
+    context = {
+        "transmission": transmission,
+        "dossier": transmission.dossier,
+        "partner": transmission.partner,
+        "platform": current_platform(),
+        "url": _platform_base_url() + reverse("partners:detail", args=[transmission.pk]),
+        "sent_at": timezone.localtime(transmission.sent_at),
+    }
+    subject = " ".join(
+        loader.render_to_string("partners/email/transmission_subject.txt", context).split()
+    )
+    for user in recipients:
+        body = loader.render_to_string(
+            "partners/email/transmission.txt", {**context, "recipient": user}
+        )
+        queue_email(subject=subject, body=body, to=[user.email])
+
+
+# --- the access log --------------------------------------------------------------------------
+
+
+def access_log_record(
+    *, user, what: str, transmission=None, granted: bool = True, path: str = "", ip=None
+) -> AccessLog:
+    """Write one row of the partners' access log (every page a partner user opens)."""
+    membership = getattr(user, "membership", None)
+    return AccessLog.objects.create(
+        user=user,
+        username=user.get_username(),
+        partner_id=membership.partner_id if membership else None,
+        dossier_id=transmission.dossier_id if transmission else None,
+        transmission=transmission,
+        what=what,
+        granted=granted,
+        path=path[:500],
+        ip=ip or None,
+    )

@@ -1,0 +1,256 @@
+"""Partners' pages: the gestionnaires' rules and access log, the organism's choices, and the
+partner users' documents (every page a partner user opens is logged)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from declarations.fields import version_fields
+from declarations.formats import format_value
+from forms_cms.models import DocumentType
+from organisms.selectors import user_organism, user_partner
+from partners.forms import AccessLogFilterForm, PartnerRuleForm
+from partners.models import AccessLog, PartnerRule
+from partners.selectors import partners_concerned, transmissions_visible_to
+from partners.services import (
+    access_log_record,
+    partner_choices_save,
+    partner_rule_create,
+    partner_rule_delete,
+    partner_rule_update,
+)
+from workflow.models import DossierExport
+
+MSG_NOT_FOUND = "Document introuvable."
+MSG_PENDING = "Ce document est en cours de préparation : réessayez dans quelques instants."
+
+
+def _log(request, what, transmission=None, granted=True):
+    access_log_record(
+        user=request.user,
+        what=what,
+        transmission=transmission,
+        granted=granted,
+        path=request.get_full_path(),
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+
+
+def _transmission_for(request, pk, what):
+    """The transmission if it was sent to this partner user's partner; otherwise the refused
+    read is logged and the answer is 404 (as if it did not exist)."""
+    transmission = transmissions_visible_to(request.user).filter(pk=pk).first()
+    if transmission is None:
+        _log(request, what, granted=False)
+        raise Http404(MSG_NOT_FOUND)
+    return transmission
+
+
+# --- partner users ---------------------------------------------------------------------------
+
+
+@role_required(Role.PARTENAIRE)
+def transmission_list(request):
+    transmissions = transmissions_visible_to(request.user).prefetch_related("snapshots")
+    page = Paginator(transmissions, 50).get_page(request.GET.get("page"))
+    _log(request, AccessLog.What.LIST)
+    return render(
+        request,
+        "partners/transmission_list.html",
+        {"page": page, "partner": user_partner(request.user)},
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    label: str
+    text: str
+    computed: bool
+
+
+def _value_rows(transmission) -> list[tuple[str, list[Row]]]:
+    """The transmitted values grouped by sheet (in the form's order), labelled and formatted
+    the French way; fields unknown to the version are listed last by name."""
+    fields = version_fields(transmission.form_version)
+    sheets = list(
+        transmission.form_version.sheets.order_by("position").values_list("name", flat=True)
+    )
+    order = {name: i for i, name in enumerate(sheets)}
+    values = {**transmission.computed, **transmission.values}
+    known = sorted(
+        (fields[n] for n in values if n in fields),
+        key=lambda f: (order.get(f.sheet, len(order)), f.sheet, f.row, f.column),
+    )
+    groups: dict[str, list[Row]] = {}
+    for info in known:
+        text = format_value(values[info.name], info.data_type, info.number_format)
+        groups.setdefault(info.sheet, []).append(
+            Row(info.name, info.label or info.name, text, info.computed)
+        )
+    other = sorted(n for n in values if n not in fields)
+    if other:
+        groups["Autres champs"] = [Row(n, n, format_value(values[n]), False) for n in other]
+    return list(groups.items())
+
+
+@role_required(Role.PARTENAIRE)
+def transmission_detail(request, pk):
+    transmission = _transmission_for(request, pk, AccessLog.What.VALUES)
+    _log(request, AccessLog.What.VALUES, transmission)
+    return render(
+        request,
+        "partners/transmission_detail.html",
+        {
+            "transmission": transmission,
+            "dossier": transmission.dossier,
+            "snapshots": transmission.snapshots.order_by("kind"),
+            "groups": _value_rows(transmission),
+        },
+    )
+
+
+@role_required(Role.PARTENAIRE)
+def transmission_document(request, pk, export_pk):
+    """A PDF or XML as transmitted to this partner, nothing else."""
+    export = DossierExport.objects.filter(pk=export_pk).only("kind").first()
+    what = AccessLog.What.PDF if export and export.kind == "pdf" else AccessLog.What.XML
+    transmission = _transmission_for(request, pk, what)
+    snapshot = transmission.snapshots.filter(pk=export_pk).first()
+    if snapshot is None:
+        _log(request, what, transmission, granted=False)
+        raise Http404(MSG_NOT_FOUND)
+    _log(request, what, transmission)
+    if snapshot.status != DossierExport.Status.DONE or snapshot.content is None:
+        raise Http404(MSG_PENDING)
+    content_type = "application/pdf" if snapshot.kind == "pdf" else "application/xml"
+    response = HttpResponse(bytes(snapshot.content), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, snapshot.filename)
+    return response
+
+
+# --- organisme users: their choices ------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ORGANISME)
+def choices(request):
+    organism = user_organism(request.user)
+    if organism is None:
+        raise PermissionDenied("Votre compte n'est rattaché à aucun organisme.")
+    if request.method == "POST":
+        document_type = get_object_or_404(DocumentType, pk=request.POST.get("document_type"))
+        try:
+            chosen = partner_choices_save(
+                organism=organism,
+                document_type=document_type,
+                chosen_ids=[v for v in request.POST.getlist("partner") if v.isdigit()],
+                acting_user=request.user,
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            names = ", ".join(p.name for p in chosen) or "aucun partenaire au choix"
+            messages.success(
+                request, f"Choix enregistrés pour « {document_type.label} » : {names}."
+            )
+        return redirect("partners:choices")
+    sections = []
+    for document_type in DocumentType.objects.filter(partner_rules__isnull=False).distinct():
+        concerned = [
+            c
+            for c in partners_concerned(organism=organism, document_type=document_type)
+            if c.rule.mode != PartnerRule.Mode.FORBIDDEN
+        ]
+        if concerned:
+            sections.append((document_type, concerned))
+    return render(request, "partners/choices.html", {"organism": organism, "sections": sections})
+
+
+# --- gestionnaires: rules and the access log ---------------------------------------------------
+
+
+@role_required(Role.GESTIONNAIRE)
+def rule_list(request):
+    rules = PartnerRule.objects.select_related("document_type", "partner", "updated_by")
+    return render(request, "partners/rule_list.html", {"rules": rules})
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.GESTIONNAIRE)
+def rule_create(request):
+    form = PartnerRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = partner_rule_create(acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Règle créée : {rule}.")
+            return redirect("partners:rules")
+    return render(request, "partners/rule_form.html", {"form": form, "rule": None})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.GESTIONNAIRE)
+def rule_edit(request, pk):
+    rule = get_object_or_404(PartnerRule, pk=pk)
+    form = PartnerRuleForm.for_rule(rule, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = partner_rule_update(rule=rule, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Règle modifiée : {rule}.")
+            return redirect("partners:rules")
+    return render(request, "partners/rule_form.html", {"form": form, "rule": rule})
+
+
+@require_POST
+@role_required(Role.GESTIONNAIRE)
+def rule_delete(request, pk):
+    rule = get_object_or_404(PartnerRule, pk=pk)
+    label = str(rule)
+    partner_rule_delete(rule=rule, acting_user=request.user)
+    messages.success(request, f"Règle supprimée : {label}.")
+    return redirect("partners:rules")
+
+
+@role_required(Role.GESTIONNAIRE)
+def access_log(request):
+    logs = AccessLog.objects.select_related(
+        "partner", "dossier__organism", "dossier__document_type", "dossier__campaign"
+    )
+    form = AccessLogFilterForm(request.GET or None)
+    if form.is_valid() and form.cleaned_data["partner"]:
+        logs = logs.filter(partner=form.cleaned_data["partner"])
+    page = Paginator(logs, 100).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(
+        request,
+        "partners/access_log.html",
+        {"page": page, "form": form, "filters": filters.urlencode()},
+    )
