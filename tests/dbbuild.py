@@ -19,6 +19,7 @@ BUILD_INPUTS = [
     *sorted(ROOT.glob("*/migrations/*.py")),
     ROOT / "tenants" / "platforms.py",
     ROOT / "tenants" / "services.py",
+    ROOT / "partners" / "services.py",
     ROOT / "organisms" / "demo.py",
     ROOT / "fixtures" / "demo_places.json",
     Path(__file__),
