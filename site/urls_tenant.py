@@ -17,8 +17,10 @@ urlpatterns = [
     path("echanges/", include("exchanges.urls")),
     path("partenaires/", include("partners.urls")),
     path("api/v1/", include("declarations.api.urls")),
+    path("aide/", include("faq_wiki.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("healthz", views.healthz, name="healthz"),
+    path("abonnements/", include("subscriptions.urls")),
     path("contenus/", include(wagtail_urls)),
 ]

@@ -60,6 +60,7 @@ TENANT_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.table_block",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -221,7 +222,9 @@ WAGTAILADMIN_BASE_URL = os.environ.get(
 )
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("fr", "Français")]
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILSEARCH_BACKENDS = {
+    "default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "french"}
+}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "xsd", "odt", "ods", "zip", "csv", "xml"]
 
 LOGGING = {

@@ -1,0 +1,21 @@
+"""Content pages are for signed-in users of the platform; some pages only for some roles."""
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from wagtail import hooks
+
+from accounts.models import PLATFORM_ROLES
+from faq_wiki.models import user_may_read
+
+
+@hooks.register("before_serve_page")
+def require_platform_user(page, request, serve_args, serve_kwargs):
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if user.role not in PLATFORM_ROLES:
+        raise PermissionDenied("Votre rôle ne donne pas accès à ces contenus.")
+    for ancestor in page.get_ancestors(inclusive=True).filter(depth__gt=1).specific():
+        if not user_may_read(ancestor, user):
+            raise PermissionDenied("Cette page est réservée à d'autres profils d'utilisateurs.")
+    return None
