@@ -23,6 +23,7 @@ from forms_cms.workbook.layout import sheet_layouts
 from forms_cms.workbook.safety import WorkbookFileError, workbook_open
 from forms_cms.workbook.specfile import specification_file
 from forms_cms.workbook.xsd import xsd_build
+from subscriptions.services import notify_form_version
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut déposer un formulaire."
 MSG_NOT_COLLECTED = (
@@ -174,6 +175,8 @@ def form_version_import(
             SheetLayout(version=version, position=i, name=layout["name"], layout=layout)
             for i, layout in enumerate(derived.layouts)
         )
+        # editors' subscribers: queued in this transaction, so only if the version is stored
+        notify_form_version(version)
     return version
 
 

@@ -55,6 +55,7 @@ TENANT_APPS = [
     "workflow",
     "declarations",
     "partners",
+    "subscriptions",
     "exchanges",
     "faq_wiki",
     "wagtail.contrib.forms",
