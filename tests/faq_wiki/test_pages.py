@@ -186,3 +186,22 @@ def test_search_finds_an_answer_and_hides_restricted_pages(client_for, demo_user
     manager = client_for("oph", demo_user("oph", "gestionnaire"))
     assert "Comment transmettre" in manager.get("/aide/recherche/?q=vérification").content.decode()
     assert client_for("oph").get("/aide/recherche/?q=x").status_code == 302
+
+
+def test_demo_content_runs_twice_without_duplicating(client_for, demo_user):
+    from django.core.management import call_command
+
+    call_command("demo_content")
+    with schema_context("esh"):
+        counts = {m: m.objects.count() for m in (FaqPage, WikiPage, ManualPage, EditorsIndexPage)}
+        assert counts[FaqPage] >= 20 and counts[ManualPage] == 3
+    call_command("demo_content")
+    with schema_context("esh"):
+        assert {m: m.objects.count() for m in counts} == counts
+        manual = ManualPage.objects.get(slug="manuel-organismes")
+        url = manual.url
+        assert "Rapatrier le tronc commun" in [b.value["heading"] for b in manual.chapters]
+    organisme = client_for("esh", demo_user("esh", "organisme"))
+    assert organisme.get(url).status_code == 200
+    found = organisme.get("/aide/recherche/", {"q": "mot de passe"}).content.decode()
+    assert "oublié mon mot de passe" in found
