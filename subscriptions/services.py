@@ -236,6 +236,8 @@ def notify_page_published(page, *, first: bool) -> int:
     subscriptions = Subscription.objects.filter(user__is_active=True).filter(
         Q(scope=Scope.WIKI) | Q(scope=Scope.SECTION, page__in=ancestors.values("pk"))
     )
+    if not subscriptions.exists():
+        return 0  # no link to build (the demo data publishes pages before any domain exists)
     kind = PendingNotification.Kind
     return _record(
         subscriptions,
@@ -249,6 +251,9 @@ def notify_page_published(page, *, first: bool) -> int:
 def notify_form_version(version) -> int:
     """A new form version: editors' subscribers get the version page, its XSD and its
     specification file. Call it inside the transaction that stores the version."""
+    subscriptions = Subscription.objects.filter(user__is_active=True, scope=Scope.EDITORS)
+    if not subscriptions.exists():
+        return 0
     base = platform_base_url()
 
     def file_url(kind: str) -> str:
@@ -256,7 +261,6 @@ def notify_form_version(version) -> int:
 
     document = version.document_type
     title = f"{document.label} — version {version.number}"
-    subscriptions = Subscription.objects.filter(user__is_active=True, scope=Scope.EDITORS)
     return _record(
         subscriptions,
         kind=PendingNotification.Kind.FORM_VERSION,
