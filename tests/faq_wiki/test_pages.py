@@ -205,3 +205,20 @@ def test_demo_content_runs_twice_without_duplicating(client_for, demo_user):
     assert organisme.get(url).status_code == 200
     found = organisme.get("/aide/recherche/", {"q": "mot de passe"}).content.decode()
     assert "oublié mon mot de passe" in found
+
+
+def test_gestionnaire_edits_every_page_type_in_the_admin(client_for, demo_user):
+    build_tree("oph")
+    client = client_for("oph", demo_user("oph", "gestionnaire"))
+    with schema_context("oph"):
+        pages = {
+            model: model.objects.get().pk
+            for model in (PlatformHomePage, FaqIndexPage, FaqPage, WikiPage, ManualPage)
+        }
+        pages[EditorsIndexPage] = EditorsIndexPage.objects.get().pk
+        pages[ManagerPage] = ManagerPage.objects.get().pk
+    for model, pk in pages.items():
+        response = client.get(f"/cms/pages/{pk}/edit/")
+        assert response.status_code == 200, model
+    edit = client.get(f"/cms/pages/{pages[FaqPage]}/edit/").content.decode()
+    assert 'name="audiences"' in edit and 'value="partenaire"' in edit
