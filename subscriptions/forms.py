@@ -24,6 +24,6 @@ class SubscribeForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["page"].queryset = section_choices()
+        self.fields["page"].queryset = section_choices(user)

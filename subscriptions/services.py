@@ -55,15 +55,38 @@ def platform_home():
     return PlatformHomePage.objects.order_by("path").first()
 
 
-def section_choices():
+def section_choices(user=None):
     """Pages a person may follow as a section: the home's descendants (not the home itself:
-    following the home is following the whole wiki)."""
+    following the home is following the whole wiki) that ``user`` may read, if given."""
     from wagtail.models import Page
 
     home = platform_home()
     if home is None:
         return Page.objects.none()
-    return Page.objects.descendant_of(home).order_by("path")
+    pages = Page.objects.descendant_of(home).order_by("path")
+    if user is None:
+        return pages
+    readable = {p.path: readable_by(p, user) for p in pages.specific()}
+    # a page is readable when it and every ancestor under the home are
+    allowed = [
+        path
+        for path in readable
+        if all(
+            readable.get(path[:end], True) for end in range(len(home.path) + 4, len(path) + 1, 4)
+        )
+    ]
+    return pages.filter(path__in=allowed)
+
+
+def readable_by(page, user) -> bool:
+    """The page's own audience restriction (the content app's rule)."""
+    from faq_wiki.models import user_may_read
+
+    return user_may_read(page, user)
+
+
+def readable_chain(user, chain) -> bool:
+    return all(readable_by(p, user) for p in chain)
 
 
 def subscription_create(*, user, scope: str, page=None) -> Subscription:
@@ -72,7 +95,7 @@ def subscription_create(*, user, scope: str, page=None) -> Subscription:
     if scope == Scope.SECTION:
         if page is None:
             raise ValidationError(MSG_SECTION_REQUIRED)
-        if not section_choices().filter(pk=page.pk).exists():
+        if not section_choices(user).filter(pk=page.pk).exists():
             raise ValidationError(MSG_SECTION_OUTSIDE)
     else:
         page = None
@@ -238,6 +261,11 @@ def notify_page_published(page, *, first: bool) -> int:
     )
     if not subscriptions.exists():
         return 0  # no link to build (the demo data publishes pages before any domain exists)
+    # audience restrictions: nobody learns of a page they may not read (nor its title)
+    chain = list(ancestors.filter(depth__gt=1).specific())
+    subscriptions = [
+        s for s in subscriptions.select_related("user") if readable_chain(s.user, chain)
+    ]
     kind = PendingNotification.Kind
     return _record(
         subscriptions,

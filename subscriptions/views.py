@@ -24,7 +24,7 @@ from subscriptions.services import (
 @role_required(*PLATFORM_ROLES)
 @require_http_methods(["GET", "POST"])
 def manage(request):
-    form = SubscribeForm(request.POST or None)
+    form = SubscribeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             subscription = subscription_create(

@@ -294,3 +294,28 @@ def test_manage_page_needs_login_and_removes_only_ones_own(demo_user, client_for
     client_for("oph", editeur).post(f"/abonnements/{theirs.pk}/supprimer/")
     with schema_context("oph"):
         assert Subscription.objects.filter(pk=theirs.pk).exists()
+
+
+def test_pages_restricted_to_other_roles_are_not_announced(demo_user, client_for):
+    from faq_wiki.models import WikiPage
+
+    editeur = demo_user("oph", "editeur")
+    gestionnaire = demo_user("oph", "gestionnaire")
+    with schema_context("oph"):
+        subscription_create(user=editeur, scope=Scope.WIKI)
+        subscription_create(user=gestionnaire, scope=Scope.WIKI)
+        restricted = home().add_child(
+            instance=WikiPage(
+                title="Note interne", slug="note-interne-abonnes", audiences=["gestionnaire"]
+            )
+        )
+        restricted.save_revision().publish()
+        publish_child(restricted, "Annexe de la note")
+    run_queued_jobs()
+    assert mails_to(editeur) == []
+    (message,) = mails_to(gestionnaire)
+    assert "2 mises à jour" in message.subject
+    # nor offered as a section to follow
+    listing = client_for("oph", editeur).get("/abonnements/").content.decode()
+    assert "Note interne" not in listing
+    assert "Note interne" in client_for("oph", gestionnaire).get("/abonnements/").content.decode()
