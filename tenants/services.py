@@ -81,6 +81,19 @@ def _prepare_schema(platform: Platform, spec: PlatformSpec | None) -> None:
         group.permissions.add(
             Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
         )
+        # the forms' managed objects edited in the admin (forms_cms/wagtail_hooks.py)
+        group.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label__in=("forms_cms", "workflow"),
+                codename__in=(
+                    "view_field", "change_field",
+                    "view_control", "add_control", "change_control", "delete_control",
+                    "view_aggregate", "add_aggregate", "change_aggregate", "delete_aggregate",
+                    "view_fiabilisationstep", "add_fiabilisationstep",
+                    "change_fiabilisationstep", "delete_fiabilisationstep",
+                ),
+            )
+        )  # fmt: skip
         for codename in ("add_page", "change_page", "publish_page"):
             GroupPagePermission.objects.get_or_create(
                 group=group,
