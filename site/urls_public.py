@@ -7,6 +7,7 @@ from tenants import views
 urlpatterns = [
     path("", views.public_home, name="public_home"),
     path("operateur/", views.operator_home, name="home"),
+    path("operateur/", include("operations.urls")),
     path("comptes/", include("accounts.urls")),
     path("healthz", views.healthz, name="healthz"),
 ]

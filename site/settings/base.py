@@ -42,6 +42,7 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "axes",
     "procrastinate.contrib.django",
+    "operations",  # public schema only: anomalies, releases, maintenance windows
 ]
 
 TENANT_APPS = [

@@ -1,0 +1,183 @@
+"""Running the service (public schema): anomalies, correspondents, releases, maintenance windows.
+
+The app is shared only: its tables live in the public schema and are read from platform
+requests too (the maintenance banner), where the search path falls back to ``public``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from tenants.platforms import PLATFORMS
+
+PLATFORM_CHOICES = [(spec.code, spec.short_name) for spec in PLATFORMS]
+MIN_WORDS, MAX_WORDS = 20, 40
+
+
+def validate_short_description(text: str) -> None:
+    words = len(text.split())
+    if not MIN_WORDS <= words <= MAX_WORDS:
+        raise ValidationError(
+            "La description courte doit compter entre %(min)d et %(max)d mots (%(count)d saisis).",
+            params={"min": MIN_WORDS, "max": MAX_WORDS, "count": words},
+            code="word_count",
+        )
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", "Critique (bloquante)"
+    MAJOR = "major", "Majeure"
+    MINOR = "minor", "Mineure"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "Nouvelle"
+    ACKNOWLEDGED = "acknowledged", "Prise en compte"
+    IN_PROGRESS = "in_progress", "En cours de correction"
+    FIXED_TEST = "fixed_test", "Corrigée en recette"
+    FIXED_PROD = "fixed_prod", "Corrigée en production"
+    CLOSED = "closed", "Close"
+
+
+RESOLVED_STATUSES = frozenset({Status.FIXED_PROD, Status.CLOSED})
+
+
+class Correspondent(models.Model):
+    """A person named by CGLLS who receives the anomaly and release e-mails."""
+
+    name = models.CharField("nom", max_length=200)
+    email = models.EmailField("adresse électronique", unique=True)
+    active = models.BooleanField("actif", default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "correspondant"
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Anomaly(models.Model):
+    number = models.CharField("numéro", max_length=20, unique=True, editable=False)
+    short_description = models.TextField(
+        "description courte", validators=[validate_short_description]
+    )
+    severity = models.CharField("gravité", max_length=10, choices=Severity.choices)
+    status = models.CharField("statut", max_length=15, choices=Status.choices, default=Status.NEW)
+    found_on = models.DateField("constatée le")
+    acknowledged_at = models.DateTimeField("prise en compte le", null=True, blank=True)
+    fixed_test_on = models.DateField("corrigée en recette le", null=True, blank=True)
+    fixed_prod_on = models.DateField("corrigée en production le", null=True, blank=True)
+    release_version = models.CharField("version de livraison", max_length=30, blank=True)
+    reporter = models.CharField("signalée par", max_length=200)
+    platforms = ArrayField(
+        models.CharField(max_length=10, choices=PLATFORM_CHOICES),
+        verbose_name="plateformes concernées",
+        default=list,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "anomalie"
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status in RESOLVED_STATUSES
+
+    def platform_labels(self) -> list[str]:
+        labels = dict(PLATFORM_CHOICES)
+        return [labels.get(code, code) for code in self.platforms]
+
+
+class AnomalyEvent(models.Model):
+    """One change of an anomaly: creation, status, severity; who, when, why."""
+
+    anomaly = models.ForeignKey(Anomaly, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    old_status = models.CharField(max_length=15, choices=Status.choices, blank=True)
+    new_status = models.CharField(max_length=15, choices=Status.choices, blank=True)
+    old_severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    new_severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    comment = models.TextField("commentaire", blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.anomaly_id} @ {self.at:%d/%m/%Y %H:%M}"
+
+
+class Reclassification(models.Model):
+    """A request to change an anomaly's severity, with its justification and decision."""
+
+    anomaly = models.ForeignKey(Anomaly, on_delete=models.CASCADE, related_name="reclassifications")
+    requested_severity = models.CharField(
+        "gravité demandée", max_length=10, choices=Severity.choices
+    )
+    justification = models.TextField("justification")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    accepted = models.BooleanField("acceptée", null=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.anomaly_id} → {self.requested_severity}"
+
+
+class Release(models.Model):
+    number = models.CharField("numéro de version", max_length=30, unique=True)
+    date = models.DateField("date")
+    corrections = models.TextField("corrections", blank=True)
+    evolutions = models.TextField("évolutions", blank=True)
+    published = models.BooleanField("publiée", default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = "version"
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class MaintenanceWindow(models.Model):
+    platforms = ArrayField(
+        models.CharField(max_length=10, choices=PLATFORM_CHOICES),
+        verbose_name="plateformes concernées",
+    )
+    reason = models.CharField("motif", max_length=300)
+    starts_at = models.DateTimeField("début")
+    ends_at = models.DateTimeField("fin")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = "maintenance programmée"
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.starts_at:%d/%m/%Y %H:%M})"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "La fin doit suivre le début."})

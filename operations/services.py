@@ -1,0 +1,124 @@
+"""Writes of the operations app: anomalies and their history, with the correspondents' e-mails."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from operations.models import (
+    Anomaly,
+    AnomalyEvent,
+    Correspondent,
+    Reclassification,
+    Severity,
+    Status,
+)
+from tenants.tasks import queue_email
+
+
+def correspondent_emails() -> list[str]:
+    return list(Correspondent.objects.filter(active=True).values_list("email", flat=True))
+
+
+def _next_number(year: int) -> str:
+    prefix = f"ANO-{year}-"
+    last = Anomaly.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
+    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{sequence:03d}"
+
+
+def notify_correspondents(anomaly: Anomaly, event: AnomalyEvent) -> int:
+    """One e-mail per active correspondent (addresses are not shown to each other)."""
+    context = {"anomaly": anomaly, "event": event}
+    subject = render_to_string("operations/email/anomaly_subject.txt", context).strip()
+    body = render_to_string("operations/email/anomaly_body.txt", context)
+    recipients = correspondent_emails()
+    for email in recipients:
+        queue_email(subject=subject, body=body, to=[email])
+    return len(recipients)
+
+
+@transaction.atomic
+def anomaly_create(*, by, **fields) -> Anomaly:
+    # Serialise numbering: one anomaly number at a time.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('operations.anomaly_number'))")
+    anomaly = Anomaly(created_by=by, **fields)
+    anomaly.number = _next_number(timezone.localdate().year)
+    anomaly.full_clean(exclude=["number"])
+    anomaly.save()
+    event = AnomalyEvent.objects.create(
+        anomaly=anomaly,
+        by=by,
+        new_status=anomaly.status,
+        new_severity=anomaly.severity,
+        comment="Anomalie enregistrée.",
+    )
+    notify_correspondents(anomaly, event)
+    return anomaly
+
+
+@transaction.atomic
+def anomaly_change(
+    anomaly: Anomaly,
+    *,
+    by,
+    status: str | None = None,
+    severity: str | None = None,
+    comment: str = "",
+    now=None,
+) -> AnomalyEvent | None:
+    """Change status and/or severity; records the event and e-mails the correspondents.
+    Returns None when nothing changed."""
+    now = now or timezone.now()
+    anomaly = Anomaly.objects.select_for_update().get(pk=anomaly.pk)
+    new_status = status if status and status != anomaly.status else ""
+    new_severity = severity if severity and severity != anomaly.severity else ""
+    if not new_status and not new_severity:
+        return None
+    event = AnomalyEvent(anomaly=anomaly, by=by, comment=comment)
+    if new_status:
+        event.old_status, event.new_status = anomaly.status, new_status
+        anomaly.status = new_status
+        today = timezone.localdate(now)
+        if new_status != Status.NEW and anomaly.acknowledged_at is None:
+            anomaly.acknowledged_at = now
+        if new_status == Status.FIXED_TEST and anomaly.fixed_test_on is None:
+            anomaly.fixed_test_on = today
+        if new_status == Status.FIXED_PROD and anomaly.fixed_prod_on is None:
+            anomaly.fixed_prod_on = today
+    if new_severity:
+        event.old_severity, event.new_severity = anomaly.severity, new_severity
+        anomaly.severity = new_severity
+    anomaly.save()
+    event.save()
+    notify_correspondents(anomaly, event)
+    return event
+
+
+def reclassification_request(
+    anomaly: Anomaly, *, by, requested_severity: str, justification: str
+) -> Reclassification:
+    return Reclassification.objects.create(
+        anomaly=anomaly,
+        requested_by=by,
+        requested_severity=Severity(requested_severity),
+        justification=justification.strip(),
+    )
+
+
+@transaction.atomic
+def reclassification_decide(request: Reclassification, *, by, accepted: bool) -> None:
+    request.accepted = accepted
+    request.decided_by = by
+    request.decided_at = timezone.now()
+    request.save(update_fields=["accepted", "decided_by", "decided_at"])
+    if accepted:
+        anomaly_change(
+            request.anomaly,
+            by=by,
+            severity=request.requested_severity,
+            comment=f"Reclassement accepté : {request.justification}",
+        )

@@ -1,0 +1,26 @@
+"""Operator's space on the public host, mounted under /operateur/."""
+
+from django.urls import path
+
+from operations import views
+
+app_name = "operations"
+
+urlpatterns = [
+    path("anomalies/", views.anomaly_list, name="anomaly_list"),
+    path("anomalies/nouvelle/", views.anomaly_create, name="anomaly_create"),
+    path("anomalies/<str:number>/", views.anomaly_detail, name="anomaly_detail"),
+    path("anomalies/<str:number>/modifier/", views.anomaly_change, name="anomaly_change"),
+    path(
+        "anomalies/<str:number>/reclassement/",
+        views.reclassification_request,
+        name="reclassification_request",
+    ),
+    path(
+        "reclassements/<int:pk>/decision/",
+        views.reclassification_decide,
+        name="reclassification_decide",
+    ),
+    path("correspondants/", views.correspondent_list, name="correspondent_list"),
+    path("correspondants/<int:pk>/", views.correspondent_edit, name="correspondent_edit"),
+]

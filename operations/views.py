@@ -1,0 +1,167 @@
+"""Operator's space (public host only): the anomaly tracker and the correspondents.
+
+Operator staff (hotline, maintenance) and CGLLS see and report anomalies and ask for a
+reclassification; operator staff move the status; CGLLS sets the severity and decides
+reclassification requests.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import PUBLIC_ROLES, Role
+from accounts.permissions import role_required
+from operations import services
+from operations.deadlines import anomaly_deadline, anomaly_target, is_overdue, is_past_target
+from operations.forms import (
+    AnomalyChangeForm,
+    AnomalyForm,
+    CorrespondentForm,
+    FilterForm,
+    ReclassificationForm,
+)
+from operations.models import RESOLVED_STATUSES, Anomaly, Correspondent, Reclassification
+
+STAFF_ROLES = (Role.HOTLINE, Role.MAINTENANCE)
+
+
+def _annotate(anomaly: Anomaly, now) -> Anomaly:
+    anomaly.deadline = anomaly_deadline(anomaly.severity, anomaly.acknowledged_at)
+    anomaly.target = anomaly_target(anomaly.severity, anomaly.acknowledged_at)
+    anomaly.overdue = is_overdue(anomaly, now)
+    anomaly.past_target = is_past_target(anomaly, now)
+    return anomaly
+
+
+@role_required(*PUBLIC_ROLES)
+def anomaly_list(request):
+    now = timezone.now()
+    filters = FilterForm(request.GET or None)
+    anomalies = Anomaly.objects.all()
+    only_overdue = False
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["status"] == "open":
+            anomalies = anomalies.exclude(status__in=RESOLVED_STATUSES)
+        elif data["status"]:
+            anomalies = anomalies.filter(status=data["status"])
+        if data["severity"]:
+            anomalies = anomalies.filter(severity=data["severity"])
+        if data["platform"]:
+            anomalies = anomalies.filter(platforms__contains=[data["platform"]])
+        only_overdue = data["overdue"]
+    rows = [_annotate(a, now) for a in anomalies]
+    if only_overdue:
+        rows = [a for a in rows if a.overdue]
+    return render(request, "operations/anomaly_list.html", {"anomalies": rows, "filters": filters})
+
+
+@role_required(*PUBLIC_ROLES)
+def anomaly_create(request):
+    form = AnomalyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        anomaly = services.anomaly_create(by=request.user, **form.cleaned_data)
+        messages.success(request, f"Anomalie {anomaly.number} enregistrée.")
+        return redirect("operations:anomaly_detail", number=anomaly.number)
+    return render(request, "operations/anomaly_form.html", {"form": form})
+
+
+@role_required(*PUBLIC_ROLES)
+def anomaly_detail(request, number: str):
+    anomaly = _annotate(get_object_or_404(Anomaly, number=number), timezone.now())
+    change_form = AnomalyChangeForm(
+        initial={"status": anomaly.status, "severity": anomaly.severity}
+    )
+    return render(
+        request,
+        "operations/anomaly_detail.html",
+        {
+            "anomaly": anomaly,
+            "events": anomaly.events.select_related("by"),
+            "reclassifications": anomaly.reclassifications.select_related(
+                "requested_by", "decided_by"
+            ),
+            "change_form": change_form,
+            "reclassification_form": ReclassificationForm(),
+            "can_change_status": request.user.role in STAFF_ROLES,
+            "can_change_severity": request.user.role == Role.CGLLS,
+        },
+    )
+
+
+@require_POST
+@role_required(*PUBLIC_ROLES)
+def anomaly_change(request, number: str):
+    anomaly = get_object_or_404(Anomaly, number=number)
+    form = AnomalyChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Modification refusée : valeurs invalides.")
+        return redirect("operations:anomaly_detail", number=number)
+    status = form.cleaned_data["status"]
+    severity = form.cleaned_data["severity"]
+    if status != anomaly.status and request.user.role not in STAFF_ROLES:
+        raise PermissionDenied("Seule l'équipe de l'opérateur change le statut.")
+    if severity != anomaly.severity and request.user.role != Role.CGLLS:
+        raise PermissionDenied("Demandez un reclassement pour changer la gravité.")
+    event = services.anomaly_change(
+        anomaly,
+        by=request.user,
+        status=status,
+        severity=severity,
+        comment=form.cleaned_data["comment"],
+    )
+    if event:
+        messages.success(request, "Modification enregistrée ; les correspondants sont prévenus.")
+    return redirect("operations:anomaly_detail", number=number)
+
+
+@require_POST
+@role_required(*PUBLIC_ROLES)
+def reclassification_request(request, number: str):
+    anomaly = get_object_or_404(Anomaly, number=number)
+    form = ReclassificationForm(request.POST)
+    if form.is_valid():
+        services.reclassification_request(anomaly, by=request.user, **form.cleaned_data)
+        messages.success(request, "Demande de reclassement enregistrée.")
+    else:
+        messages.error(request, "Une justification est obligatoire.")
+    return redirect("operations:anomaly_detail", number=number)
+
+
+@require_POST
+@role_required(Role.CGLLS)
+def reclassification_decide(request, pk: int):
+    reclassification = get_object_or_404(Reclassification, pk=pk, accepted__isnull=True)
+    accepted = request.POST.get("decision") == "accept"
+    services.reclassification_decide(reclassification, by=request.user, accepted=accepted)
+    messages.success(request, "Reclassement accepté." if accepted else "Reclassement refusé.")
+    return redirect("operations:anomaly_detail", number=reclassification.anomaly.number)
+
+
+@role_required(*PUBLIC_ROLES)
+def correspondent_list(request):
+    form = CorrespondentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Correspondant ajouté.")
+        return redirect("operations:correspondent_list")
+    return render(
+        request,
+        "operations/correspondent_list.html",
+        {"correspondents": Correspondent.objects.all(), "form": form},
+    )
+
+
+@role_required(*PUBLIC_ROLES)
+def correspondent_edit(request, pk: int):
+    correspondent = get_object_or_404(Correspondent, pk=pk)
+    form = CorrespondentForm(request.POST or None, instance=correspondent)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Correspondant modifié.")
+        return redirect("operations:correspondent_list")
+    return render(request, "operations/correspondent_edit.html", {"form": form})
