@@ -6,6 +6,8 @@ from operations.models import (
     PLATFORM_CHOICES,
     Anomaly,
     Correspondent,
+    MaintenanceWindow,
+    Release,
     Severity,
     Status,
 )
@@ -69,3 +71,26 @@ class CorrespondentForm(forms.ModelForm):
     class Meta:
         model = Correspondent
         fields = ["name", "email", "active"]
+
+
+class ReleaseForm(forms.ModelForm):
+    class Meta:
+        model = Release
+        fields = ["number", "date", "corrections", "evolutions"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+
+class MaintenanceWindowForm(forms.ModelForm):
+    platforms = forms.MultipleChoiceField(
+        label="Plateformes concernées",
+        choices=PLATFORM_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["platforms", "reason", "starts_at", "ends_at"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }

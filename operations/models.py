@@ -162,6 +162,8 @@ class Release(models.Model):
 
 
 class MaintenanceWindow(models.Model):
+    """A planned interruption, announced on the affected platforms 7 days ahead."""
+
     platforms = ArrayField(
         models.CharField(max_length=10, choices=PLATFORM_CHOICES),
         verbose_name="plateformes concernées",
@@ -177,6 +179,10 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} ({self.starts_at:%d/%m/%Y %H:%M})"
+
+    def platform_labels(self) -> list[str]:
+        labels = dict(PLATFORM_CHOICES)
+        return [labels.get(code, code) for code in self.platforms]
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

@@ -6,12 +6,15 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from operations.models import (
     Anomaly,
     AnomalyEvent,
     Correspondent,
+    MaintenanceWindow,
     Reclassification,
+    Release,
     Severity,
     Status,
 )
@@ -122,3 +125,69 @@ def reclassification_decide(request: Reclassification, *, by, accepted: bool) ->
             severity=request.requested_severity,
             comment=f"Reclassement accepté : {request.justification}",
         )
+
+
+def cglls_emails() -> list[str]:
+    """CGLLS accounts of the public host (this runs in the public schema)."""
+    from accounts.models import Role, User
+
+    with schema_context("public"):
+        return list(
+            User.objects.filter(role=Role.CGLLS, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+
+
+def gestionnaire_emails(codes) -> list[str]:
+    """Active gestionnaires of the given platforms (read in each platform's schema)."""
+    from accounts.models import Role, User
+    from tenants.models import Platform
+
+    emails: list[str] = []
+    for platform in Platform.objects.filter(code__in=list(codes)).order_by("code"):
+        with schema_context(platform.schema_name):
+            emails += User.objects.filter(role=Role.GESTIONNAIRE, is_active=True).values_list(
+                "email", flat=True
+            )
+    return emails
+
+
+def _mail_each(recipients, *, subject: str, body: str) -> int:
+    unique = sorted({email.lower() for email in recipients if email})
+    for email in unique:
+        queue_email(subject=subject, body=body, to=[email])
+    return len(unique)
+
+
+@transaction.atomic
+def release_publish(release: Release) -> int:
+    """Publish a release: it becomes the footer's version; CGLLS and correspondents are told."""
+    release = Release.objects.select_for_update().get(pk=release.pk)
+    if release.published:
+        return 0
+    release.published = True
+    release.published_at = timezone.now()
+    release.save(update_fields=["published", "published_at"])
+    context = {"release": release}
+    return _mail_each(
+        cglls_emails() + correspondent_emails(),
+        subject=f"[Harmonia] Version {release.number} publiée",
+        body=render_to_string("operations/email/release_body.txt", context),
+    )
+
+
+@transaction.atomic
+def maintenance_create(**fields) -> MaintenanceWindow:
+    """Record a maintenance window; correspondents and the affected platforms' gestionnaires
+    receive a notice."""
+    window = MaintenanceWindow(**fields)
+    window.full_clean()
+    window.save()
+    start = timezone.localtime(window.starts_at)
+    _mail_each(
+        correspondent_emails() + gestionnaire_emails(window.platforms),
+        subject=f"[Harmonia] Maintenance programmée le {start:%d/%m/%Y}",
+        body=render_to_string("operations/email/maintenance_body.txt", {"window": window}),
+    )
+    return window

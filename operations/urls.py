@@ -23,4 +23,7 @@ urlpatterns = [
     ),
     path("correspondants/", views.correspondent_list, name="correspondent_list"),
     path("correspondants/<int:pk>/", views.correspondent_edit, name="correspondent_edit"),
+    path("versions/", views.release_list, name="release_list"),
+    path("versions/<int:pk>/publier/", views.release_publish, name="release_publish"),
+    path("maintenances/", views.maintenance_list, name="maintenance_list"),
 ]

@@ -22,9 +22,18 @@ from operations.forms import (
     AnomalyForm,
     CorrespondentForm,
     FilterForm,
+    MaintenanceWindowForm,
     ReclassificationForm,
+    ReleaseForm,
 )
-from operations.models import RESOLVED_STATUSES, Anomaly, Correspondent, Reclassification
+from operations.models import (
+    RESOLVED_STATUSES,
+    Anomaly,
+    Correspondent,
+    MaintenanceWindow,
+    Reclassification,
+    Release,
+)
 
 STAFF_ROLES = (Role.HOTLINE, Role.MAINTENANCE)
 
@@ -165,3 +174,54 @@ def correspondent_edit(request, pk: int):
         messages.success(request, "Correspondant modifié.")
         return redirect("operations:correspondent_list")
     return render(request, "operations/correspondent_edit.html", {"form": form})
+
+
+@role_required(*PUBLIC_ROLES)
+def release_list(request):
+    form = ReleaseForm(request.POST or None)
+    if request.method == "POST":
+        if request.user.role not in STAFF_ROLES:
+            raise PermissionDenied("Seule l'équipe de l'opérateur enregistre les versions.")
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Version enregistrée (non publiée).")
+            return redirect("operations:release_list")
+    return render(
+        request,
+        "operations/release_list.html",
+        {
+            "releases": Release.objects.all(),
+            "form": form,
+            "can_edit": request.user.role in STAFF_ROLES,
+        },
+    )
+
+
+@require_POST
+@role_required(*STAFF_ROLES)
+def release_publish(request, pk: int):
+    release = get_object_or_404(Release, pk=pk)
+    sent = services.release_publish(release)
+    messages.success(request, f"Version {release.number} publiée ; {sent} destinataires prévenus.")
+    return redirect("operations:release_list")
+
+
+@role_required(*PUBLIC_ROLES)
+def maintenance_list(request):
+    form = MaintenanceWindowForm(request.POST or None)
+    if request.method == "POST":
+        if request.user.role not in STAFF_ROLES:
+            raise PermissionDenied("Seule l'équipe de l'opérateur programme les maintenances.")
+        if form.is_valid():
+            services.maintenance_create(**form.cleaned_data)
+            messages.success(request, "Maintenance programmée ; l'avis est envoyé.")
+            return redirect("operations:maintenance_list")
+    return render(
+        request,
+        "operations/maintenance_list.html",
+        {
+            "windows": MaintenanceWindow.objects.order_by("-starts_at"),
+            "form": form,
+            "can_edit": request.user.role in STAFF_ROLES,
+        },
+    )
