@@ -187,3 +187,69 @@ class MaintenanceWindow(models.Model):
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "La fin doit suivre le début."})
+
+
+# --- Hotline log ------------------------------------------------------------------------------
+
+HOTLINE_PLATFORM_CHOICES = [*PLATFORM_CHOICES, ("public", "Site public")]
+
+
+def validate_optional_siren(value: str) -> None:
+    from organisms.siren import siren_error
+
+    if value and (error := siren_error(value)):
+        raise ValidationError(error, code="siren")
+
+
+class HotlineChannel(models.TextChoices):
+    PHONE = "phone", "Téléphone"
+    EMAIL = "email", "Courriel"
+    FORM = "form", "Formulaire"
+
+
+class HotlineSubject(models.TextChoices):
+    ACCOUNT = "account", "Compte et connexion"
+    ENTRY = "entry", "Saisie"
+    XML_IMPORT = "xml_import", "Import XML"
+    CONTROLS = "controls", "Contrôles"
+    TRANSMISSION = "transmission", "Transmission"
+    PARTNERS = "partners", "Partenaires"
+    OTHER = "other", "Autre"
+
+
+class HotlineStatus(models.TextChoices):
+    OPEN = "open", "Ouvert"
+    IN_PROGRESS = "in_progress", "En cours"
+    RESOLVED = "resolved", "Résolu"
+
+
+class HotlineContact(models.Model):
+    """One call, e-mail or form message received by the hotline."""
+
+    received_at = models.DateTimeField("reçu le")
+    channel = models.CharField("canal", max_length=10, choices=HotlineChannel.choices)
+    platform = models.CharField("plateforme", max_length=10, choices=HOTLINE_PLATFORM_CHOICES)
+    caller_name = models.CharField("appelant", max_length=200)
+    organism_name = models.CharField("organisme", max_length=300, blank=True)
+    siren = models.CharField(
+        "SIREN", max_length=9, blank=True, validators=[validate_optional_siren]
+    )
+    subject = models.CharField("sujet", max_length=15, choices=HotlineSubject.choices)
+    description = models.TextField("description")
+    status = models.CharField(
+        "statut", max_length=15, choices=HotlineStatus.choices, default=HotlineStatus.OPEN
+    )
+    resolution = models.TextField("résolution", blank=True)
+    resolved_at = models.DateTimeField("résolu le", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "contact hotline"
+        indexes = [models.Index(fields=["received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.caller_name} ({self.received_at:%d/%m/%Y %H:%M})"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from operations import views
+from operations import views, views_hotline
 
 app_name = "operations"
 
@@ -26,4 +26,9 @@ urlpatterns = [
     path("versions/", views.release_list, name="release_list"),
     path("versions/<int:pk>/publier/", views.release_publish, name="release_publish"),
     path("maintenances/", views.maintenance_list, name="maintenance_list"),
+    path("hotline/", views_hotline.hotline_list, name="hotline_list"),
+    path("hotline/nouveau/", views_hotline.hotline_create, name="hotline_create"),
+    path("hotline/<int:pk>/", views_hotline.hotline_edit, name="hotline_edit"),
+    path("hotline/rapport/", views_hotline.hotline_report, name="hotline_report"),
+    path("hotline/export/", views_hotline.hotline_export, name="hotline_export"),
 ]
