@@ -253,3 +253,23 @@ class HotlineContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller_name} ({self.received_at:%d/%m/%Y %H:%M})"
+
+
+class ActivityReport(models.Model):
+    """A produced monthly activity report of one platform and exercise (PDF and XLSX kept)."""
+
+    platform = models.CharField("plateforme", max_length=10, choices=PLATFORM_CHOICES)
+    exercise = models.PositiveSmallIntegerField("exercice")
+    produced_at = models.DateTimeField("produit le", auto_now_add=True)
+    pdf = models.BinaryField("PDF", editable=False)
+    xlsx = models.BinaryField("XLSX", editable=False)
+    produced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-produced_at", "-id"]
+        verbose_name = "rapport d'activité"
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.exercise} {self.produced_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,8 @@
 """Operator's space on the public host, mounted under /operateur/."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from operations import views, views_hotline
+from operations import views, views_activity, views_hotline
 
 app_name = "operations"
 
@@ -31,4 +31,10 @@ urlpatterns = [
     path("hotline/<int:pk>/", views_hotline.hotline_edit, name="hotline_edit"),
     path("hotline/rapport/", views_hotline.hotline_report, name="hotline_report"),
     path("hotline/export/", views_hotline.hotline_export, name="hotline_export"),
+    path("activite/", views_activity.activity_list, name="activity_list"),
+    re_path(
+        r"^activite/(?P<pk>[0-9]+)/(?P<fmt>pdf|xlsx)/$",
+        views_activity.activity_download,
+        name="activity_download",
+    ),
 ]

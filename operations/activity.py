@@ -1,0 +1,310 @@
+"""Monthly activity report of one platform and one exercise (read-only aggregates).
+
+:func:`activity_figures` counts, inside the platform's schema, the active organisms, and for
+each document type of the exercise's campaign the dossiers at each step and fiabilisation
+sub-step, those not yet initialised; the anomalies affecting the platform since 1 January come
+from the public schema. On the ministry platform the counts are broken down by organism family;
+on a federation platform, each step also counts how many of its organisms (same SIREN) have
+transmitted their ER_SOCIAUX on the ministry platform — one aggregate query across the two
+schemas, never a value. :func:`report_pdf` and :func:`report_xlsx` lay the figures out.
+
+The scheduled run on the 1st of each month (procrastinate periodic task) is still to come.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from html import escape
+
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from operations.hotline import _workbook_bytes, percent_fr
+from operations.models import Anomaly
+from tenants.platforms import PLATFORMS
+
+MINISTRY = "dhup"
+MINISTRY_DOCUMENT = "ER_SOCIAUX"
+# steps reached only once the organism has transmitted its dossier
+TRANSMITTED_STEPS = ("4", "4R", "5", "6")
+
+
+@dataclass
+class Line:
+    """One row of a table: a step, a sub-step or "not initialised"."""
+
+    code: str
+    label: str
+    count: int
+    share: float  # percent of the active organisms
+    by_family: dict[str, int] = field(default_factory=dict)
+    er_transmitted: int | None = None  # federation platforms only
+
+    @property
+    def share_fr(self) -> str:
+        return percent_fr(self.share)
+
+
+@dataclass
+class DocumentFigures:
+    code: str
+    label: str
+    steps: list[Line]
+    substeps: list[Line]
+    not_initialised: Line
+
+
+@dataclass
+class ActivityFigures:
+    platform: str
+    platform_label: str
+    exercise: int
+    organisms: int
+    organisms_by_family: dict[str, int]
+    families: list[tuple[str, str]]  # (code, label), ministry only
+    documents: list[DocumentFigures]
+    anomalies_since_january: int
+    anomalies_open: int
+    is_federation: bool
+    counted_at: dt.datetime = field(default_factory=timezone.now)
+
+    @property
+    def counted_at_fr(self) -> str:
+        return timezone.localtime(self.counted_at).strftime("%d/%m/%Y %H:%M")
+
+
+def _share(count: int, total: int) -> float:
+    return 100 * count / total if total else 0.0
+
+
+def _er_transmitted_by_step(platform: str, campaign_id: int, document_id: int) -> dict[str, int]:
+    """For a federation's dossiers of one document, per step: how many of those organisms have
+    their ER_SOCIAUX of the same exercise at a transmitted step on the ministry platform."""
+    # schema names are the platforms' codes, fixed in tenants.platforms (never user input)
+    if platform not in {p.code for p in PLATFORMS}:
+        raise ValueError(f"unknown platform {platform!r}")
+    sql = f"""
+        SELECT d.step, COUNT(DISTINCT o.id)
+        FROM "{platform}".workflow_dossier d
+        JOIN "{platform}".organisms_organism o ON o.id = d.organism_id
+        JOIN "{platform}".workflow_campaign c ON c.id = d.campaign_id
+        WHERE d.campaign_id = %s AND d.document_type_id = %s AND o.is_active
+          AND EXISTS (
+            SELECT 1
+            FROM "{MINISTRY}".workflow_dossier md
+            JOIN "{MINISTRY}".organisms_organism mo ON mo.id = md.organism_id
+            JOIN "{MINISTRY}".workflow_campaign mc ON mc.id = md.campaign_id
+            JOIN "{MINISTRY}".forms_cms_documenttype mt ON mt.id = md.document_type_id
+            WHERE mo.siren = o.siren AND mc.exercise = c.exercise AND mt.code = %s
+              AND md.step = ANY(%s)
+          )
+        GROUP BY d.step
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign_id, document_id, MINISTRY_DOCUMENT, list(TRANSMITTED_STEPS)])
+        return dict(cursor.fetchall())
+
+
+def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
+    from organisms.models import Family, Organism
+    from workflow.models import Campaign, Dossier, FiabilisationStep, Step
+
+    spec = next(p for p in PLATFORMS if p.code == platform_code)
+    is_ministry = platform_code == MINISTRY
+    is_federation = spec.kind == "federation"
+    year_start = dt.date(timezone.localdate().year, 1, 1)
+    anomalies = Anomaly.objects.filter(platforms__contains=[platform_code])
+    anomalies_since = anomalies.filter(found_on__gte=year_start).count()
+    anomalies_open = anomalies.exclude(status__in=["fixed_prod", "closed"]).count()
+
+    with schema_context(platform_code):
+        active = Organism.objects.filter(is_active=True)
+        total = active.count()
+        by_family = dict(active.values_list("family").annotate(n=Count("id")).order_by())
+        families = [(c, lbl) for c, lbl in Family.choices if c in by_family] if is_ministry else []
+        substeps = list(FiabilisationStep.objects.all())
+        documents = []
+        campaign = Campaign.objects.filter(exercise=exercise).order_by("-opening_date").first()
+        for document in campaign.document_types.order_by("code") if campaign else []:
+            dossiers = Dossier.objects.filter(
+                campaign=campaign, document_type=document, organism__is_active=True
+            )
+            rows = dossiers.values_list("step", "substep_id", "organism__family").annotate(
+                n=Count("id")
+            )
+            step_n: dict[str, int] = {}
+            step_fam: dict[str, dict[str, int]] = {}
+            sub_n: dict[int, int] = {}
+            sub_fam: dict[int, dict[str, int]] = {}
+            fam_with_dossier: dict[str, int] = {}
+            for step, substep_id, family, n in rows.order_by():
+                step_n[step] = step_n.get(step, 0) + n
+                step_fam.setdefault(step, {})[family] = step_fam.get(step, {}).get(family, 0) + n
+                fam_with_dossier[family] = fam_with_dossier.get(family, 0) + n
+                if substep_id is not None and step in ("4", "4R"):
+                    sub_n[substep_id] = sub_n.get(substep_id, 0) + n
+                    fam = sub_fam.setdefault(substep_id, {})
+                    fam[family] = fam.get(family, 0) + n
+            er = (
+                _er_transmitted_by_step(platform_code, campaign.pk, document.pk)
+                if is_federation
+                else {}
+            )
+            steps = [
+                Line(
+                    code,
+                    label,
+                    step_n.get(code, 0),
+                    _share(step_n.get(code, 0), total),
+                    step_fam.get(code, {}) if is_ministry else {},
+                    er.get(code, 0) if is_federation else None,
+                )
+                for code, label in Step.choices
+            ]
+            subs = [
+                Line(
+                    s.code,
+                    f"{s.code} — {s.label}",
+                    sub_n.get(s.pk, 0),
+                    _share(sub_n.get(s.pk, 0), total),
+                    sub_fam.get(s.pk, {}) if is_ministry else {},
+                )
+                for s in substeps
+            ]
+            with_dossier = dossiers.values("organism").distinct().count()
+            missing = total - with_dossier
+            missing_fam = (
+                {
+                    f: by_family.get(f, 0)
+                    - dossiers.filter(organism__family=f).values("organism").distinct().count()
+                    for f, _ in families
+                }
+                if is_ministry
+                else {}
+            )
+            documents.append(
+                DocumentFigures(
+                    document.code,
+                    document.label,
+                    steps,
+                    subs,
+                    Line("0", "Non initialisés", missing, _share(missing, total), missing_fam),
+                )
+            )
+    return ActivityFigures(
+        platform=platform_code,
+        platform_label=spec.short_name,
+        exercise=exercise,
+        organisms=total,
+        organisms_by_family=by_family if is_ministry else {},
+        families=families,
+        documents=documents,
+        anomalies_since_january=anomalies_since,
+        anomalies_open=anomalies_open,
+        is_federation=is_federation,
+    )
+
+
+def _headers(figures: ActivityFigures) -> list[str]:
+    headers = ["", "Dossiers", "Part des organismes"]
+    headers += [code for code, _ in figures.families]
+    if figures.is_federation:
+        headers.append("dont ER transmis (DHUP)")
+    return headers
+
+
+def _cells(figures: ActivityFigures, line: Line, *, text: bool) -> list:
+    cells = [line.label, line.count, line.share_fr if text else line.share / 100]
+    cells += [line.by_family.get(code, 0) for code, _ in figures.families]
+    if figures.is_federation:
+        cells.append("" if line.er_transmitted is None else line.er_transmitted)
+    return cells
+
+
+def title(figures: ActivityFigures) -> str:
+    return f"Rapport d'activité — {figures.platform_label} — exercice {figures.exercise}"
+
+
+def report_html(figures: ActivityFigures) -> str:
+    def table(lines: list[Line]) -> str:
+        head = "".join(f"<th>{escape(h)}</th>" for h in _headers(figures))
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f"<td{' class=n' if i else ''}>{escape(str(c))}</td>"
+                for i, c in enumerate(_cells(figures, line, text=True))
+            )
+            + "</tr>"
+            for line in lines
+        )
+        return f"<table><tr>{head}</tr>{body}</table>"
+
+    families = "".join(
+        f"<tr><th>{escape(label)}</th><td class=n>{figures.organisms_by_family.get(code, 0)}</td>"
+        "</tr>"
+        for code, label in figures.families
+    )
+    documents = (
+        "".join(
+            f"<h2>{escape(d.label)} ({escape(d.code)})</h2><h3>Dossiers par étape</h3>"
+            f"{table([*d.steps, d.not_initialised])}"
+            f"<h3>Sous-étapes de fiabilisation</h3>{table(d.substeps)}"
+            for d in figures.documents
+        )
+        or "<p>Aucune campagne pour cet exercice.</p>"
+    )
+    return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8"><style>
+@page {{ size: A4 landscape; margin: 12mm; }}
+body {{ font-family: sans-serif; font-size: 9pt; }}
+table {{ border-collapse: collapse; margin-bottom: 6mm; }}
+td, th {{ border: 1px solid #999; padding: 2px 5px; text-align: left; }}
+td.n {{ text-align: right; }}
+</style></head><body>
+<h1>{escape(title(figures))}</h1>
+<p>Chiffres comptés le {figures.counted_at_fr}.</p>
+<table>
+<tr><th>Organismes inscrits (actifs)</th><td class=n>{figures.organisms}</td></tr>
+{families}
+<tr><th>Anomalies depuis le 1er janvier</th><td class=n>{figures.anomalies_since_january}</td></tr>
+<tr><th>Anomalies non résolues</th><td class=n>{figures.anomalies_open}</td></tr>
+</table>
+{documents}
+</body></html>"""
+
+
+def report_pdf(figures: ActivityFigures) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=report_html(figures)).write_pdf()
+
+
+def report_xlsx(figures: ActivityFigures) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = "synthèse"
+    summary.append([title(figures)])
+    summary.append(["Comptés le", timezone.localtime(figures.counted_at).replace(tzinfo=None)])
+    summary["B2"].number_format = "dd/mm/yyyy hh:mm"
+    summary.append(["Organismes inscrits (actifs)", figures.organisms])
+    summary.append(["Anomalies depuis le 1er janvier", figures.anomalies_since_january])
+    summary.append(["Anomalies non résolues", figures.anomalies_open])
+    for code, label in figures.families:
+        summary.append([label, figures.organisms_by_family.get(code, 0)])
+    summary["A1"].font = Font(bold=True)
+    summary.column_dimensions["A"].width = 40
+    for d in figures.documents:
+        sheet = workbook.create_sheet(d.code[:31])
+        sheet.append(_headers(figures))
+        for line in [*d.steps, d.not_initialised, *d.substeps]:
+            sheet.append(_cells(figures, line, text=False))
+            sheet.cell(row=sheet.max_row, column=3).number_format = "0.0 %"
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 40
+    return _workbook_bytes(workbook)

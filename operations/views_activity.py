@@ -1,0 +1,55 @@
+"""Monthly activity report (public host only): produced on demand for one platform and
+exercise by the operator's staff and CGLLS, stored (PDF and XLSX) and listed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from accounts.models import PUBLIC_ROLES
+from accounts.permissions import role_required
+from operations import activity
+from operations.models import PLATFORM_CHOICES, ActivityReport
+from operations.views_hotline import XLSX
+
+
+class ActivityRequestForm(forms.Form):
+    platform = forms.ChoiceField(label="Plateforme", choices=PLATFORM_CHOICES)
+    exercise = forms.IntegerField(label="Exercice", min_value=2000, max_value=2100)
+
+
+@role_required(*PUBLIC_ROLES)
+def activity_list(request):
+    form = ActivityRequestForm(
+        request.POST or None, initial={"exercise": timezone.localdate().year - 1}
+    )
+    if request.method == "POST" and form.is_valid():
+        figures = activity.activity_figures(
+            form.cleaned_data["platform"], form.cleaned_data["exercise"]
+        )
+        ActivityReport.objects.create(
+            platform=figures.platform,
+            exercise=figures.exercise,
+            pdf=activity.report_pdf(figures),
+            xlsx=activity.report_xlsx(figures),
+            produced_by=request.user,
+        )
+        messages.success(request, "Rapport d'activité produit.")
+        return redirect("operations:activity_list")
+    reports = ActivityReport.objects.defer("pdf", "xlsx").select_related("produced_by")
+    return render(request, "operations/activity/list.html", {"form": form, "reports": reports})
+
+
+@role_required(*PUBLIC_ROLES)
+def activity_download(request, pk: int, fmt: str):
+    report = get_object_or_404(ActivityReport, pk=pk)
+    if fmt == "pdf":
+        response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
+    else:
+        response = HttpResponse(bytes(report.xlsx), content_type=XLSX)
+    name = f"activite-{report.platform}-{report.exercise}-{report.produced_at:%Y%m%d-%H%M}"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
