@@ -232,5 +232,5 @@ def dossier_values_apply(
         locked.computed,
         locked.revision,
     )
-    dossier.refresh_from_db(fields=["step", "updated_at"])
+    dossier.step, dossier.updated_at = locked.step, locked.updated_at  # mirrors the saved row
     return result

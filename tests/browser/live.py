@@ -95,3 +95,26 @@ def serve_on_test_connection() -> Iterator[tuple[int, Serialized]]:
         connection.dec_thread_sharing()
         for signal in detached:
             signal.connect(close_old_connections)
+
+
+def run_jobs_beside(app: Serialized) -> int:
+    """Run the queued jobs as the worker would, on the test's connection, from a thread of
+    their own (Playwright keeps an event loop in the test's thread, where Django refuses
+    database access) and while no request is in flight. Returns how many ran (-1: failed)."""
+    from django.db import connections as handler
+
+    from tests.conftest import run_queued_jobs
+
+    ran = []
+
+    def work():
+        # not read in the test's thread: inside Playwright's sync API, Django's
+        # context-local connection handler would hand out a fresh connection
+        handler["default"] = app.connection
+        with app.lock:
+            ran.append(run_queued_jobs())
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=60)
+    return ran[0] if ran else -1

@@ -5,18 +5,15 @@ the PDF. Served on the test's connection (tests/browser/live.py): nothing is com
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from django.db import connections
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect, sync_playwright
 
 from forms_cms.controls import control_create
 from organisms.demo import DEMO_PASSWORD
-from tests.browser.live import serve_on_test_connection
-from tests.conftest import run_queued_jobs
+from tests.browser.live import run_jobs_beside, serve_on_test_connection
 from tests.forms_cms.engine.helpers import workbook_bytes
 from tests.forms_cms.test_versions import NAMES, SHEETS, upload
 
@@ -25,25 +22,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 CHROMIUM = os.environ.get("HARMONIA_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 NARROW_NBSP = "\u202f"
-
-
-def run_jobs_beside(app) -> int:
-    """Run the queued jobs as the worker would, on the test's connection, from a thread of
-    its own (Playwright keeps an event loop in the test's thread, where Django refuses
-    database access) and while no request is in flight."""
-    ran = []
-
-    def work():
-        # not connections["default"] read here: inside Playwright's sync API, Django's
-        # context-local connection handler would hand out a fresh connection
-        connections["default"] = app.connection
-        with app.lock:
-            ran.append(run_queued_jobs())
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join(timeout=60)
-    return ran[0] if ran else -1
 
 
 @pytest.fixture

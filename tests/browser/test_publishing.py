@@ -4,40 +4,21 @@ editor subscribed to the wiki receives the e-mail (Django's locmem backend in te
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 from django.core import mail
-from django.db import connections
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect, sync_playwright
 
 from faq_wiki.models import PlatformHomePage
 from organisms.demo import DEMO_PASSWORD
 from subscriptions.services import subscription_create
-from tests.browser.live import serve_on_test_connection
-from tests.conftest import run_queued_jobs
+from tests.browser.live import run_jobs_beside, serve_on_test_connection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 CHROMIUM = os.environ.get("HARMONIA_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-
-def run_jobs_beside(app) -> int:
-    """The queued jobs, run on the test's connection from a thread of their own (see
-    tests/browser/test_declaring.py)."""
-    ran = []
-
-    def work():
-        connections["default"] = app.connection
-        with app.lock:
-            ran.append(run_queued_jobs())
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join(timeout=60)
-    return ran[0] if ran else -1
 
 
 @pytest.fixture

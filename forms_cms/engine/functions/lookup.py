@@ -32,7 +32,7 @@ def _same_kind(a, b) -> bool:
     return a.__class__ is b.__class__
 
 
-def _approximate_position(values, needle, descending=False):
+def _approximate_position(values, needle):
     """Excel's binary search for the last value ≤ needle (sorted data).
 
     Blanks and values of another type than the needle are stepped over towards the start of

@@ -97,43 +97,28 @@ def _spread(args, sample, population_fn, sample_fn):
     return excel_float((sample_fn if sample else population_fn)(ns))
 
 
+# Excel keeps the old names beside the new ones (STDEV = STDEV.S…): one implementation each
+@register("STDEV.S", refs=True)
 @register("STDEV", refs=True)
 def stdev(*args):
     return _spread(args, True, stats.pstdev, stats.stdev)
 
 
-@register("STDEV.S", refs=True)
-def stdev_s(*args):
-    return _spread(args, True, stats.pstdev, stats.stdev)
-
-
+@register("STDEV.P", refs=True)
 @register("STDEVP", refs=True)
 def stdevp(*args):
     return _spread(args, False, stats.pstdev, stats.stdev)
 
 
-@register("STDEV.P", refs=True)
-def stdev_p(*args):
-    return _spread(args, False, stats.pstdev, stats.stdev)
-
-
+@register("VAR.S", refs=True)
 @register("VAR", refs=True)
 def var(*args):
     return _spread(args, True, stats.pvariance, stats.variance)
 
 
-@register("VAR.S", refs=True)
-def var_s(*args):
-    return _spread(args, True, stats.pvariance, stats.variance)
-
-
+@register("VAR.P", refs=True)
 @register("VARP", refs=True)
 def varp(*args):
-    return _spread(args, False, stats.pvariance, stats.variance)
-
-
-@register("VAR.P", refs=True)
-def var_p(*args):
     return _spread(args, False, stats.pvariance, stats.variance)
 
 
