@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
+from operations.hotline import MONTHS_FR
 from operations.models import (
     PLATFORM_CHOICES,
     Anomaly,
@@ -94,3 +96,79 @@ class MaintenanceWindowForm(forms.ModelForm):
             "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
         }
+
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class AnomalyDetailsForm(forms.ModelForm):
+    """The details operator staff correct after the report; status and severity are changed
+    on the anomaly's page (they e-mail the correspondents)."""
+
+    platforms = forms.MultipleChoiceField(
+        label="Plateformes concernées",
+        choices=PLATFORM_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Anomaly
+        fields = [
+            "short_description", "found_on", "fixed_test_on", "fixed_prod_on",
+            "release_version", "reporter", "platforms",
+        ]  # fmt: skip
+        widgets = {
+            "found_on": DATE_INPUT,
+            "fixed_test_on": DATE_INPUT,
+            "fixed_prod_on": DATE_INPUT,
+            "short_description": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {
+            "short_description": "Entre 20 et 40 mots.",
+            "release_version": "Numéro de la version qui livre la correction, par exemple 2.3.1.",
+        }
+
+
+class SynthesisForm(forms.Form):
+    """The month of the anomalies' monthly synthesis and the file wanted."""
+
+    annee = forms.IntegerField(
+        label="Année",
+        min_value=2000,
+        max_value=2100,
+        error_messages={
+            "required": "Indiquez l'année.",
+            "invalid": "L'année doit être un nombre, par exemple 2026.",
+            "min_value": "L'année doit être comprise entre 2000 et 2100.",
+            "max_value": "L'année doit être comprise entre 2000 et 2100.",
+        },
+    )
+    mois = forms.IntegerField(
+        label="Mois",
+        min_value=1,
+        max_value=12,
+        widget=forms.Select(
+            choices=[(i, label.capitalize()) for i, label in enumerate(MONTHS_FR, 1)]
+        ),
+        error_messages={
+            "required": "Indiquez le mois.",
+            "invalid": "Le mois doit être un nombre de 1 à 12.",
+            "min_value": "Le mois doit être un nombre de 1 à 12.",
+            "max_value": "Le mois doit être un nombre de 1 à 12.",
+        },
+    )
+    format = forms.ChoiceField(
+        label="Format",
+        choices=[("", "Afficher"), ("pdf", "PDF"), ("xlsx", "XLSX")],
+        required=False,
+        error_messages={"invalid_choice": "Format inconnu : choisissez PDF ou XLSX."},
+    )
+
+    def clean(self):
+        data = super().clean()
+        year, month = data.get("annee"), data.get("mois")
+        if year and month and (year, month) > tuple(timezone.localdate().timetuple()[:2]):
+            raise forms.ValidationError(
+                "Ce mois n'a pas encore commencé : choisissez le mois en cours ou un mois passé."
+            )
+        return data

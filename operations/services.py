@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from operations.models import (
+    PLATFORM_CHOICES,
     Anomaly,
     AnomalyEvent,
     Correspondent,
@@ -191,3 +193,103 @@ def maintenance_create(**fields) -> MaintenanceWindow:
         body=render_to_string("operations/email/maintenance_body.txt", {"window": window}),
     )
     return window
+
+
+# Fields the details screen edits; status and severity go through anomaly_change (e-mailed).
+DETAIL_FIELDS = (
+    "short_description",
+    "found_on",
+    "fixed_test_on",
+    "fixed_prod_on",
+    "release_version",
+    "reporter",
+    "platforms",
+)
+
+
+def _detail_text(anomaly: Anomaly, name: str) -> str:
+    value = getattr(anomaly, name)
+    if name == "platforms":
+        return ", ".join(anomaly.platform_labels()) or "—"
+    if hasattr(value, "strftime"):
+        return value.strftime("%d/%m/%Y")
+    if name == "short_description":
+        return f"« {value} »"
+    return str(value) if value else "—"
+
+
+def _detail_date_errors(anomaly: Anomaly) -> dict[str, str]:
+    """Fix dates follow the date found and each other, and none is in the future."""
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    found, test, prod = anomaly.found_on, anomaly.fixed_test_on, anomaly.fixed_prod_on
+    for name, value in (("found_on", found), ("fixed_test_on", test), ("fixed_prod_on", prod)):
+        if value and value > today:
+            label = Anomaly._meta.get_field(name).verbose_name
+            errors[name] = f"« {label.capitalize()} » ne peut pas être une date future."
+    if found and test and test < found:
+        errors.setdefault(
+            "fixed_test_on",
+            "« Corrigée en recette le » ne peut pas précéder la date de constat "
+            f"({found:%d/%m/%Y}).",
+        )
+    if found and prod and prod < found:
+        errors.setdefault(
+            "fixed_prod_on",
+            "« Corrigée en production le » ne peut pas précéder la date de constat "
+            f"({found:%d/%m/%Y}).",
+        )
+    if test and prod and prod < test:
+        errors.setdefault(
+            "fixed_prod_on",
+            "« Corrigée en production le » ne peut pas précéder la correction en recette "
+            f"({test:%d/%m/%Y}).",
+        )
+    return errors
+
+
+@transaction.atomic
+def anomaly_update_details(anomaly: Anomaly, *, by, **fields) -> AnomalyEvent | None:
+    """Edit an anomaly's details (not its status nor severity); records an event listing
+    each change ("Version de livraison : — → 2.3.1"). Returns None when nothing changed.
+
+    No e-mail: correspondents are told of creations and of status or severity changes only.
+    Raises ValidationError (French, keyed by field) and saves nothing when a value is wrong."""
+    unknown = set(fields) - set(DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"anomaly_update_details: unexpected fields {sorted(unknown)}")
+    if "platforms" in fields:  # one order everywhere, so a mere reordering is no change
+        order = {code: i for i, (code, _) in enumerate(PLATFORM_CHOICES)}
+        fields["platforms"] = sorted(set(fields["platforms"]), key=lambda c: order.get(c, 99))
+    anomaly = Anomaly.objects.select_for_update().get(pk=anomaly.pk)
+    before = {name: (getattr(anomaly, name), _detail_text(anomaly, name)) for name in fields}
+    for name, value in fields.items():
+        setattr(anomaly, name, value)
+    try:
+        anomaly.full_clean(exclude=["created_by"])
+        errors = {}
+    except ValidationError as error:
+        errors = error.message_dict
+    for name, message in _detail_date_errors(anomaly).items():
+        errors.setdefault(name, [message])
+    if errors:
+        raise ValidationError(errors)
+    changed = [
+        name
+        for name in DETAIL_FIELDS
+        if name in fields
+        and (
+            set(before[name][0]) != set(fields[name])
+            if name == "platforms"
+            else before[name][0] != getattr(anomaly, name)
+        )
+    ]
+    if not changed:
+        return None
+    anomaly.save(update_fields=changed)
+    changes = [
+        f"{Anomaly._meta.get_field(name).verbose_name.capitalize()} : "
+        f"{before[name][1]} → {_detail_text(anomaly, name)}"
+        for name in changed
+    ]
+    return AnomalyEvent.objects.create(anomaly=anomaly, by=by, comment=" ; ".join(changes))

@@ -9,7 +9,10 @@ app_name = "operations"
 urlpatterns = [
     path("anomalies/", views.anomaly_list, name="anomaly_list"),
     path("anomalies/nouvelle/", views.anomaly_create, name="anomaly_create"),
+    # Before "anomalies/<str:number>/", which would take "synthese" for a number.
+    path("anomalies/synthese/", views.anomaly_synthesis, name="anomaly_synthesis"),
     path("anomalies/<str:number>/", views.anomaly_detail, name="anomaly_detail"),
+    path("anomalies/<str:number>/details/", views.anomaly_details, name="anomaly_details"),
     path("anomalies/<str:number>/modifier/", views.anomaly_change, name="anomaly_change"),
     path(
         "anomalies/<str:number>/reclassement/",

@@ -8,23 +8,26 @@ reclassification requests.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import PUBLIC_ROLES, Role
 from accounts.permissions import role_required
-from operations import services
+from operations import anomaly_report, services
 from operations.deadlines import anomaly_deadline, anomaly_target, is_overdue, is_past_target
 from operations.forms import (
     AnomalyChangeForm,
+    AnomalyDetailsForm,
     AnomalyForm,
     CorrespondentForm,
     FilterForm,
     MaintenanceWindowForm,
     ReclassificationForm,
     ReleaseForm,
+    SynthesisForm,
 )
 from operations.models import (
     RESOLVED_STATUSES,
@@ -98,8 +101,67 @@ def anomaly_detail(request, number: str):
             "reclassification_form": ReclassificationForm(),
             "can_change_status": request.user.role in STAFF_ROLES,
             "can_change_severity": request.user.role == Role.CGLLS,
+            "can_edit_details": request.user.role in STAFF_ROLES,
         },
     )
+
+
+@role_required(*STAFF_ROLES)
+def anomaly_details(request, number: str):
+    """Correct an anomaly's details (dates, version, reporter, platforms, description)."""
+    anomaly = get_object_or_404(Anomaly, number=number)
+    # The form works on its own copy: the service compares against the stored values.
+    form = AnomalyDetailsForm(request.POST or None, instance=Anomaly.objects.get(pk=anomaly.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.anomaly_update_details(anomaly, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, "Détails enregistrés." if event else "Aucune modification à enregistrer."
+            )
+            return redirect("operations:anomaly_detail", number=number)
+    return render(
+        request, "operations/anomaly_details_form.html", {"anomaly": anomaly, "form": form}
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@role_required(*PUBLIC_ROLES)
+def anomaly_synthesis(request):
+    """The monthly synthesis: a page with the month's figures, or its PDF or XLSX."""
+    today = timezone.localdate()
+    form = SynthesisForm(request.GET or {"annee": today.year, "mois": today.month})
+    if not form.is_valid():
+        status = 400 if request.GET else 200
+        return render(request, "operations/anomaly_synthesis.html", {"form": form}, status=status)
+    year, month = form.cleaned_data["annee"], form.cleaned_data["mois"]
+    synthesis = anomaly_report.monthly_synthesis(year, month)
+    fmt = form.cleaned_data["format"]
+    if not fmt:
+        return render(
+            request,
+            "operations/anomaly_synthesis.html",
+            {
+                "form": form,
+                "synthesis": synthesis,
+                "minor_lines": anomaly_report.minor_rule_lines(synthesis),
+                "deadlines_text": anomaly_report.DEADLINES_TEXT,
+                "query": f"annee={year}&mois={month}",
+            },
+        )
+    if fmt == "pdf":
+        response = HttpResponse(
+            anomaly_report.synthesis_pdf(synthesis), content_type="application/pdf"
+        )
+    else:
+        response = HttpResponse(anomaly_report.synthesis_xlsx(synthesis), content_type=XLSX)
+    name = f"synthese-anomalies-{year}-{month:02d}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @require_POST
