@@ -8,7 +8,8 @@ on a federation platform, each step also counts how many of its organisms (same 
 transmitted their ER_SOCIAUX on the ministry platform — one aggregate query across the two
 schemas, never a value. :func:`report_pdf` and :func:`report_xlsx` lay the figures out.
 
-The scheduled run on the 1st of each month (procrastinate periodic task) is still to come.
+Reports are produced and stored by ``operations.services_activity`` (on demand, and on the 1st
+of each month by the periodic job in ``operations.tasks``).
 """
 
 from __future__ import annotations
@@ -139,11 +140,9 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
             step_fam: dict[str, dict[str, int]] = {}
             sub_n: dict[int, int] = {}
             sub_fam: dict[int, dict[str, int]] = {}
-            fam_with_dossier: dict[str, int] = {}
             for step, substep_id, family, n in rows.order_by():
                 step_n[step] = step_n.get(step, 0) + n
                 step_fam.setdefault(step, {})[family] = step_fam.get(step, {}).get(family, 0) + n
-                fam_with_dossier[family] = fam_with_dossier.get(family, 0) + n
                 if substep_id is not None and step in ("4", "4R"):
                     sub_n[substep_id] = sub_n.get(substep_id, 0) + n
                     fam = sub_fam.setdefault(substep_id, {})
@@ -174,14 +173,15 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                 )
                 for s in substeps
             ]
-            with_dossier = dossiers.values("organism").distinct().count()
-            missing = total - with_dossier
+            # organisms with a dossier, per family: one query (not one per family)
+            with_dossier_fam = dict(
+                dossiers.values_list("organism__family")
+                .annotate(n=Count("organism", distinct=True))
+                .order_by()
+            )
+            missing = total - sum(with_dossier_fam.values())
             missing_fam = (
-                {
-                    f: by_family.get(f, 0)
-                    - dossiers.filter(organism__family=f).values("organism").distinct().count()
-                    for f, _ in families
-                }
+                {f: by_family.get(f, 0) - with_dossier_fam.get(f, 0) for f, _ in families}
                 if is_ministry
                 else {}
             )

@@ -1,5 +1,6 @@
 """Monthly activity report (public host only): produced on demand for one platform and
-exercise by the operator's staff and CGLLS, stored (PDF and XLSX) and listed."""
+exercise by the operator's staff and CGLLS, or automatically on the 1st of each month
+(``operations.tasks``), stored (PDF and XLSX) and listed."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import PUBLIC_ROLES
 from accounts.permissions import role_required
-from operations import activity
 from operations.models import PLATFORM_CHOICES, ActivityReport
+from operations.services_activity import activity_report_produce
 from operations.views_hotline import XLSX
 
 
@@ -27,15 +28,10 @@ def activity_list(request):
         request.POST or None, initial={"exercise": timezone.localdate().year - 1}
     )
     if request.method == "POST" and form.is_valid():
-        figures = activity.activity_figures(
-            form.cleaned_data["platform"], form.cleaned_data["exercise"]
-        )
-        ActivityReport.objects.create(
-            platform=figures.platform,
-            exercise=figures.exercise,
-            pdf=activity.report_pdf(figures),
-            xlsx=activity.report_xlsx(figures),
-            produced_by=request.user,
+        activity_report_produce(
+            platform=form.cleaned_data["platform"],
+            exercise=form.cleaned_data["exercise"],
+            by=request.user,
         )
         messages.success(request, "Rapport d'activité produit.")
         return redirect("operations:activity_list")

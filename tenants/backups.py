@@ -235,13 +235,36 @@ def list_archive(folder: Path) -> str:
     return _run([str(find_binary("pg_restore")), "--list", str(Path(folder) / DUMP_NAME)]).stdout
 
 
-def restore(folder: Path, platform: str | None = None, dry_run: bool = False) -> dict:
-    """Restore a backup into the current database (one platform's schema or everything).
+def _check_target_database(name: str) -> None:
+    # a plain name, not a connection string (pg_restore --dbname accepts both)
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_$-]{0,62}", name):
+        raise BackupError(f"Nom de base invalide : « {name} ».")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            raise BackupError(
+                f"La base « {name} » n'existe pas sur ce serveur : créez-la d'abord "
+                f"(createdb {name} ou CREATE DATABASE)."
+            )
+
+
+def restore(
+    folder: Path, platform: str | None = None, dry_run: bool = False, database: str | None = None
+) -> dict:
+    """Restore a backup into the current database (one platform's schema or everything), or
+    into ``database``, another existing database of the same server (e.g. a new empty one, to
+    check a backup or read an old state beside the running service).
 
     ``pg_restore --clean --if-exists --single-transaction``: the objects in the archive are
-    dropped and recreated in one transaction (all or nothing)."""
+    dropped and recreated in one transaction (all or nothing). The media files are extracted
+    into ``MEDIA_ROOT`` only when restoring into the current database: a restore into another
+    database leaves the running service's files alone."""
     folder = Path(folder)
     manifest = read_manifest(folder)
+    current = connection.settings_dict["NAME"]
+    target = database or current
+    if target != current:
+        _check_target_database(target)
     args = [
         str(find_binary("pg_restore")),
         "--clean",
@@ -249,7 +272,7 @@ def restore(folder: Path, platform: str | None = None, dry_run: bool = False) ->
         "--single-transaction",
         "--exit-on-error",
         "--no-owner",
-        f"--dbname={connection.settings_dict['NAME']}",
+        f"--dbname={target}",
     ]
     if platform:
         schema = platform_schema(platform)
@@ -263,14 +286,17 @@ def restore(folder: Path, platform: str | None = None, dry_run: bool = False) ->
             f"précisez --platform {manifest['platform']}."
         )
     args.append(str(folder / DUMP_NAME))
-    if dry_run:
-        return {"manifest": manifest, "command": args}
-    connection.close()  # no session of ours holds locks on the tables being replaced
-    _run(args)
     media = folder / MEDIA_NAME
-    if media.is_file():
+    extract_media = media.is_file() and target == current
+    result = {"manifest": manifest, "command": args, "database": target, "media": extract_media}
+    if dry_run:
+        return result
+    if target == current:
+        connection.close()  # no session of ours holds locks on the tables being replaced
+    _run(args)
+    if extract_media:
         root = Path(settings.MEDIA_ROOT)
         root.mkdir(parents=True, exist_ok=True)
         with tarfile.open(media, "r:gz") as archive:
             archive.extractall(root, filter="data")
-    return {"manifest": manifest, "command": args}
+    return result

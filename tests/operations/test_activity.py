@@ -1,10 +1,11 @@
 """Monthly activity report: figures against constructed dossiers in dhup and oph, the
-federation's "ER transmitted" count, PDF text, XLSX cells, production and access."""
+federation's "ER transmitted" count, PDF text, XLSX cells, production and access; the
+automatic run of the 1st of each month (one report per platform, once a month, scheduled)."""
 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -13,7 +14,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from operations import activity
-from operations.models import ActivityReport, Anomaly
+from operations.models import PLATFORM_CHOICES, ActivityReport, Anomaly
 
 from ..forms_cms.engine.helpers import workbook_bytes
 from ..forms_cms.test_versions import NAMES, SHEETS, upload
@@ -187,3 +188,133 @@ def test_produce_store_list_and_access(constructed, client_for, demo_user):
     assert ActivityReport.objects.count() == 1
     anonymous = client_for("public")
     assert anonymous.get("/operateur/activite/").status_code in (302, 403)
+
+
+# --- the automatic report of the 1st of each month ------------------------------------------
+
+
+def _run_monthly_job() -> list[int]:
+    from operations.tasks import monthly_activity_reports
+
+    # procrastinate passes the scheduled time; the job calls the same service whatever it is
+    return monthly_activity_reports(timestamp=int(timezone.now().timestamp()))
+
+
+@pytest.fixture
+def campaigns_open_today():
+    """The demo campaigns (exercise 2024) open today on every platform, whenever the test
+    database was built."""
+    from workflow.models import Campaign
+
+    today = timezone.localdate()
+    for code in ["dhup", "oph", "esh", "coop", "epl"]:
+        with schema_context(code):
+            Campaign.objects.filter(exercise=2024).update(
+                opening_date=today - timedelta(days=30), deadline=today + timedelta(days=30)
+            )
+
+
+def test_monthly_job_stores_one_automatic_report_per_platform(
+    constructed, campaigns_open_today, client_for, demo_user
+):
+    from organisms.models import Organism
+    from workflow.models import Campaign
+
+    with schema_context("epl"):  # a platform without any campaign is skipped
+        Campaign.objects.all().delete()
+
+    ids = _run_monthly_job()
+
+    reports = {r.platform: r for r in ActivityReport.objects.filter(pk__in=ids)}
+    assert sorted(reports) == ["coop", "dhup", "esh", "oph"]
+    assert ActivityReport.objects.count() == 4
+    for code, report in reports.items():
+        assert report.produced_by is None and report.exercise == 2024
+        with schema_context(code):
+            organisms = Organism.objects.filter(is_active=True).count()
+        pdf = PdfReader(io.BytesIO(bytes(report.pdf)))
+        text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+        assert f"{dict(PLATFORM_CHOICES)[code]} — exercice 2024" in text
+        workbook = load_workbook(io.BytesIO(bytes(report.xlsx)))
+        assert workbook["synthèse"]["B3"].value == organisms
+    # the dossiers built on oph are counted in its report: 4 at step 2, 2 at step 3
+    qdis = load_workbook(io.BytesIO(bytes(reports["oph"].xlsx)))["QDIS_OPH"]
+    assert [c.value for c in qdis[3]][:2] == ["2 — En cours de saisie", 4]
+    assert [c.value for c in qdis[4]][1] == 2
+    er = load_workbook(io.BytesIO(bytes(reports["dhup"].xlsx)))["ER_SOCIAUX"]
+    assert [row[1].value for row in er.iter_rows(min_row=2, max_row=8)] == [1, 2, 1, 1, 1, 1, 1]
+
+    listing = client_for("public", demo_user("public", "cglls")).get("/operateur/activite/")
+    assert listing.status_code == 200
+    assert listing.content.decode().count("<td>automatique</td>") == 4
+
+
+def test_monthly_job_runs_once_a_month(campaigns_open_today, demo_user):
+    from operations.services_activity import activity_report_produce
+
+    # a report asked by someone this month does not stand for the automatic one
+    activity_report_produce(platform="oph", exercise=2024, by=demo_user("public", "cglls"))
+    # nor does last month's automatic report
+    old = activity_report_produce(platform="esh", exercise=2024, by=None)
+    ActivityReport.objects.filter(pk=old.pk).update(produced_at=timezone.now() - timedelta(days=32))
+
+    first = _run_monthly_job()
+    assert len(first) == 5
+    assert _run_monthly_job() == []  # again the same month (a retry, a second defer)
+    automatic = ActivityReport.objects.filter(produced_by__isnull=True)
+    assert automatic.count() == 6
+    assert sorted(automatic.filter(pk__in=first).values_list("platform", flat=True)) == sorted(
+        ["dhup", "oph", "esh", "coop", "epl"]
+    )
+
+
+def test_exercise_of_the_campaign_under_way(campaigns_open_today, demo_user):
+    from operations.services_activity import current_exercise
+    from workflow.models import Campaign
+
+    today = timezone.localdate()
+    gestionnaire = demo_user("coop", "gestionnaire")
+    with schema_context("coop"):
+        Campaign.objects.create(  # next year's, not open yet
+            exercise=2025,
+            opening_date=today + timedelta(days=10),
+            deadline=today + timedelta(days=100),
+            opened_by=gestionnaire,
+        )
+        assert current_exercise("coop") == 2024
+        # once every campaign is closed, the most recently opened one still counts
+        Campaign.objects.filter(exercise=2024).update(
+            opening_date=today - timedelta(days=200), deadline=today - timedelta(days=100)
+        )
+        Campaign.objects.filter(exercise=2025).update(
+            opening_date=today - timedelta(days=90), deadline=today - timedelta(days=1)
+        )
+        assert current_exercise("coop") == 2025
+        Campaign.objects.all().delete()
+        assert current_exercise("coop") is None
+
+
+def test_monthly_job_is_scheduled_on_the_first_at_six():
+    from procrastinate.contrib.django import app
+    from procrastinate.periodic import PeriodicDeferrer
+
+    from operations.tasks import MONTHLY_ACTIVITY_CRON, MONTHLY_ACTIVITY_TASK
+
+    assert MONTHLY_ACTIVITY_CRON == "0 6 1 * *"
+    periodic = app.periodic_registry.periodic_tasks[(MONTHLY_ACTIVITY_TASK, "")]
+    assert periodic.cron == MONTHLY_ACTIVITY_CRON
+    assert app.tasks[MONTHLY_ACTIVITY_TASK] is periodic.task
+
+    # what a worker's periodic deferrer queues (procrastinate reads the cron in UTC)
+    def due(at: datetime) -> list[int]:
+        deferrer = PeriodicDeferrer(registry=app.periodic_registry)
+        return [
+            timestamp
+            for task, timestamp in deferrer.get_previous_tasks(at=at.timestamp())
+            if task.task.name == MONTHLY_ACTIVITY_TASK
+        ]
+
+    first = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
+    assert due(first + timedelta(minutes=2)) == [int(first.timestamp())]
+    assert due(first - timedelta(minutes=2)) == []
+    assert due(datetime(2025, 3, 2, 6, 1, tzinfo=UTC)) == []

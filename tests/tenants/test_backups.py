@@ -2,15 +2,29 @@
 
 pg_dump and pg_restore use their own connections, which cannot see a test's uncommitted rows:
 these tests run with autocommit on the committed test database (demo data), and put back what
-they change."""
+they change. The full backup is restored into a new database of its own, compared table by
+table with the source, then dropped."""
 
+import hashlib
 import json
+import tarfile
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django_tenants.utils import schema_context
 
-from tenants.backups import DUMP_NAME, MANIFEST_NAME, find_binary, list_archive, server_major
+from tenants import backups
+from tenants.backups import (
+    DUMP_NAME,
+    MANIFEST_NAME,
+    MEDIA_NAME,
+    find_binary,
+    list_archive,
+    server_major,
+)
+from tests.dbbuild import _admin_connection, _admin_connection_params
 
 
 @pytest.fixture
@@ -103,3 +117,151 @@ def test_altered_backup_is_refused(committed, tmp_path):
         handle.write(b"x")
     with pytest.raises(CommandError, match="altéré"):
         call_command("restore", input=str(folder), platform="esh", confirm=True)
+
+
+# --- a full backup restored into a new, empty database -----------------------------------------
+
+TABLES_SQL = """
+    SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT LIKE 'pg\\_%%'
+      AND n.nspname <> 'information_schema'
+    ORDER BY 1, 2
+"""
+# rows hashed one by one, then the sorted row hashes: independent of collation and of the
+# physical order, and small whatever the rows hold (uploaded files are bytea)
+CHECKSUM_SQL = (
+    "SELECT count(*), md5(coalesce(string_agg(h, '' ORDER BY h), '')) "
+    'FROM (SELECT md5(t::text) AS h FROM "{}"."{}" t) rows'
+)
+SEQUENCES_SQL = (
+    "SELECT schemaname, sequencename, last_value FROM pg_sequences "
+    "WHERE schemaname NOT LIKE 'pg\\_%%' ORDER BY 1, 2"
+)
+
+
+def contents(cursor) -> tuple[dict, list]:
+    """{(schema, table): (row count, checksum)} and every sequence's last value."""
+    tables = cursor.execute(TABLES_SQL).fetchall()
+    sums = {(s, t): cursor.execute(CHECKSUM_SQL.format(s, t)).fetchone() for s, t in tables}
+    return sums, cursor.execute(SEQUENCES_SQL).fetchall()
+
+
+@pytest.fixture
+def new_database(committed):
+    """A new empty database on the same server, dropped afterwards. Not named test_harmonia_*:
+    tests/dbbuild.py drops those it did not build."""
+    name = f"restore_check_{connection.settings_dict['NAME']}"[:63]
+    with _admin_connection() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        with _admin_connection() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_full_backup_restored_into_a_new_database_is_identical(
+    new_database, tmp_path, settings, monkeypatch, capsys
+):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    photo = tmp_path / "media" / "original_images" / "photo.png"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(bytes(range(256)) * 40)
+    folder = tmp_path / "all"
+
+    params = _admin_connection_params()
+    source_params = {**params, "dbname": connection.settings_dict["NAME"]}
+    # pg_dump reads the snapshot the source's checksums are taken in: rows other sessions
+    # commit meanwhile are in neither
+    with psycopg.connect(**source_params) as source:
+        source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        snapshot = source.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        expected = contents(source.cursor())
+        run = backups._run
+
+        def run_in_snapshot(args):
+            if args[0].endswith("pg_dump"):
+                args = [*args, f"--snapshot={snapshot}"]
+            return run(args)
+
+        monkeypatch.setattr(backups, "_run", run_in_snapshot)
+        call_command("backup", output=str(folder))
+        source.rollback()
+    monkeypatch.undo()
+
+    # every file present under MEDIA_ROOT is in the full backup, byte for byte
+    with tarfile.open(folder / MEDIA_NAME) as archive:
+        assert archive.getnames() == ["original_images/photo.png"]
+        assert archive.extractfile("original_images/photo.png").read() == photo.read_bytes()
+    photo.unlink()
+
+    capsys.readouterr()
+    call_command("restore", input=str(folder), database=new_database)  # dry run
+    assert f"dans la base {new_database}" in capsys.readouterr().out
+    call_command("restore", input=str(folder), database=new_database, confirm=True)
+    out = capsys.readouterr().out
+    assert "Restauration terminée" in out and "Fichiers média non extraits" in out
+    assert not photo.exists()  # a restore into another database leaves MEDIA_ROOT alone
+
+    with psycopg.connect(**{**params, "dbname": new_database}) as restored:
+        tables, sequences = contents(restored.cursor())
+    sums, expected_sequences = expected
+    assert {"public", "platform_template", "dhup", "oph", "esh", "coop", "epl"} <= {
+        schema for schema, _ in tables
+    }
+    assert sorted(tables) == sorted(sums)
+    assert sum(n for n, _ in sums.values()) > 1000  # the demo data, not empty tables
+    assert [key for key in sums if tables[key] != sums[key]] == []
+    assert sequences == expected_sequences
+
+
+def test_restore_into_another_database_needs_an_existing_one(committed, tmp_path):
+    folder = tmp_path / "epl"
+    call_command("backup", output=str(folder), platform="epl")
+    with pytest.raises(CommandError, match="n'existe pas"):
+        call_command(
+            "restore", input=str(folder), platform="epl", database="pas_de_base_ici", confirm=True
+        )
+    with pytest.raises(CommandError, match="invalide"):
+        call_command("restore", input=str(folder), platform="epl", database="host=ailleurs")
+
+
+# --- media files ---------------------------------------------------------------------------
+
+
+def test_platform_backup_takes_and_restores_its_own_media_files(committed, tmp_path, settings):
+    from wagtail.documents import get_document_model
+    from wagtail.models import Collection
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    ours = tmp_path / "media" / "documents" / "guide-esh.pdf"
+    other = tmp_path / "media" / "documents" / "sans-reference.pdf"
+    ours.parent.mkdir(parents=True)
+    content = b"%PDF-1.4 guide " + bytes(range(256)) * 8
+    ours.write_bytes(content)
+    other.write_bytes(b"not referenced by esh")
+    digest = hashlib.sha256(content).hexdigest()
+
+    Document = get_document_model()
+    with schema_context("esh"):
+        document = Document.objects.create(
+            title="Guide de test des sauvegardes",
+            file="documents/guide-esh.pdf",
+            collection=Collection.get_first_root_node(),
+        )
+    folder = tmp_path / "esh"
+    try:
+        call_command("backup", output=str(folder), platform="esh")
+        manifest = json.loads((folder / MANIFEST_NAME).read_text())
+        assert manifest["media_files"] == 1 and MEDIA_NAME in manifest["files"]
+        with tarfile.open(folder / MEDIA_NAME) as archive:
+            assert archive.getnames() == ["documents/guide-esh.pdf"]
+
+        ours.unlink()
+        call_command("restore", input=str(folder), platform="esh", confirm=True)
+        assert hashlib.sha256(ours.read_bytes()).hexdigest() == digest
+        assert other.read_bytes() == b"not referenced by esh"
+    finally:
+        with schema_context("esh"):
+            Document.objects.filter(pk=document.pk).delete()

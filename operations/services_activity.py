@@ -1,0 +1,92 @@
+"""Producing and storing monthly activity reports (public schema).
+
+:func:`activity_report_produce` is the one write path: the operator's screen calls it with the
+signed-in user, the scheduled job of the 1st of each month (``operations.tasks``) with
+``by=None`` ("automatique"). :func:`monthly_activity_reports_produce` is what that job does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from operations import activity
+from operations.models import ActivityReport
+from tenants.platforms import PLATFORMS
+
+
+def activity_report_produce(*, platform: str, exercise: int, by=None) -> ActivityReport:
+    """Count the figures of ``platform`` for ``exercise``, lay them out as PDF and XLSX and
+    store the report. ``by``: the user who asked, or ``None`` for the scheduled run."""
+    figures = activity.activity_figures(platform, exercise)
+    return ActivityReport.objects.create(
+        platform=figures.platform,
+        exercise=figures.exercise,
+        pdf=activity.report_pdf(figures),
+        xlsx=activity.report_xlsx(figures),
+        produced_by=by,
+    )
+
+
+def current_exercise(platform: str, day: dt.date | None = None) -> int | None:
+    """The exercise the platform is working on: that of its most recently opened campaign
+    open on ``day`` (today by default), else of its most recently opened campaign at all
+    (fiabilisation goes on after the deadline); ``None`` when it has no campaign."""
+    from workflow.models import Campaign
+
+    day = day or timezone.localdate()
+    order = ("-opening_date", "-exercise", "-pk")
+    with schema_context(platform):
+        campaign = (
+            Campaign.objects.open_on(day).order_by(*order).first()
+            or Campaign.objects.order_by(*order).first()
+        )
+    return campaign.exercise if campaign else None
+
+
+def month_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Start of the (local) month holding ``moment`` and start of the next one, aware."""
+    local = timezone.localtime(moment)
+    start = dt.datetime(local.year, local.month, 1)
+    following = dt.datetime(local.year + local.month // 12, local.month % 12 + 1, 1)
+    return timezone.make_aware(start), timezone.make_aware(following)
+
+
+def monthly_activity_reports_produce() -> list[ActivityReport]:
+    """For each platform with a campaign, produce and store this month's automatic report for
+    its current exercise. A platform that already has an automatic report produced this month
+    is skipped: running again the same month adds nothing."""
+    from tenants.models import Platform
+
+    now = timezone.now()
+    start, end = month_bounds(now)
+    installed = set(Platform.objects.declaration_platforms().values_list("code", flat=True))
+    produced = []
+    for spec in PLATFORMS:
+        if spec.code not in installed:
+            continue
+        exercise = current_exercise(spec.code, timezone.localtime(now).date())
+        if exercise is None:
+            continue
+        with transaction.atomic():
+            # two runs at once (a manual defer beside the scheduled one) wait for each other
+            # here, and the second one then sees the first one's report
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    [f"operations.monthly_activity_report:{spec.code}"],
+                )
+            already = ActivityReport.objects.filter(
+                platform=spec.code,
+                produced_by__isnull=True,
+                produced_at__gte=start,
+                produced_at__lt=end,
+            ).exists()
+            if not already:
+                produced.append(
+                    activity_report_produce(platform=spec.code, exercise=exercise, by=None)
+                )
+    return produced
