@@ -43,6 +43,7 @@ SHARED_APPS = [
     "axes",
     "procrastinate.contrib.django",
     "operations",  # public schema only: anomalies, releases, maintenance windows
+    "reversibility",  # no tables: export/import commands over every schema
 ]
 
 TENANT_APPS = [

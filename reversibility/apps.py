@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReversibilityConfig(AppConfig):
+    name = "reversibility"
+    verbose_name = "Réversibilité"
