@@ -218,6 +218,9 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 
 # --- Background work (procrastinate, PostgreSQL-backed) -------------------------------------
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# A worker that starts up to 3 days after a periodic job's time (service down on the 1st)
+# still queues it; the monthly reports job skips what is already done, so a late run is safe.
+PROCRASTINATE_PERIODIC_DEFAULTS = {"max_delay": 3 * 24 * 3600}
 
 # --- Wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Harmonia"
@@ -243,6 +246,8 @@ LOGGING = {
         "wagtail": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
+        # registering the periodic jobs is logged by every manage.py command that loads them
+        "procrastinate.periodic": {"level": "WARNING"},
         # WeasyPrint logs each layout step (hundreds of lines per PDF)
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
