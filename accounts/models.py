@@ -3,8 +3,8 @@ from django.db import models
 
 
 class Role(models.TextChoices):
-    """What a person does on Harmonia. The first four exist on platforms, the last three on
-    the public host (operator's space)."""
+    """What a person does on Harmonia. The first four exist on platforms, the others on the
+    public host (operator's space)."""
 
     ORGANISME = "organisme", "Organisme"
     GESTIONNAIRE = "gestionnaire", "Gestionnaire"
@@ -13,10 +13,14 @@ class Role(models.TextChoices):
     HOTLINE = "hotline", "Opérateur — hotline"
     MAINTENANCE = "maintenance", "Opérateur — maintenance"
     CGLLS = "cglls", "CGLLS"
+    # a partner's correspondent named by CGLLS: reads and reports anomalies, nothing else
+    CORRESPONDANT = "correspondant", "Correspondant (suivi des anomalies)"
 
 
 PLATFORM_ROLES = frozenset({Role.ORGANISME, Role.GESTIONNAIRE, Role.PARTENAIRE, Role.EDITEUR})
 PUBLIC_ROLES = frozenset({Role.HOTLINE, Role.MAINTENANCE, Role.CGLLS})
+# who may read and report anomalies (the incident tracker's authorised list)
+TRACKER_ROLES = PUBLIC_ROLES | {Role.CORRESPONDANT}
 
 
 class User(AbstractUser):

@@ -69,10 +69,38 @@ class FilterForm(forms.Form):
     overdue = forms.BooleanField(label="En retard seulement", required=False)
 
 
-class CorrespondentForm(forms.ModelForm):
-    class Meta:
-        model = Correspondent
-        fields = ["name", "email", "active"]
+class CorrespondentForm(forms.Form):
+    """A correspondent: the e-mails of the platforms followed, and optionally an account to
+    read and report anomalies (written by services.correspondent_save)."""
+
+    name = forms.CharField(label="Nom", max_length=200)
+    email = forms.EmailField(label="Adresse électronique")
+    platforms = forms.MultipleChoiceField(
+        label="Plateformes suivies",
+        choices=PLATFORM_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Aucune cochée : toutes les plateformes.",
+    )
+    tracker_access = forms.BooleanField(
+        label="Accès au suivi des anomalies (compte sur cet espace : lire et signaler)",
+        required=False,
+    )
+    active = forms.BooleanField(label="Actif", required=False, initial=True)
+
+    @classmethod
+    def for_instance(cls, correspondent: Correspondent, data=None) -> CorrespondentForm:
+        user = correspondent.user
+        return cls(
+            data,
+            initial={
+                "name": correspondent.name,
+                "email": correspondent.email,
+                "platforms": correspondent.platforms,
+                "tracker_access": bool(user and user.is_active),
+                "active": correspondent.active,
+            },
+        )
 
 
 class ReleaseForm(forms.ModelForm):

@@ -46,11 +46,27 @@ RESOLVED_STATUSES = frozenset({Status.FIXED_PROD, Status.CLOSED})
 
 
 class Correspondent(models.Model):
-    """A person named by CGLLS who receives the anomaly and release e-mails."""
+    """A person named by CGLLS who receives the anomaly and release e-mails; with an account
+    (``user``), also reads and reports anomalies in the operator's space."""
 
     name = models.CharField("nom", max_length=200)
     email = models.EmailField("adresse électronique", unique=True)
     active = models.BooleanField("actif", default=True)
+    platforms = ArrayField(
+        models.CharField(max_length=10, choices=PLATFORM_CHOICES),
+        verbose_name="plateformes suivies",
+        default=list,
+        blank=True,
+        help_text="Anomalies de ces plateformes seulement ; aucune cochée : toutes.",
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="correspondent",
+        verbose_name="compte d'accès au suivi",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -58,6 +74,10 @@ class Correspondent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    def platform_labels(self) -> list[str]:
+        labels = dict(PLATFORM_CHOICES)
+        return [labels.get(code, code) for code in self.platforms]
 
 
 class Anomaly(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -23,8 +23,71 @@ from operations.models import (
 from tenants.tasks import queue_email
 
 
-def correspondent_emails() -> list[str]:
-    return list(Correspondent.objects.filter(active=True).values_list("email", flat=True))
+def correspondent_emails(platforms: list[str] | None = None) -> list[str]:
+    """Active correspondents; with ``platforms``, those who follow one of them or all
+    platforms (a correspondent with no platform ticked follows every one)."""
+    correspondents = Correspondent.objects.filter(active=True)
+    if platforms is not None:
+        correspondents = correspondents.filter(
+            Q(platforms=[]) | Q(platforms__overlap=list(platforms))
+        )
+    return list(correspondents.values_list("email", flat=True))
+
+
+MSG_EMAIL_OF_STAFF = (
+    "L'adresse {email} est déjà celle d'un compte de l'opérateur ou de la CGLLS : "
+    "donnez l'adresse personnelle du correspondant."
+)
+
+
+@transaction.atomic
+def correspondent_save(
+    correspondent: Correspondent | None = None,
+    *,
+    name: str,
+    email: str,
+    platforms: list[str],
+    active: bool,
+    tracker_access: bool,
+    acting_user,
+    request=None,
+) -> Correspondent:
+    """Add or change a correspondent. With ``tracker_access`` (and while active) the person has
+    an account on the public host (role correspondant: reads and reports anomalies); a new
+    account has no password and its holder receives a single-use link to choose one. Without
+    it, or once inactive, the account is deactivated (kept for the history it signed)."""
+    from accounts.models import Role, User
+    from organisms.services.memberships import welcome_email_queue
+
+    correspondent = correspondent or Correspondent()
+    user = correspondent.user
+    email = email.strip().lower()
+    staff = User.objects.filter(email__iexact=email).exclude(role=Role.CORRESPONDANT)
+    if tracker_access and staff.exists():
+        raise ValidationError({"email": MSG_EMAIL_OF_STAFF.format(email=email)})
+    correspondent.name, correspondent.email = name.strip(), email
+    correspondent.platforms, correspondent.active = sorted(platforms), active
+    correspondent.full_clean(exclude=["user"])
+    created = False
+    if tracker_access and active:
+        if user is None:
+            user = User.objects.filter(email__iexact=email, role=Role.CORRESPONDANT).first()
+        if user is None:
+            first, _, last = correspondent.name.partition(" ")
+            user = User(username=email, email=email, first_name=first, last_name=last)
+            user.role = Role.CORRESPONDANT
+            user.set_unusable_password()
+            created = True
+        user.email, user.is_active = email, True
+        user.save()
+        correspondent.user = user
+    elif user is not None:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    correspondent.save()
+    if created and request is not None:
+        welcome_email_queue(user=user, request=request)  # the job row commits with the account
+    return correspondent
 
 
 def _next_number(year: int) -> str:
@@ -35,14 +98,15 @@ def _next_number(year: int) -> str:
 
 
 def notify_correspondents(anomaly: Anomaly, event: AnomalyEvent) -> int:
-    """One e-mail per active correspondent (addresses are not shown to each other)."""
+    """One e-mail to each active correspondent following an affected platform, and to CGLLS
+    (the contracting authority is told of every anomaly); addresses are not shown to each
+    other."""
     context = {"anomaly": anomaly, "event": event}
-    subject = render_to_string("operations/email/anomaly_subject.txt", context).strip()
-    body = render_to_string("operations/email/anomaly_body.txt", context)
-    recipients = correspondent_emails()
-    for email in recipients:
-        queue_email(subject=subject, body=body, to=[email])
-    return len(recipients)
+    return _mail_each(
+        correspondent_emails(anomaly.platforms) + cglls_emails(),
+        subject=render_to_string("operations/email/anomaly_subject.txt", context).strip(),
+        body=render_to_string("operations/email/anomaly_body.txt", context),
+    )
 
 
 @transaction.atomic
@@ -188,7 +252,7 @@ def maintenance_create(**fields) -> MaintenanceWindow:
     window.save()
     start = timezone.localtime(window.starts_at)
     _mail_each(
-        correspondent_emails() + gestionnaire_emails(window.platforms),
+        correspondent_emails(window.platforms) + gestionnaire_emails(window.platforms),
         subject=f"[Harmonia] Maintenance programmée le {start:%d/%m/%Y}",
         body=render_to_string("operations/email/maintenance_body.txt", {"window": window}),
     )

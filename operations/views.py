@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import PUBLIC_ROLES, Role
+from accounts.models import PUBLIC_ROLES, TRACKER_ROLES, Role
 from accounts.permissions import role_required
 from operations import anomaly_report, services
 from operations.deadlines import anomaly_deadline, anomaly_target, is_overdue, is_past_target
@@ -49,7 +49,7 @@ def _annotate(anomaly: Anomaly, now) -> Anomaly:
     return anomaly
 
 
-@role_required(*PUBLIC_ROLES)
+@role_required(*TRACKER_ROLES)
 def anomaly_list(request):
     now = timezone.now()
     filters = FilterForm(request.GET or None)
@@ -72,7 +72,7 @@ def anomaly_list(request):
     return render(request, "operations/anomaly_list.html", {"anomalies": rows, "filters": filters})
 
 
-@role_required(*PUBLIC_ROLES)
+@role_required(*TRACKER_ROLES)
 def anomaly_create(request):
     form = AnomalyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -82,7 +82,7 @@ def anomaly_create(request):
     return render(request, "operations/anomaly_form.html", {"form": form})
 
 
-@role_required(*PUBLIC_ROLES)
+@role_required(*TRACKER_ROLES)
 def anomaly_detail(request, number: str):
     anomaly = _annotate(get_object_or_404(Anomaly, number=number), timezone.now())
     change_form = AnomalyChangeForm(
@@ -102,6 +102,8 @@ def anomaly_detail(request, number: str):
             "can_change_status": request.user.role in STAFF_ROLES,
             "can_change_severity": request.user.role == Role.CGLLS,
             "can_edit_details": request.user.role in STAFF_ROLES,
+            # correspondents read and report; reclassification is asked by CGLLS and staff
+            "can_request_reclassification": request.user.role in PUBLIC_ROLES,
         },
     )
 
@@ -130,7 +132,7 @@ def anomaly_details(request, number: str):
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@role_required(*PUBLIC_ROLES)
+@role_required(*TRACKER_ROLES)
 def anomaly_synthesis(request):
     """The monthly synthesis: a page with the month's figures, or its PDF or XLSX."""
     today = timezone.localdate()
@@ -216,23 +218,34 @@ def reclassification_decide(request, pk: int):
 @role_required(*PUBLIC_ROLES)
 def correspondent_list(request):
     form = CorrespondentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    if request.method == "POST" and _correspondent_saved(request, form, None):
         messages.success(request, "Correspondant ajouté.")
         return redirect("operations:correspondent_list")
     return render(
         request,
         "operations/correspondent_list.html",
-        {"correspondents": Correspondent.objects.all(), "form": form},
+        {"correspondents": Correspondent.objects.select_related("user"), "form": form},
     )
+
+
+def _correspondent_saved(request, form, correspondent) -> bool:
+    if not form.is_valid():
+        return False
+    try:
+        services.correspondent_save(
+            correspondent, acting_user=request.user, request=request, **form.cleaned_data
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
 
 
 @role_required(*PUBLIC_ROLES)
 def correspondent_edit(request, pk: int):
-    correspondent = get_object_or_404(Correspondent, pk=pk)
-    form = CorrespondentForm(request.POST or None, instance=correspondent)
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    correspondent = get_object_or_404(Correspondent.objects.select_related("user"), pk=pk)
+    form = CorrespondentForm.for_instance(correspondent, request.POST or None)
+    if request.method == "POST" and _correspondent_saved(request, form, correspondent):
         messages.success(request, "Correspondant modifié.")
         return redirect("operations:correspondent_list")
     return render(request, "operations/correspondent_edit.html", {"form": form})

@@ -21,6 +21,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import Role, User
 from forms_cms.models import DocumentType
+from operations.models import Correspondent
 from organisms.models import Membership, Organism, Partner
 from organisms.siren import with_luhn_key
 from tenants.models import Platform
@@ -206,8 +207,16 @@ def load_public_demo(password_hash: str) -> None:
             ("hotline", Role.HOTLINE, "Hugo", "Hotline"),
             ("maintenance", Role.MAINTENANCE, "Mathilde", "Maintenance"),
             ("cglls", Role.CGLLS, "Claire", "CGLLS"),
+            ("correspondant", Role.CORRESPONDANT, "Corinne", "Correspondante"),
         ):
-            _ensure_user(username, role, "public", password_hash, first_name=first, last_name=last)
+            user = _ensure_user(
+                username, role, "public", password_hash, first_name=first, last_name=last
+            )
+        # the correspondent named by CGLLS for the ministry platform, with access to the tracker
+        Correspondent.objects.get_or_create(
+            email=user.email,
+            defaults={"name": user.get_full_name(), "platforms": ["dhup"], "user": user},
+        )
 
 
 def load_demo() -> dict[str, int]:

@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.models import PUBLIC_ROLES, Role
+from accounts.models import PUBLIC_ROLES, TRACKER_ROLES, Role
 from accounts.permissions import role_required
 from forms_cms.models import DocumentType
 from organisms.selectors import organisms_visible_to, user_organism, user_partner
@@ -28,13 +28,17 @@ def public_home(request):
     )
 
 
-@role_required(*PUBLIC_ROLES)
+@role_required(*TRACKER_ROLES)
 def operator_home(request):
     platforms = Platform.objects.declaration_platforms().prefetch_related("domains")
     return render(
         request,
         "tenants/operator_home.html",
-        {"platforms": [(p, platform_url(request, p)) for p in platforms]},
+        {
+            "platforms": [(p, platform_url(request, p)) for p in platforms],
+            # correspondents see the anomaly tracker only
+            "operator": request.user.role in PUBLIC_ROLES,
+        },
     )
 
 

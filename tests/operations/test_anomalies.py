@@ -68,9 +68,20 @@ def test_short_description_needs_20_to_40_words():
 
 @pytest.fixture
 def correspondents(db):
-    Correspondent.objects.create(name="Alice", email="alice@example.org")
-    Correspondent.objects.create(name="Bruno", email="bruno@example.org")
+    Correspondent.objects.create(name="Alice", email="alice@example.org")  # every platform
+    Correspondent.objects.create(name="Bruno", email="bruno@example.org", platforms=["oph"])
+    Correspondent.objects.create(name="Chloé", email="chloe@example.org", platforms=["esh"])
     Correspondent.objects.create(name="Ancien", email="ancien@example.org", active=False)
+
+
+# an anomaly of oph and dhup reaches: Alice (all platforms), Bruno (oph), the demo's
+# correspondent (dhup) and CGLLS; not Chloé (esh only) nor the inactive one
+RECIPIENTS = [
+    "alice@example.org",
+    "bruno@example.org",
+    "cglls@public.harmonia.test",
+    "correspondant@public.harmonia.test",
+]
 
 
 def create(by, **overrides):
@@ -93,16 +104,18 @@ def test_creation_and_every_change_mail_the_active_correspondents(correspondents
     assert anomaly.number == f"ANO-{year}-001"
     assert create(hotline).number == f"ANO-{year}-002"
     run_queued_jobs()
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        ["alice@example.org", "bruno@example.org"] * 2
-    )
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(RECIPIENTS * 2)
     assert all(len(m.to) == 1 for m in mail.outbox)
     assert "nouvelle anomalie" in mail.outbox[0].subject
+    # what the notice must say: description, classification, date and time of registration
+    body = mail.outbox[0].body
+    assert WORDS_25 in body and "Gravité : Majeure" in body
+    assert f"Enregistrée le : {timezone.localtime(anomaly.created_at):%d/%m/%Y à %H:%M}" in body
 
     mail.outbox.clear()
     services.anomaly_change(anomaly, by=hotline, status="acknowledged", comment="Vu.")
     run_queued_jobs()
-    assert len(mail.outbox) == 2
+    assert len(mail.outbox) == len(RECIPIENTS)
     assert "Nouvelle → Prise en compte" in mail.outbox[0].body
     anomaly.refresh_from_db()
     assert anomaly.acknowledged_at is not None
@@ -115,7 +128,7 @@ def test_creation_and_every_change_mail_the_active_correspondents(correspondents
     services.anomaly_change(anomaly, by=hotline, severity="critical")
     services.anomaly_change(anomaly, by=hotline, status="fixed_prod")
     run_queued_jobs()
-    assert len(mail.outbox) == 4
+    assert len(mail.outbox) == 2 * len(RECIPIENTS)
     anomaly.refresh_from_db()
     assert anomaly.fixed_prod_on == timezone.localdate()
     assert [e.new_status or e.new_severity for e in anomaly.events.all()] == [

@@ -37,8 +37,9 @@ def test_publishing_a_release_sets_the_footer_and_mails_cglls_and_correspondents
     )
     assert hotline.post(f"/operateur/versions/{release.pk}/publier/").status_code == 302
     run_queued_jobs()
+    # every active correspondent (the demo's follows dhup only: releases concern all)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        ["alice@example.org", cglls.email.lower()]
+        ["alice@example.org", "correspondant@public.harmonia.test", cglls.email.lower()]
     )
     assert "Version 2.4.1 publiée" in mail.outbox[0].subject
     assert "ANO-2026-001" in mail.outbox[0].body
@@ -105,6 +106,8 @@ def test_a_maintenance_notice_goes_to_correspondents_and_the_platforms_gestionna
     recipients = {m.to[0] for m in mail.outbox}
     assert {"alice@example.org", esh_manager} <= recipients
     assert oph_manager not in recipients
+    # the demo's correspondent follows dhup only: an esh maintenance is not for them
+    assert "correspondant@public.harmonia.test" not in recipients
     assert "Maintenance programmée le 20/12/2026" in mail.outbox[0].subject
     assert "du 20/12/2026 à 20:00 au 20/12/2026 à 23:00" in mail.outbox[0].body
 
