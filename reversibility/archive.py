@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
+import shutil
+import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -146,6 +149,20 @@ def _dumps(data) -> bytes:
     return json.dumps(data, cls=_Encoder, ensure_ascii=False, indent=1).encode()
 
 
+def _dumps_line(data) -> bytes:
+    """One JSON value on one line (newlines inside strings are escaped by JSON itself)."""
+    return json.dumps(data, cls=_Encoder, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _read_rows(archive: zipfile.ZipFile, name: str) -> Iterator[dict]:
+    """The rows of a data file written by ``write_rows``, a line at a time."""
+    with archive.open(name) as handle:
+        for raw in io.TextIOWrapper(handle, encoding="utf-8"):
+            line = raw.strip().rstrip(",")
+            if line and line not in ("[", "]", "[]"):
+                yield json.loads(line)
+
+
 def _safe_name(name: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "._- " else "_" for c in name).strip(" .")
     return cleaned or "fichier"
@@ -183,6 +200,27 @@ class _Writer:
         self.files[name] = info
         return info
 
+    def write_rows(self, name: str, rows: Iterable[dict]) -> int:
+        """A JSON list written one object per line (valid JSON that a reader can also take a
+        line at a time), spooled to a temporary file so that memory stays bounded whatever
+        the table's size. Returns the number of rows."""
+        digest, size, count = hashlib.sha256(), 0, 0
+        with tempfile.TemporaryFile() as spool:
+            for count, row in enumerate(rows, start=1):  # noqa: B007 - count is the result
+                line = (b"[\n" if count == 1 else b",\n") + _dumps_line(row)
+                spool.write(line)
+                digest.update(line)
+                size += len(line)
+            tail = b"\n]\n" if count else b"[]\n"
+            spool.write(tail)
+            digest.update(tail)
+            size += len(tail)
+            spool.seek(0)
+            with self.archive.open(name, "w", force_zip64=True) as member:
+                shutil.copyfileobj(spool, member)
+        self.files[name] = {"size": size, "sha256": digest.hexdigest()}
+        return count
+
 
 def _file_path(schema: str, model, obj, field_name: str, content: bytes) -> str:
     label = model._meta.label_lower
@@ -207,13 +245,19 @@ def _serialised(queryset):
 def _serialise_model(writer: _Writer, schema: str, model, keys, with_credentials: bool) -> int:
     meta = model._meta
     label = meta.label_lower
-    binaries = _binary_fields(model)
     naturals = _natural_targets(model)
     secret = None if with_credentials else CREDENTIALS.get(label)
     queryset = model._base_manager.order_by("pk")
     if m2m := [f.name for f in _m2m_fields(model)]:
         queryset = queryset.prefetch_related(*m2m)
-    rows = []
+    return writer.write_rows(
+        f"{schema}/donnees/{label}.json",
+        _rows(writer, schema, model, queryset, keys, naturals, m2m, secret),
+    )
+
+
+def _rows(writer, schema, model, queryset, keys, naturals, m2m, secret):
+    binaries = _binary_fields(model)
     for obj, row in _serialised(queryset):
         fields = row["fields"]
         for f in binaries:
@@ -235,9 +279,7 @@ def _serialise_model(writer: _Writer, schema: str, model, keys, with_credentials
                 fields[name] = sorted(fields[name])
         if secret:
             fields[secret] = UNUSABLE
-        rows.append(row)
-    writer.write(f"{schema}/donnees/{label}.json", _dumps(rows))
-    return len(rows)
+        yield row
 
 
 def _dossier_xml(writer: _Writer, schema: str) -> int:
@@ -475,22 +517,31 @@ def _resolve_files(archive: zipfile.ZipFile, model, rows: list[dict]) -> None:
                 row["fields"][f.name] = archive.read(value["file"])
 
 
+def _batches(rows: Iterable[dict]) -> Iterator[list[dict]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _insert(model, rows: list[dict]) -> None:
-    """Insert the rows with their primary keys, as stored (``raw``: auto_now fields and
-    ``save()`` are not applied; only the model's own table, as for a fixture)."""
-    meta = model._meta
-    fields = [f for f in meta.local_concrete_fields if not f.generated]
+    """Insert a batch of rows with their primary keys, as stored (``raw``: auto_now fields
+    and ``save()`` are not applied; only the model's own table, as for a fixture)."""
+    fields = [f for f in model._meta.local_concrete_fields if not f.generated]
     m2m_rows: dict[str, list] = defaultdict(list)
     m2m = {f.name: f for f in _m2m_fields(model)}
-    for start in range(0, len(rows), BATCH):
-        objs = []
-        for deserialized in serializers.deserialize("python", rows[start : start + BATCH]):
-            objs.append(deserialized.object)
-            for name, targets in (deserialized.m2m_data or {}).items():
-                m2m_rows[name] += [(deserialized.object.pk, t) for t in targets]
-        # QuerySet._insert is what Model.save_base and bulk_create use; raw=True keeps the
-        # stored values (bulk_create would apply auto_now_add and cannot take inherited models)
-        model._base_manager._insert(objs, fields=fields, raw=True)
+    objs = []
+    for deserialized in serializers.deserialize("python", rows):
+        objs.append(deserialized.object)
+        for name, targets in (deserialized.m2m_data or {}).items():
+            m2m_rows[name] += [(deserialized.object.pk, t) for t in targets]
+    # QuerySet._insert is what Model.save_base and bulk_create use; raw=True keeps the stored
+    # values (bulk_create would apply auto_now_add and cannot take inherited models)
+    model._base_manager._insert(objs, fields=fields, raw=True)
     for name, pairs in m2m_rows.items():
         relation = m2m[name]
         through = relation.remote_field.through
@@ -543,11 +594,12 @@ def _import_schema(archive: zipfile.ZipFile, schema: str, entry: dict) -> dict[s
         counts = {}
         for model in to_load:
             label = model._meta.label_lower
-            rows = json.loads(archive.read(entry["tables"][label]["file"]))
-            _resolve_naturals(model, rows, ids)
-            _resolve_files(archive, model, rows)
-            _insert(model, rows)
-            counts[label] = len(rows)
+            counts[label] = 0
+            for rows in _batches(_read_rows(archive, entry["tables"][label]["file"])):
+                _resolve_naturals(model, rows, ids)
+                _resolve_files(archive, model, rows)
+                _insert(model, rows)
+                counts[label] += len(rows)
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), list(known.values())):
                 cursor.execute(statement)
