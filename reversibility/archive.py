@@ -73,12 +73,16 @@ EXCLUDED = frozenset(
     }
 )
 CREDENTIALS = {"accounts.user": "password", "declarations.apitoken": "key_hash"}
-# readable places for stored files: model → (folder, attribute holding the file's name)
+# readable places for stored files: model → (folder, the file's name from its row; the
+# extension is read from the content when the name has none)
 FILE_PLACES = {
-    "forms_cms.versionfile": ("formulaires", "filename"),
-    "exchanges.attachment": ("echanges", "filename"),
-    "workflow.dossierexport": ("documents", "filename"),
-    "operations.activityreport": ("rapports-activite", None),
+    "forms_cms.versionfile": ("formulaires", lambda obj: obj.filename),
+    "exchanges.attachment": ("echanges", lambda obj: obj.filename),
+    "workflow.dossierexport": ("documents", lambda obj: obj.filename),
+    "operations.activityreport": (
+        "rapports-activite",
+        lambda obj: f"rapport-activite-{obj.platform}-{obj.exercise}",
+    ),
 }
 MEDIA_TABLES = [("wagtailimages.image", "file"), ("wagtailimages.rendition", "file")]
 MEDIA_TABLES += [("wagtaildocs.document", "file")]
@@ -169,11 +173,12 @@ def _safe_name(name: str) -> str:
 
 
 def _sniff_extension(content: bytes) -> str:
-    if content.startswith(b"%PDF"):
-        return ".pdf"
-    if content.startswith(b"PK"):
-        return ".zip"
-    return ".bin"
+    """The extension of a stored file read from its content (PDF, Excel, Word, OpenDocument,
+    images: the exchange space's own detection), ``.bin`` otherwise."""
+    from exchanges.filetypes import detect
+
+    kind = detect(content)
+    return f".{kind.extensions[0]}" if kind and kind.extensions else ".bin"
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -224,10 +229,10 @@ class _Writer:
 
 def _file_path(schema: str, model, obj, field_name: str, content: bytes) -> str:
     label = model._meta.label_lower
-    folder, name_attr = FILE_PLACES.get(label, (f"fichiers/{label}", None))
-    name = getattr(obj, name_attr, "") if name_attr else ""
-    if not name:
-        name = f"{field_name}{_sniff_extension(content)}"
+    folder, name_of = FILE_PLACES.get(label, (f"fichiers/{label}", lambda obj: field_name))
+    name = name_of(obj) or field_name
+    if not PurePosixPath(name).suffix:
+        name += _sniff_extension(content)
     return f"{schema}/{folder}/{obj.pk}/{_safe_name(name)}"
 
 

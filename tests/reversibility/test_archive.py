@@ -87,6 +87,7 @@ CHECKED_COLUMNS = [
     ("public", "operations_anomaly", "short_description"),
     ("public", "operations_anomalyevent", "at"),
     ("public", "operations_hotlinecontact", "received_at"),
+    ("public", "operations_activityreport", "xlsx"),
 ]
 
 
@@ -100,6 +101,7 @@ def seed() -> dict:
     from faq_wiki.demo import demo_content
     from operations import services as ops
     from operations.models import Correspondent, HotlineContact
+    from operations.services_activity import activity_report_produce
     from tests.declarations.test_online_form import open_dossier
     from tests.forms_cms.engine.helpers import workbook_bytes
     from tests.forms_cms.test_versions import NAMES, SHEETS, upload
@@ -141,6 +143,7 @@ def seed() -> dict:
             platforms=["dhup", "oph"],
         )
         ops.anomaly_change(anomaly, by=staff, status="acknowledged", comment="Vue.")
+        activity_report_produce(platform="dhup", exercise=2024, by=staff)
         HotlineContact.objects.create(
             received_at="2026-11-03T09:15:42.123456+01:00",
             channel="phone",
@@ -240,6 +243,16 @@ def test_archive_is_readable_without_the_application(databases):
         dossier_columns = {c["name"]: c for c in structure["workflow.dossier"]["columns"]}
         assert dossier_columns["organism"]["references"] == "organisms.organism"
         assert dossier_columns["step"]["choices"]
+        # stored files are named from their row, with the extension their content shows
+        report = next(n for n in names if n.startswith("public/rapports-activite/"))
+        assert report.rsplit("/", 1)[1] in {
+            "rapport-activite-dhup-2024.pdf",
+            "rapport-activite-dhup-2024.xlsx",
+        }
+        assert {n.rsplit(".", 1)[1] for n in names if "/rapports-activite/" in n} == {
+            "pdf",
+            "xlsx",
+        }
         # content types by natural key, not by this instance's ids
         revisions = json.loads(archive.read("oph/donnees/wagtailcore.revision.json"))
         assert revisions and all(isinstance(r["fields"]["content_type"], list) for r in revisions)
