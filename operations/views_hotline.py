@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import PUBLIC_ROLES
 from accounts.permissions import role_required
-from operations import hotline
+from operations import hotline, services_hotline
 from operations.models import (
     HOTLINE_PLATFORM_CHOICES,
     HotlineContact,
@@ -114,9 +114,7 @@ def hotline_create(request):
     initial = {"received_at": timezone.localtime().replace(second=0, microsecond=0)}
     form = HotlineContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        contact = form.save(commit=False)
-        contact.created_by = request.user
-        contact.save()
+        services_hotline.hotline_contact_create(by=request.user, **form.cleaned_data)
         messages.success(request, "Contact enregistré.")
         return redirect("operations:hotline_list")
     return render(request, "operations/hotline/form.html", {"form": form, "contact": None})
@@ -130,12 +128,7 @@ def hotline_edit(request, pk: int):
         if request.user.role not in STAFF_ROLES:
             raise PermissionDenied("Seule l'équipe de l'opérateur traite les contacts.")
         if form.is_valid():
-            contact = form.save(commit=False)
-            if contact.status == HotlineStatus.RESOLVED and not contact.resolved_at:
-                contact.resolved_at = timezone.now()
-            elif contact.status != HotlineStatus.RESOLVED:
-                contact.resolved_at = None
-            contact.save()
+            services_hotline.hotline_contact_update(contact, **form.cleaned_data)
             messages.success(request, "Contact mis à jour.")
             return redirect("operations:hotline_list")
     return render(

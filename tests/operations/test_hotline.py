@@ -189,3 +189,22 @@ def test_platform_users_get_nothing(client_for, demo_user):
             assert client.get(url).status_code in (403, 404)
     anonymous = client_for("public").get("/operateur/hotline/")
     assert anonymous.status_code == 302
+
+
+def test_resolution_time_is_set_once_and_cleared_when_reopened(db):
+    from operations.services_hotline import hotline_contact_update
+
+    item = contact(at(2026, 3, 2), status="open")
+    first = at(2026, 3, 3, 9)
+    hotline_contact_update(item, status="resolved", resolution="Lien renvoyé.", now=first)
+    item.refresh_from_db()
+    assert item.resolved_at == first
+    # saved again while resolved: the time it was resolved stays
+    hotline_contact_update(
+        item, status="resolved", resolution="Lien renvoyé (2).", now=at(2026, 3, 5)
+    )
+    item.refresh_from_db()
+    assert item.resolved_at == first and item.resolution == "Lien renvoyé (2)."
+    hotline_contact_update(item, status="in_progress", resolution="", now=at(2026, 3, 6))
+    item.refresh_from_db()
+    assert item.resolved_at is None and item.status == "in_progress"
