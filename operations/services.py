@@ -291,24 +291,17 @@ def _detail_date_errors(anomaly: Anomaly) -> dict[str, str]:
         if value and value > today:
             label = Anomaly._meta.get_field(name).verbose_name
             errors[name] = f"« {label.capitalize()} » ne peut pas être une date future."
-    if found and test and test < found:
-        errors.setdefault(
-            "fixed_test_on",
-            "« Corrigée en recette le » ne peut pas précéder la date de constat "
-            f"({found:%d/%m/%Y}).",
-        )
-    if found and prod and prod < found:
-        errors.setdefault(
-            "fixed_prod_on",
-            "« Corrigée en production le » ne peut pas précéder la date de constat "
-            f"({found:%d/%m/%Y}).",
-        )
-    if test and prod and prod < test:
-        errors.setdefault(
-            "fixed_prod_on",
-            "« Corrigée en production le » ne peut pas précéder la correction en recette "
-            f"({test:%d/%m/%Y}).",
-        )
+    # (field, its value, what it must not precede, that value), checked in this order
+    for name, later, what, earlier in (
+        ("fixed_test_on", test, "la date de constat", found),
+        ("fixed_prod_on", prod, "la date de constat", found),
+        ("fixed_prod_on", prod, "la correction en recette", test),
+    ):
+        if later and earlier and later < earlier:
+            label = Anomaly._meta.get_field(name).verbose_name.capitalize()
+            errors.setdefault(
+                name, f"« {label} » ne peut pas précéder {what} ({earlier:%d/%m/%Y})."
+            )
     return errors
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from operations import activity
+from operations.hotline import month_bounds
 from operations.models import ActivityReport
 from tenants.platforms import PLATFORMS
 
@@ -47,14 +48,6 @@ def current_exercise(platform: str, day: dt.date | None = None) -> int | None:
     return campaign.exercise if campaign else None
 
 
-def month_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """Start of the (local) month holding ``moment`` and start of the next one, aware."""
-    local = timezone.localtime(moment)
-    start = dt.datetime(local.year, local.month, 1)
-    following = dt.datetime(local.year + local.month // 12, local.month % 12 + 1, 1)
-    return timezone.make_aware(start), timezone.make_aware(following)
-
-
 def monthly_activity_reports_produce() -> list[ActivityReport]:
     """For each platform with a campaign, produce and store this month's automatic report for
     its current exercise. A platform that already has an automatic report produced this month
@@ -62,7 +55,8 @@ def monthly_activity_reports_produce() -> list[ActivityReport]:
     from tenants.models import Platform
 
     now = timezone.now()
-    start, end = month_bounds(now)
+    local = timezone.localtime(now)
+    start, end = month_bounds(local.year, local.month)
     installed = set(Platform.objects.declaration_platforms().values_list("code", flat=True))
     produced = []
     for spec in PLATFORMS:

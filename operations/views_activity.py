@@ -14,7 +14,7 @@ from accounts.models import PUBLIC_ROLES
 from accounts.permissions import role_required
 from operations.models import PLATFORM_CHOICES, ActivityReport
 from operations.services_activity import activity_report_produce
-from operations.views_hotline import XLSX
+from operations.views import XLSX
 
 
 class ActivityRequestForm(forms.Form):

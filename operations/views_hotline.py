@@ -21,10 +21,9 @@ from operations.models import (
     HotlineStatus,
     HotlineSubject,
 )
-from operations.views import STAFF_ROLES
+from operations.views import STAFF_ROLES, XLSX
 from organisms.siren import normalize_siren
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 

@@ -32,7 +32,6 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from django.apps import apps
@@ -46,6 +45,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
+
+from tenants.backups import app_version, media_files
 
 FORMAT = "harmonia-reversibilite/1"
 MANIFEST = "manifest.json"
@@ -84,8 +85,6 @@ FILE_PLACES = {
         lambda obj: f"rapport-activite-{obj.platform}-{obj.exercise}",
     ),
 }
-MEDIA_TABLES = [("wagtailimages.image", "file"), ("wagtailimages.rendition", "file")]
-MEDIA_TABLES += [("wagtaildocs.document", "file")]
 BATCH = 500
 
 
@@ -305,23 +304,14 @@ def _dossier_xml(writer: _Writer, schema: str) -> int:
     return count
 
 
-def _media_names(schema: str) -> list[str]:
-    names: set[str] = set()
-    for label, column in MEDIA_TABLES:
-        model = apps.get_model(label)
-        names.update(n for n in model._base_manager.values_list(column, flat=True) if n)
-    return sorted(names)
-
-
 def _media(writer: _Writer, schema: str) -> int:
+    """The files the schema's Wagtail tables refer to (the backups' own selection)."""
     root = Path(settings.MEDIA_ROOT)
-    count = 0
-    for name in _media_names(schema):
-        path = root / name
-        if path.is_file():
-            writer.write(f"{schema}/medias/{name}", path.read_bytes(), compress=False)
-            count += 1
-    return count
+    paths = media_files(schema)
+    for path in paths:
+        name = path.relative_to(root).as_posix()
+        writer.write(f"{schema}/medias/{name}", path.read_bytes(), compress=False)
+    return len(paths)
 
 
 def _structure(schemas: Iterable[str]) -> dict:
@@ -356,13 +346,6 @@ def _structure(schemas: Iterable[str]) -> dict:
                 "columns": columns,
             }
     return described
-
-
-def _app_version() -> str:
-    try:
-        return metadata.version("harmonia")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "inconnue"
 
 
 def platform_codes() -> list[str]:
@@ -409,7 +392,7 @@ def export_archive(
             manifest = {
                 "format": FORMAT,
                 "date": timezone.now().isoformat(timespec="seconds"),
-                "application_version": _app_version(),
+                "application_version": app_version(),
                 "scope": "platform" if platform else "instance",
                 "platforms": [s for s in schemas if s != PUBLIC],
                 "password_hashes": with_credentials,

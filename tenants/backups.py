@@ -136,7 +136,7 @@ def database_schemas() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _media_files(schema: str | None) -> list[Path]:
+def media_files(schema: str | None) -> list[Path]:
     root = Path(settings.MEDIA_ROOT)
     if not root.is_dir():
         return []
@@ -163,7 +163,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _version() -> str:
+def app_version() -> str:
     try:
         return metadata.version("harmonia")
     except metadata.PackageNotFoundError:  # pragma: no cover
@@ -190,7 +190,7 @@ def backup(output: Path, platform: str | None = None) -> BackupResult:
     _run(args)
     schemas = [schema] if schema else database_schemas()
 
-    files = _media_files(schema)
+    files = media_files(schema)
     if files:
         root = Path(settings.MEDIA_ROOT)
         with tarfile.open(output / MEDIA_NAME, "w:gz") as archive:
@@ -200,7 +200,7 @@ def backup(output: Path, platform: str | None = None) -> BackupResult:
     manifest = {
         "format": "harmonia-backup/1",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "version": _version(),
+        "version": app_version(),
         "server_version": major,
         "database": connection.settings_dict["NAME"],
         "platform": platform,
