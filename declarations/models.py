@@ -65,3 +65,95 @@ class ApiToken(models.Model):
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token
+
+
+class TroncCommunPairing(models.Model):
+    """The organism's consent, given on the platform that holds the source dossier: the named
+    account of the other platform may « Rapatrier » this dossier's tronc commun.
+
+    Without an active pairing the bridge reads nothing: a gestionnaire of the other platform
+    cannot create an account for a SIREN and read its dossier here. Revoking ends it at once."""
+
+    dossier = models.ForeignKey(
+        "workflow.Dossier",
+        on_delete=models.CASCADE,
+        related_name="tc_pairings",
+        verbose_name="dossier source",
+    )
+    platform = models.CharField("plateforme autorisée", max_length=20)
+    account_email = models.EmailField("compte autorisé sur l'autre plateforme")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="autorisé par",
+    )
+    granted_at = models.DateTimeField("autorisé le", auto_now_add=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="retiré par",
+    )
+    revoked_at = models.DateTimeField("retiré le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "autorisation de rapatriement du tronc commun"
+        verbose_name_plural = "autorisations de rapatriement du tronc commun"
+        ordering = ["-granted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "platform"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="tc_pairing_one_active_per_platform",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} → {self.platform} ({self.account_email})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class TroncCommunEvent(models.Model):
+    """Journal of the tronc-commun bridge, kept on both platforms: consents given and
+    withdrawn, pulls made and refused."""
+
+    class Kind(models.TextChoices):
+        GRANTED = "granted", "autorisation donnée"
+        REVOKED = "revoked", "autorisation retirée"
+        PULLED = "pulled", "tronc commun rapatrié"
+        REFUSED = "refused", "rapatriement refusé"
+
+    dossier = models.ForeignKey(
+        "workflow.Dossier",
+        on_delete=models.CASCADE,
+        related_name="tc_events",
+        verbose_name="dossier",
+    )
+    kind = models.CharField("événement", max_length=10, choices=Kind.choices)
+    other_platform = models.CharField("autre plateforme", max_length=20)
+    account_email = models.EmailField("compte de l'autre plateforme", blank=True)
+    detail = models.CharField("précision", max_length=255, blank=True)
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="par",
+    )
+    at = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "événement du rapatriement du tronc commun"
+        verbose_name_plural = "journal du rapatriement du tronc commun"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.other_platform}"

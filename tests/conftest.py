@@ -13,17 +13,14 @@ from django.db import connection
 from django_tenants.test.client import TenantClient
 from django_tenants.utils import schema_context
 
-from tests.dbbuild import build_database, database_exists, database_name, use_database
+from tests.dbbuild import database_name, ensure_database
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment, django_db_blocker):
     name = database_name()
     with django_db_blocker.unblock():
-        if database_exists(name):
-            use_database(name)
-        else:
-            build_database(name)
+        ensure_database(name)
     yield
 
 

@@ -70,11 +70,37 @@ def build_database(name: str) -> None:
         admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
         stale = admin.execute(
             "SELECT datname FROM pg_database "
-            "WHERE datname LIKE 'test_harmonia_%%' AND datname <> %s",
+            "WHERE datname LIKE 'test_harmonia_%%' AND datname <> %s "
+            "AND datname NOT LIKE '%%_build'",
             [name],
         ).fetchall()
         for (old,) in stale:
-            admin.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+            # another pytest process may still be running on an older build: leave it then
+            # (it is dropped by a later build), never cut its connections
+            try:
+                admin.execute(f'DROP DATABASE IF EXISTS "{old}"')
+            except psycopg.errors.ObjectInUse:
+                continue
+
+
+BUILD_LOCK = 482_913_001  # advisory lock key: one build at a time on a server
+
+
+def ensure_database(name: str) -> None:
+    """Use ``name``, building it first if needed; concurrent pytest processes wait for the
+    one that builds instead of building the same database twice."""
+    if database_exists(name):
+        use_database(name)
+        return
+    with _admin_connection() as admin:
+        admin.execute("SELECT pg_advisory_lock(%s)", [BUILD_LOCK])
+        try:
+            if database_exists(name):
+                use_database(name)
+            else:
+                build_database(name)
+        finally:
+            admin.execute("SELECT pg_advisory_unlock(%s)", [BUILD_LOCK])
 
 
 def database_name() -> str:
