@@ -6,6 +6,11 @@ engine (``CompiledForm.expression``): a rule that does not compile is refused wi
 engine's French message, naming the field or function, and nothing is saved. Compiled rules
 are cached per process by (schema, version, formula text): a version's form never changes
 and a rule's function depends on nothing else, so an edited rule simply gets a new entry.
+
+These services are the only write path for controls and aggregates (the gestionnaire's screens
+in ``views_controls.py`` call them; the Wagtail admin only lists them): each write is
+journalled in Wagtail's log (``harmonia.control_*``, ``harmonia.aggregate_*``) and followed,
+once committed, by :data:`forms_cms.signals.version_rules_changed`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from functools import lru_cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Max
+from wagtail.log_actions import log
 
 from accounts.models import Role
 from forms_cms.engine import ExpressionError
@@ -24,6 +30,7 @@ from forms_cms.engine.compiler import expression_compile
 from forms_cms.engine.functions import runtime_namespace
 from forms_cms.models import Aggregate, Control, FormVersion
 from forms_cms.services.runtime import compiled_form
+from forms_cms.signals import send_on_commit, version_rules_changed
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut gérer les contrôles."
 MSG_REQUIRED = "Ce champ est obligatoire pour ce type de contrôle."
@@ -207,6 +214,30 @@ def _next_position(queryset) -> int:
     return (queryset.aggregate(top=Max("position"))["top"] or 0) + 10
 
 
+def _changed(rule, values: dict) -> dict[str, list]:
+    """name → [before, after] for the values that differ from the rule's (for the journal)."""
+    return {
+        name: [getattr(rule, name), value]
+        for name, value in values.items()
+        if getattr(rule, name) != value
+    }
+
+
+def _journal(rule, action: str, acting_user, version: FormVersion, **data) -> None:
+    """One entry in the platform's administrative journal (Wagtail's log), and the news that
+    the version's rules changed, sent once the transaction commits. Call it inside the
+    service's transaction, after every check passed: a refused change neither journals nor
+    signals."""
+    log(
+        instance=rule,
+        action=action,
+        user=acting_user,
+        data={"version": version.code, "code": rule.code, **data},
+        deleted=action.endswith("_deleted"),
+    )
+    send_on_commit(version_rules_changed, version)
+
+
 # controls -----------------------------------------------------------------------------------
 def control_create(*, version: FormVersion, values: dict, acting_user) -> Control:
     """A new control on ``version``; raises :class:`RuleRefused` (nothing saved)."""
@@ -218,9 +249,11 @@ def control_create(*, version: FormVersion, values: dict, acting_user) -> Contro
             raise RuleRefused(errors)
         if not values.get("position"):
             values["position"] = _next_position(version.controls)
-        return Control.objects.create(
+        control = Control.objects.create(
             version=version, created_by=acting_user, updated_by=acting_user, **values
         )
+        _journal(control, "harmonia.control_created", acting_user, version, formula=control.formula)
+    return control
 
 
 def control_update(*, control: Control, values: dict, acting_user) -> Control:
@@ -231,10 +264,15 @@ def control_update(*, control: Control, values: dict, acting_user) -> Control:
         merged = {name: getattr(locked, name) for name in CONTROL_FIELDS} | values
         if errors := control_problems(locked.version, merged, exclude_pk=locked.pk):
             raise RuleRefused(errors)
+        changes = _changed(locked, values)
         for name, value in values.items():
             setattr(locked, name, value)
         locked.updated_by = acting_user
         locked.save()
+        if changes:
+            _journal(
+                locked, "harmonia.control_updated", acting_user, locked.version, changes=changes
+            )
     return locked
 
 
@@ -242,15 +280,27 @@ def control_enable(*, control: Control, enabled: bool, acting_user) -> Control:
     """Enable or disable a control (a disabled control is skipped by the verification)."""
     _check_gestionnaire(acting_user)
     with transaction.atomic():
+        locked = Control.objects.select_for_update().get(pk=control.pk)
         control.enabled = enabled
         control.updated_by = acting_user
         control.save(update_fields=["enabled", "updated_by", "updated_at"])
+        if locked.enabled != enabled:
+            action = "harmonia.control_enabled" if enabled else "harmonia.control_disabled"
+            _journal(control, action, acting_user, control.version)
     return control
 
 
 def control_delete(*, control: Control, acting_user) -> None:
     _check_gestionnaire(acting_user)
     with transaction.atomic():
+        # journalled first, while the row still has its key
+        _journal(
+            control,
+            "harmonia.control_deleted",
+            acting_user,
+            control.version,
+            formula=control.formula,
+        )
         control.delete()
 
 
@@ -264,7 +314,11 @@ def aggregate_create(*, version: FormVersion, values: dict, acting_user) -> Aggr
             raise RuleRefused(errors)
         if not values.get("position"):
             values["position"] = _next_position(version.aggregates)
-        return Aggregate.objects.create(version=version, updated_by=acting_user, **values)
+        aggregate = Aggregate.objects.create(version=version, updated_by=acting_user, **values)
+        _journal(
+            aggregate, "harmonia.aggregate_created", acting_user, version, formula=aggregate.formula
+        )
+    return aggregate
 
 
 def aggregate_update(*, aggregate: Aggregate, values: dict, acting_user) -> Aggregate:
@@ -275,16 +329,28 @@ def aggregate_update(*, aggregate: Aggregate, values: dict, acting_user) -> Aggr
         merged = {name: getattr(locked, name) for name in AGGREGATE_FIELDS} | values
         if errors := aggregate_problems(locked.version, merged, exclude_pk=locked.pk):
             raise RuleRefused(errors)
+        changes = _changed(locked, values)
         for name, value in values.items():
             setattr(locked, name, value)
         locked.updated_by = acting_user
         locked.save()
+        if changes:
+            _journal(
+                locked, "harmonia.aggregate_updated", acting_user, locked.version, changes=changes
+            )
     return locked
 
 
 def aggregate_delete(*, aggregate: Aggregate, acting_user) -> None:
     _check_gestionnaire(acting_user)
     with transaction.atomic():
+        _journal(
+            aggregate,
+            "harmonia.aggregate_deleted",
+            acting_user,
+            aggregate.version,
+            formula=aggregate.formula,
+        )
         aggregate.delete()
 
 
@@ -371,4 +437,17 @@ def controls_carry_over(*, version: FormVersion, acting_user, dry_run: bool = Fa
         if not dry_run:
             Control.objects.bulk_create(new_controls)
             Aggregate.objects.bulk_create(new_aggregates)
+            log(
+                instance=version,
+                action="harmonia.rules_carried_over",
+                user=acting_user,
+                data={
+                    "version": version.code,
+                    "previous": previous.code,
+                    "copied": [f"{i.what} {i.code}" for i in report.copied],
+                    "refused": [f"{i.what} {i.code} : {i.reason}" for i in report.refused],
+                },
+            )
+            if report.copied:
+                send_on_commit(version_rules_changed, version)
     return report

@@ -1,10 +1,9 @@
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -14,9 +13,10 @@ from forms_cms.forms import (
     FieldFilterForm,
     FormVersionUploadForm,
 )
-from forms_cms.models import DocumentType, Field, FormVersion, VersionFile
+from forms_cms.models import DocumentType, Field, VersionFile
 from forms_cms.selectors import form_versions
 from forms_cms.services import FormImportError, form_version_import
+from forms_cms.services.fields import field_update
 from forms_cms.services.migration import (
     dossiers_to_migrate,
     form_version_migrate,
@@ -107,14 +107,19 @@ def version_file(request, pk, kind):
 
 @role_required(Role.GESTIONNAIRE)
 def field_edit(request, pk, field_pk):
+    """The only screen that edits a field's label and flags (see forms_cms/wagtail_hooks.py)."""
     field = get_object_or_404(Field, pk=field_pk, version_id=pk)
     form = FieldEditForm(request.POST or None, instance=field)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            FormVersion.objects.filter(pk=pk).update(fields_edited_at=timezone.now())
-        messages.success(request, f"Champ {field.name} mis à jour.")
-        return redirect("forms_cms:version_detail", pk=pk)
+        try:
+            field_update(field=field, values=form.cleaned_data, acting_user=request.user)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(name if name in form.fields else None, error)
+        else:
+            messages.success(request, f"Champ {field.name} mis à jour.")
+            return redirect("forms_cms:version_detail", pk=pk)
     return render(request, "forms_cms/field_form.html", {"form": form, "field": field})
 
 

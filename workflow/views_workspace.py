@@ -4,7 +4,7 @@ import io
 import openpyxl
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +15,12 @@ from forms_cms.models import DocumentType
 from organisms.models import DEPARTEMENT_CHOICES, Family
 from workflow.models import Campaign, Dossier, FiabilisationStep
 from workflow.services.lifecycle import LifecycleRefused, dossier_transition
+from workflow.services.substeps import (
+    SubstepInUse,
+    substep_create,
+    substep_delete,
+    substep_update,
+)
 from workflow.workspace import (
     EXPORT_HEADERS,
     STEP_FILTER_CHOICES,
@@ -157,24 +163,32 @@ class SubstepForm(forms.ModelForm):
 
 @role_required(Role.GESTIONNAIRE)
 def substeps(request, pk=None):
-    """The platform's fiabilisation sub-steps: list, add, edit, delete when unused."""
+    """The platform's fiabilisation sub-steps: list, add, edit, delete when unused.
+
+    The only screen that writes them (the Wagtail admin lists them and links here)."""
     instance = get_object_or_404(FiabilisationStep, pk=pk) if pk else None
     if request.method == "POST" and request.POST.get("delete") and instance:
-        if instance.dossiers.exists():
-            messages.error(
-                request,
-                f"La sous-étape {instance.code} est celle de dossiers en cours : déplacez-les "
-                "avant de la supprimer.",
-            )
+        try:
+            substep_delete(substep=instance, acting_user=request.user)
+        except SubstepInUse as exc:
+            messages.error(request, str(exc))
         else:
-            instance.delete()
             messages.success(request, "Sous-étape supprimée.")
         return redirect("workflow:substeps")
     form = SubstepForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Sous-étape enregistrée.")
-        return redirect("workflow:substeps")
+        try:
+            if instance:
+                substep_update(substep=instance, values=form.cleaned_data, acting_user=request.user)
+            else:
+                substep_create(values=form.cleaned_data, acting_user=request.user)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(name if name in form.fields else None, error)
+        else:
+            messages.success(request, "Sous-étape enregistrée.")
+            return redirect("workflow:substeps")
     return render(
         request,
         "workflow/substeps.html",

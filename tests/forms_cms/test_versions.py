@@ -346,36 +346,3 @@ def test_gestionnaire_configures_the_document_types(client_for, demo_user, gesti
     assert "son code ne peut plus changer" in page
     organisme = client_for("oph", demo_user("oph", "organisme"))
     assert organisme.get("/formulaires/types/").status_code == 403
-
-
-def test_labels_and_controls_are_edited_in_the_wagtail_admin(client_for, gestionnaire):
-    from forms_cms.models import Control
-
-    version = upload("dhup", workbook_bytes(SHEETS, NAMES), user=gestionnaire)
-    client = client_for("dhup", gestionnaire)
-    with schema_context("dhup"):
-        field = version.fields.get(name="ACT_IMMO")
-    listing = client.get("/cms/formulaires/champs/?q=ACT_IMMO")
-    assert listing.status_code == 200 and "ACT_IMMO" in listing.content.decode()
-    response = client.post(
-        f"/cms/formulaires/champs/edit/{field.pk}/",
-        {"label": "Immobilisations (admin)", "required": "on", "common": ""},
-    )
-    assert response.status_code == 302
-    with schema_context("dhup"):
-        field.refresh_from_db()
-        assert (field.label, field.required) == ("Immobilisations (admin)", True)
-    base = {
-        "version": version.pk, "code": "C1", "label": "Équilibre", "kind": "comparison",
-        "operator": "=", "right": "TOTAL_PASSIF", "tolerance": "0", "severity": "blocking",
-        "enabled": "on", "position": "1",
-    }  # fmt: skip
-    refused = client.post("/cms/formulaires/controles/new/", {**base, "left": "INCONNU"})
-    assert refused.status_code == 200
-    assert "INCONNU n&#x27;existe pas" in refused.content.decode()
-    created = client.post("/cms/formulaires/controles/new/", {**base, "left": "TOTAL_ACTIF"})
-    assert created.status_code == 302
-    with schema_context("dhup"):
-        assert Control.objects.get(version=version).left == "TOTAL_ACTIF"
-    for prefix in ("agregats", "sous-etapes"):
-        assert client.get(f"/cms/formulaires/{prefix}/").status_code == 200
