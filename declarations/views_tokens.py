@@ -1,7 +1,9 @@
 from django import forms
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from wagtail.log_actions import log
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -16,13 +18,34 @@ class TokenForm(forms.Form):
     )
 
 
+def _journal(token: ApiToken, action: str, user) -> None:
+    """The platform's administrative journal names the token by name and prefix (never the
+    key, which is only shown once to its owner) and the organism it acts for."""
+    membership = getattr(user, "membership", None)
+    organism = membership.organism if membership else None
+    log(
+        instance=token,
+        action=action,
+        user=user,
+        title=f"{token} — {user.username}",
+        data={
+            "name": token.name,
+            "prefix": token.prefix,
+            "username": user.username,
+            "organism": organism.siren if organism else None,
+        },
+    )
+
+
 @role_required(Role.ORGANISME)
 def token_list(request):
     """An organisme user's API tokens: create (key shown once), revoke."""
     form = TokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        _, new_key = ApiToken.issue(user=request.user, name=form.cleaned_data["name"])
+        with transaction.atomic():
+            token, new_key = ApiToken.issue(user=request.user, name=form.cleaned_data["name"])
+            _journal(token, "harmonia.token_issued", request.user)
         form = TokenForm()
     tokens = ApiToken.objects.filter(user=request.user)
     return render(
@@ -35,7 +58,11 @@ def token_list(request):
 @require_POST
 @role_required(Role.ORGANISME)
 def token_revoke(request, pk):
-    token = get_object_or_404(ApiToken.objects.active(), pk=pk, user=request.user)
-    token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        token = get_object_or_404(
+            ApiToken.objects.active().select_for_update(), pk=pk, user=request.user
+        )
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        _journal(token, "harmonia.token_revoked", request.user)
     return redirect("declarations:tokens")

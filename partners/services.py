@@ -8,6 +8,7 @@ from django.db import transaction
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.log_actions import log
 
 from accounts.models import Role, User
 from organisms.models import Partner
@@ -109,6 +110,17 @@ def _rule_check(rule: PartnerRule) -> None:
         raise ValidationError(MSG_DUPLICATE_PARTNER)
 
 
+def _rule_journal(rule: PartnerRule) -> dict:
+    """What the administrative journal keeps of a rule: its document, partner, mode, moments."""
+    return {
+        "document_type": rule.document_type.code,
+        "partner_kind": rule.partner_kind,
+        "partner": rule.partner.name if rule.partner_id else None,
+        "mode": rule.mode,
+        "transmit_at": rule.transmit_at,
+    }
+
+
 def _check_gestionnaire(user) -> None:
     if user.role != Role.GESTIONNAIRE:
         raise PermissionDenied("Les règles des partenaires sont réservées aux gestionnaires.")
@@ -130,6 +142,12 @@ def partner_rule_create(
     )
     _rule_check(rule)
     rule.save()
+    log(
+        instance=rule,
+        action="harmonia.partner_rule_created",
+        user=acting_user,
+        data=_rule_journal(rule),
+    )
     return rule
 
 
@@ -137,18 +155,32 @@ def partner_rule_create(
 def partner_rule_update(*, rule: PartnerRule, acting_user, **fields) -> PartnerRule:
     _check_gestionnaire(acting_user)
     rule = PartnerRule.objects.select_for_update().get(pk=rule.pk)
+    before = _rule_journal(rule)
     for name in ("document_type", "partner_kind", "partner", "mode", "transmit_at"):
         if name in fields:
             setattr(rule, name, fields[name])
     rule.updated_by = acting_user
     _rule_check(rule)
     rule.save()
+    log(
+        instance=rule,
+        action="harmonia.partner_rule_updated",
+        user=acting_user,
+        data={"before": before, **_rule_journal(rule)},
+    )
     return rule
 
 
 @transaction.atomic
 def partner_rule_delete(*, rule: PartnerRule, acting_user) -> None:
     _check_gestionnaire(acting_user)
+    log(
+        instance=rule,
+        action="harmonia.partner_rule_deleted",
+        user=acting_user,
+        data=_rule_journal(rule),
+        deleted=True,
+    )
     PartnerRule.objects.filter(pk=rule.pk).delete()
 
 
@@ -185,6 +217,16 @@ def partner_choices_save(*, organism, document_type, chosen_ids, acting_user) ->
             partner=partner,
             defaults={"chosen": pk in chosen_ids, "chosen_by": acting_user},
         )
+    log(
+        instance=organism,
+        action="harmonia.partner_choices_saved",
+        user=acting_user,
+        data={
+            "document_type": document_type.code,
+            "chosen": sorted(p.name for pk, p in choosable.items() if pk in chosen_ids),
+            "not_chosen": sorted(p.name for pk, p in choosable.items() if pk not in chosen_ids),
+        },
+    )
     return [choosable[pk] for pk in choosable if pk in chosen_ids]
 
 

@@ -94,6 +94,19 @@ def _prepare_schema(platform: Platform, spec: PlatformSpec | None) -> None:
                 ),
             )
         )  # fmt: skip
+        # the administrative journal (/cms/reports/site-history/) shows a user only the entries
+        # about object types they hold a permission on: read rights on the journalled ones
+        group.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label__in=(
+                    "accounts", "declarations", "forms_cms", "organisms", "partners", "workflow",
+                ),
+                codename__in=(
+                    "view_user", "view_apitoken", "view_formversion", "view_organism",
+                    "view_registryimport", "view_partnerrule", "view_campaign", "view_purgelog",
+                ),
+            )
+        )  # fmt: skip
         for codename in ("add_page", "change_page", "publish_page"):
             GroupPagePermission.objects.get_or_create(
                 group=group,

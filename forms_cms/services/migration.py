@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from wagtail.log_actions import log
 
 from accounts.models import Role
 from forms_cms.models import Field, FormVersion
@@ -127,4 +128,15 @@ def form_version_migrate(*, version: FormVersion, acting_user) -> MigrationImpac
             dossier.form_version = version
             dossier.save(update_fields=["values", "computed", "form_version", "updated_at"])
         ValueChange.objects.bulk_create(history)
+        log(
+            instance=version,
+            action="harmonia.form_version_migrated",
+            user=acting_user,
+            data={
+                "version": version.code,
+                "dossiers": len(impact.dossiers),
+                "removed_values": impact.removed_values,
+                "retyped_values": impact.retyped_values,
+            },
+        )
     return impact

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from wagtail.log_actions import log
 
 from accounts.models import Role
 from forms_cms.engine import CompileError, workbook_compile
@@ -177,6 +178,19 @@ def form_version_import(
         )
         # editors' subscribers: queued in this transaction, so only if the version is stored
         notify_form_version(version)
+        log(
+            instance=version,
+            action="harmonia.form_version_uploaded",
+            user=acting_user,
+            data={
+                "document_type": document_type.code,
+                "number": number,
+                "campaign": campaign.exercise,
+                "file_name": version.source_name,
+                "sha256": version.sha256,
+                "fields": len(fields),
+            },
+        )
     return version
 
 

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.template import loader
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from wagtail.log_actions import log
 
 from accounts.models import PLATFORM_ROLES, Role, User
 from organisms.models import Membership, Organism, Partner
@@ -110,6 +111,7 @@ def platform_user_create(
                 raise ValidationError({field: str(exc)}) from exc
         if role == Role.GESTIONNAIRE:
             user.groups.add(Group.objects.get(name=GESTIONNAIRES_GROUP))
+        _journal(user, "harmonia.account_created", acting_user, organism=organism, partner=partner)
     if request is not None:
         welcome_email_queue(user=user, request=request)
     return user
@@ -133,7 +135,36 @@ def welcome_email_queue(*, user, request) -> int:
 def platform_user_set_active(*, user, active: bool, acting_user) -> None:
     if acting_user.role != Role.GESTIONNAIRE or user.pk == acting_user.pk:
         raise PermissionDenied("Action réservée aux gestionnaires, sur le compte d'un autre.")
-    if active and user.role == Role.ORGANISME:
-        membership_bind(user=user, organism=user.membership.organism)  # re-checks the limit
-    user.is_active = active
-    user.save(update_fields=["is_active"])
+    with transaction.atomic():
+        if active and user.role == Role.ORGANISME:
+            membership_bind(user=user, organism=user.membership.organism)  # re-checks the limit
+        was_active = User.objects.filter(pk=user.pk).values_list("is_active", flat=True).get()
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        if was_active != active:
+            membership = getattr(user, "membership", None)
+            _journal(
+                user,
+                "harmonia.account_activated" if active else "harmonia.account_deactivated",
+                acting_user,
+                organism=membership.organism if membership else None,
+                partner=membership.partner if membership else None,
+            )
+
+
+def _journal(user, action: str, acting_user, *, organism=None, partner=None) -> None:
+    """One entry of the platform's administrative journal about an account: who acted, and
+    the account's username, role and binding."""
+    log(
+        instance=user,
+        action=action,
+        user=acting_user,
+        title=f"{user.username} ({user.get_role_display()})",
+        data={
+            "username": user.username,
+            "role": user.role,
+            "email": user.email,
+            "organism": organism.siren if organism else None,
+            "partner": partner.name if partner else None,
+        },
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from wagtail.log_actions import log
 
 from organisms.models import Family, Organism, RegistryImport
 from organisms.siren import DEPARTEMENTS, normalize_departement, normalize_siren, siren_error
@@ -266,11 +267,22 @@ def organisms_import(*, content: bytes, file_name: str, acting_user) -> Registry
         report.updated = len(to_update)
         report.unchanged = len(rows) - len(to_create) - len(to_update)
         report.applied = True
-        RegistryImport.objects.create(
+        applied = RegistryImport.objects.create(
             file_name=file_name[:255],
             imported_by=acting_user,
             created=report.created,
             updated=report.updated,
             unchanged=report.unchanged,
+        )
+        log(
+            instance=applied,
+            action="harmonia.registry_imported",
+            user=acting_user,
+            data={
+                "file_name": applied.file_name,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+            },
         )
     return report

@@ -6,6 +6,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from wagtail.log_actions import log
 
 from accounts.models import Role
 from forms_cms.models import DocumentType
@@ -47,4 +48,15 @@ def campaign_open(
             exercise=exercise, opening_date=opening_date, deadline=deadline, opened_by=acting_user
         )
         campaign.document_types.set(document_types)
+        log(
+            instance=campaign,
+            action="harmonia.campaign_opened",
+            user=acting_user,
+            data={
+                "exercise": exercise,
+                "document_types": [d.code for d in document_types],
+                "opening_date": opening_date,
+                "deadline": deadline,
+            },
+        )
     return campaign

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import models, transaction
 from django.utils import timezone
+from wagtail.log_actions import log
 
 from workflow.models import Dossier, DossierExport, PurgeLog
 
@@ -58,8 +59,10 @@ def purge_plan(*, reference: int | None = None) -> PurgePlan:
     return PurgePlan(oldest, dossiers, exports, attachments)
 
 
-def dossiers_purge(*, reference: int | None = None, run_by: str) -> PurgeLog:
-    """Delete the dossiers older than the five kept exercises, and log it."""
+def dossiers_purge(*, reference: int | None = None, run_by: str, acting_user=None) -> PurgeLog:
+    """Delete the dossiers older than the five kept exercises, and log it (``PurgeLog`` and
+    the administrative journal; ``acting_user`` is None when run from the command, whose
+    operator's system login is ``run_by``)."""
     with transaction.atomic():
         plan = purge_plan(reference=reference)
         ids = [d.pk for d in plan.dossiers]
@@ -72,7 +75,7 @@ def dossiers_purge(*, reference: int | None = None, run_by: str) -> PurgeLog:
                     **{f"{relation.field.name}__in": ids}
                 ).delete()
         Dossier.objects.filter(pk__in=ids).delete()
-        return PurgeLog.objects.create(
+        purge = PurgeLog.objects.create(
             run_by=run_by,
             oldest_kept=plan.oldest_kept,
             dossiers=len(ids),
@@ -80,3 +83,16 @@ def dossiers_purge(*, reference: int | None = None, run_by: str) -> PurgeLog:
             attachments=plan.attachments,
             detail=plan.lines(),
         )
+        log(
+            instance=purge,
+            action="harmonia.dossiers_purged",
+            user=acting_user,
+            data={
+                "run_by": run_by,
+                "oldest_kept": plan.oldest_kept,
+                "dossiers": purge.dossiers,
+                "exports": purge.exports,
+                "attachments": purge.attachments,
+            },
+        )
+        return purge
