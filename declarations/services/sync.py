@@ -2,8 +2,10 @@
 platform (ER on the ministry platform ↔ QDIS on the organism's federation).
 
 This is one of the two bridges between platforms, and a security boundary: it reads only the
-counterpart dossier of the same SIREN and exercise, only the fields marked common on both
-sides, and writes only into the requesting organism's own dossier.
+counterpart dossier of the same SIREN and exercise, only when the organism has allowed the
+pulling account on the source platform (declarations.services.pairing), only the fields marked
+common on both sides, and writes only into the requesting organism's own dossier. Every pull,
+made or refused, is journaled on both platforms.
 """
 
 from __future__ import annotations
@@ -15,28 +17,58 @@ from django_tenants.utils import schema_context
 
 from declarations.fields import version_fields
 from declarations.formats import format_value
-from declarations.services.dossiers import SaveResult, _check_owner, dossier_values_apply
+from declarations.models import TroncCommunEvent
+from declarations.services.dossiers import SaveResult, dossier_values_apply
+from declarations.services.pairing import grant_label
+from declarations.services.tronc_commun import (
+    MINISTRY,
+    MINISTRY_DOCUMENT,
+    MSG_NO_COUNTERPART_PLATFORM,
+    MSG_NOT_COMMON,
+    NothingToSync,
+    common_field_names,
+    counterpart_candidates,
+    counterpart_document_label,
+    counterpart_of,
+    platform_short_name,
+    require_tc_owner,
+    tc_journal,
+)
 from forms_cms.models import Field
-from tenants.platforms import PLATFORMS
-from workflow.models import Dossier, ValueChange
+from workflow.models import ValueChange
 
-MINISTRY = "dhup"
-# the ministry's document whose common fields each federation's QDIS shares
-MINISTRY_DOCUMENT = "ER_SOCIAUX"
+__all__ = [
+    "MINISTRY",
+    "MINISTRY_DOCUMENT",
+    "MSG_NOT_COMMON",
+    "MSG_NOT_PAIRED",
+    "MSG_NO_COUNTERPART_PLATFORM",
+    "NothingToSync",
+    "PullRefused",
+    "SyncLine",
+    "SyncPreview",
+    "counterpart_of",
+    "dossier_sync",
+    "sync_preview",
+]
 
-MSG_NO_COUNTERPART_PLATFORM = (
-    "Les organismes de la famille {family} n'ont pas de plateforme fédérale : il n'y a rien à "
-    "rapatrier."
+# The same words whether the source dossier exists or not: an account without consent learns
+# nothing about the other platform.
+MSG_NOT_PAIRED = (
+    "Votre compte n'est pas autorisé à rapatrier le tronc commun de votre organisme depuis la "
+    "plateforme « {platform} » : rien n'a été lu. Pour l'autoriser, sur la plateforme "
+    "« {platform} », ouvrez le dossier « {document} » de l'exercice {exercise}, choisissez "
+    "« {grant} » et nommez votre compte {email}."
 )
-MSG_NO_COUNTERPART = (
-    "Aucun dossier {document} de l'exercice {exercise} n'existe pour votre organisme (SIREN "
-    "{siren}) sur la plateforme « {platform} » : rien à rapatrier."
-)
-MSG_NOT_COMMON = "Ce formulaire n'a pas de champ du tronc commun."
+REFUSED_DETAIL = "aucune autorisation active pour ce compte : rien n'a été lu"
 
 
-class NothingToSync(Exception):
-    pass
+class PullRefused(NothingToSync):
+    """The organism has not allowed this account to pull (or has withdrawn it)."""
+
+
+def _is_empty(value) -> bool:
+    return value is None or value == ""
 
 
 @dataclass
@@ -48,6 +80,11 @@ class SyncLine:
     current_text: str
     incoming_text: str
 
+    @property
+    def erasing(self) -> bool:
+        """Taking it would replace a value typed here with nothing."""
+        return _is_empty(self.incoming) and not _is_empty(self.current)
+
 
 @dataclass
 class SyncPreview:
@@ -56,70 +93,72 @@ class SyncPreview:
     lines: list[SyncLine] = field(default_factory=list)  # only fields whose value differs
     same: int = 0  # common fields already equal
 
+    @property
+    def offered(self) -> list[SyncLine]:
+        """Lines taken by default: they bring a value."""
+        return [line for line in self.lines if not line.erasing]
 
-def _federation_for(family: str) -> str | None:
-    for spec in PLATFORMS:
-        if spec.kind == "federation" and spec.family == family:
-            return spec.code
-    return None
-
-
-def counterpart_of(dossier) -> tuple[str, str | None]:
-    """(platform code, document type code or None for "the QDIS") of the dossier's
-    counterpart, or raise NothingToSync."""
-    here = connection.schema_name
-    if here == MINISTRY:
-        if dossier.document_type.code != MINISTRY_DOCUMENT:
-            raise NothingToSync(MSG_NOT_COMMON)
-        code = _federation_for(dossier.organism.family)
-        if code is None:
-            raise NothingToSync(MSG_NO_COUNTERPART_PLATFORM.format(family=dossier.organism.family))
-        return code, None
-    if not dossier.document_type.code.startswith("QDIS"):
-        raise NothingToSync(MSG_NOT_COMMON)
-    return MINISTRY, MINISTRY_DOCUMENT
+    @property
+    def erasing(self) -> list[SyncLine]:
+        """Lines that would erase a value here: taken only when named one by one."""
+        return [line for line in self.lines if line.erasing]
 
 
-def _common_fields(version) -> dict[str, Field]:
-    return {f.name: f for f in Field.objects.filter(version=version, common=True)}
+@dataclass
+class _Pulled:
+    preview: SyncPreview
+    source_platform: str
+    source_dossier_id: int
 
 
-def sync_preview(*, dossier, acting_user) -> SyncPreview:
-    """What « Rapatrier » would change (nothing is written)."""
-    _check_owner(dossier, acting_user)
+def _pull(*, dossier, acting_user) -> _Pulled:
+    """Read the counterpart's common values, if the organism allowed this account there."""
+    require_tc_owner(dossier, acting_user)
     here_fields = version_fields(dossier.form_version)
-    common_here = {n for n, f in _common_fields(dossier.form_version).items()}
+    common_here = common_field_names(dossier.form_version)
     if not common_here:
         raise NothingToSync(MSG_NOT_COMMON)
     code, document = counterpart_of(dossier)
+    here = connection.schema_name
     siren, exercise = dossier.organism.siren, dossier.campaign.exercise
-    platform_name = next(spec.short_name for spec in PLATFORMS if spec.code == code)
+    platform_name = platform_short_name(code)
     with schema_context(code):
-        candidates = Dossier.objects.select_related("form_version", "document_type").filter(
-            organism__siren=siren, campaign__exercise=exercise
-        )
-        if document:
-            candidates = candidates.filter(document_type__code=document)
-        else:
-            candidates = candidates.filter(document_type__code__startswith="QDIS")
-        counterpart = candidates.first()
+        candidates = counterpart_candidates(document=document, siren=siren, exercise=exercise)
+        counterpart = candidates.filter(
+            tc_pairings__platform=here,
+            tc_pairings__account_email__iexact=acting_user.email,
+            tc_pairings__revoked_at__isnull=True,
+        ).first()
         if counterpart is None:
-            raise NothingToSync(
-                MSG_NO_COUNTERPART.format(
-                    document=document or "QDIS",
-                    exercise=exercise,
-                    siren=siren,
-                    platform=platform_name,
-                )
+            # only whether a source dossier exists, to journal the attempt there too
+            source_id = candidates.values_list("pk", flat=True).first()
+        else:
+            incoming = {}
+            theirs = Field.objects.filter(version=counterpart.form_version, common=True)
+            for name, kind in theirs.values_list("name", "kind"):
+                if name not in common_here:
+                    continue
+                source = counterpart.computed if kind == Field.Kind.COMPUTED else counterpart.values
+                incoming[name] = source.get(name)
+            document_label = counterpart.document_type.label
+    if counterpart is None:
+        tc_journal(
+            kind=TroncCommunEvent.Kind.REFUSED,
+            dossier=dossier,
+            other_platform=code,
+            other_dossier_id=source_id,
+            acting_user=acting_user,
+            detail=REFUSED_DETAIL,
+        )
+        raise PullRefused(
+            MSG_NOT_PAIRED.format(
+                platform=platform_name,
+                document=counterpart_document_label(code, document),
+                exercise=exercise,
+                grant=grant_label(here),
+                email=acting_user.email,
             )
-        theirs = _common_fields(counterpart.form_version)
-        incoming = {}
-        for name, their_field in theirs.items():
-            if name not in common_here:
-                continue
-            source = counterpart.computed if their_field.kind == "computed" else counterpart.values
-            incoming[name] = source.get(name)
-        document_label = counterpart.document_type.label
+        )
     preview = SyncPreview(platform=platform_name, document=document_label)
     for name in sorted(incoming):
         info = here_fields.get(name)
@@ -129,7 +168,7 @@ def sync_preview(*, dossier, acting_user) -> SyncPreview:
         if isinstance(value, dict):  # an error value on the other side carries nothing
             continue
         current = dossier.values.get(name)
-        if current == value:
+        if current == value or (_is_empty(current) and _is_empty(value)):
             preview.same += 1
             continue
         preview.lines.append(
@@ -142,20 +181,67 @@ def sync_preview(*, dossier, acting_user) -> SyncPreview:
                 incoming_text=format_value(value, info.data_type, info.number_format) or "vide",
             )
         )
+    return _Pulled(preview=preview, source_platform=code, source_dossier_id=counterpart.pk)
+
+
+def _journal_pull(*, pulled: _Pulled, dossier, acting_user, detail: str) -> None:
+    tc_journal(
+        kind=TroncCommunEvent.Kind.PULLED,
+        dossier=dossier,
+        other_platform=pulled.source_platform,
+        other_dossier_id=pulled.source_dossier_id,
+        acting_user=acting_user,
+        detail=detail,
+    )
+
+
+def sync_preview(*, dossier, acting_user) -> SyncPreview:
+    """What « Rapatrier » would change (nothing is written but the journal)."""
+    pulled = _pull(dossier=dossier, acting_user=acting_user)
+    preview = pulled.preview
+    _journal_pull(
+        pulled=pulled,
+        dossier=dossier,
+        acting_user=acting_user,
+        detail=(
+            f"aperçu : {len(preview.lines)} champ(s) différent(s), dont "
+            f"{len(preview.erasing)} vide(s) sur la plateforme source"
+        ),
+    )
     return preview
 
 
 def dossier_sync(*, dossier, acting_user, names: list[str] | None = None) -> SaveResult:
-    """Apply the preview (all its lines, or the ``names`` confirmed), recorded as a
-    synchronisation."""
-    preview = sync_preview(dossier=dossier, acting_user=acting_user)
-    chosen = set(names) if names is not None else None
-    values = {
-        line.name: line.incoming for line in preview.lines if chosen is None or line.name in chosen
-    }
-    return dossier_values_apply(
+    """Apply the preview, recorded as a synchronisation: without ``names``, the lines that
+    bring a value (never those that would erase one); with ``names``, exactly the lines
+    named, erasing ones included."""
+    pulled = _pull(dossier=dossier, acting_user=acting_user)
+    preview = pulled.preview
+    if names is None:
+        lines = preview.offered
+    else:
+        chosen = set(names)
+        lines = [line for line in preview.lines if line.name in chosen]
+    try:
+        result = dossier_values_apply(
+            dossier=dossier,
+            values={line.name: line.incoming for line in lines},
+            acting_user=acting_user,
+            source=ValueChange.Source.SYNCHRONISATION,
+        )
+    except Exception:
+        _journal_pull(
+            pulled=pulled,
+            dossier=dossier,
+            acting_user=acting_user,
+            detail="lu pour rapatriement ; rien n'a été appliqué",
+        )
+        raise
+    erased = sum(1 for value in result.saved.values() if _is_empty(value))
+    _journal_pull(
+        pulled=pulled,
         dossier=dossier,
-        values=values,
         acting_user=acting_user,
-        source=ValueChange.Source.SYNCHRONISATION,
+        detail=f"{len(result.saved)} valeur(s) rapatriée(s), dont {erased} effacée(s)",
     )
+    return result

@@ -1,4 +1,5 @@
-"""Two platforms in a real Chromium: each host shows its own name and its own organisms.
+"""Two platforms in a real Chromium: each host shows its own name and its own organisms, and
+« Rapatrier » crosses from one to the other only with the organism's consent.
 
 The app is served from a thread on 127.0.0.1 and Chromium reaches it as
 ``http://<code>.localhost:<port>`` (Chromium resolves every ``*.localhost`` to loopback).
@@ -27,10 +28,17 @@ from django.db.models import Q
 from django_tenants.utils import schema_context
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from declarations.services import dossier_open, dossier_values_save
+from forms_cms.models import DocumentType
+from forms_cms.services.runtime import compiled_form, dossier_evaluate
 from organisms.demo import DEMO_PASSWORD
 from organisms.models import Organism
 from tenants.platforms import platform_spec
 from tests.browser.live import serve_on_test_connection
+from tests.declarations.test_sync import ER, QDIS
+from tests.forms_cms.engine.helpers import workbook_bytes
+from tests.forms_cms.test_versions import upload
+from workflow.models import Campaign, Dossier
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -223,3 +231,119 @@ def test_signing_in_on_one_host_does_not_sign_in_on_the_other(browser, live_port
         expect(page.get_by_test_id("platform-name")).to_have_text(shown["oph"].name)
     finally:
         context.close()
+
+
+# --- « Rapatrier » across the two platforms, with the organism's consent ----------------------
+
+
+@dataclass(frozen=True)
+class Bridge:
+    er: int  # the ER dossier on dhup (the source)
+    qdis: int  # the QDIS dossier on oph (the pulling side)
+    puller_email: str  # the oph organisme account
+
+
+@pytest.fixture
+def bridge(demo_user) -> Bridge:
+    """The oph organisme user's organism with its ER on dhup (capital and stocks entered, no
+    closing date) and its QDIS on oph (capital and closing date typed); dhup's organisme2
+    belongs to it. Made before the server starts: no query runs while Chromium does."""
+    upload("dhup", workbook_bytes(*ER), user=demo_user("dhup", "gestionnaire"))
+    upload("oph", workbook_bytes(*QDIS), user=demo_user("oph", "gestionnaire"), document="QDIS_OPH")
+    puller = demo_user("oph", "organisme")
+    owner = demo_user("dhup", "organisme2")
+    with schema_context("dhup"):
+        organism = Organism.objects.get(siren=puller.membership.organism.siren)
+        owner.membership.organism = organism
+        owner.membership.save()
+        version = DocumentType.objects.get(code="ER_SOCIAUX").versions.get()
+        values = {"TC_CAPITAL": 1000.0, "TC_STOCKS": 50.0, "ER_SEUL": 7.0}
+        er = Dossier.objects.create(
+            organism=organism,
+            campaign=Campaign.objects.get(exercise=2024),
+            document_type=version.document_type,
+            form_version=version,
+            values=values,
+            computed=dossier_evaluate(compiled_form(version), values),
+        )
+    with schema_context("oph"):
+        qdis = dossier_open(
+            organism=puller.membership.organism,
+            campaign=Campaign.objects.get(exercise=2024),
+            document_type=DocumentType.objects.get(code="QDIS_OPH"),
+            acting_user=puller,
+        )
+        dossier_values_save(
+            dossier=qdis,
+            entries={"TC_CAPITAL": "900", "TC_CLOTURE": "31/12/2024"},
+            acting_user=puller,
+        )
+    return Bridge(er=er.pk, qdis=qdis.pk, puller_email=puller.email)
+
+
+def test_the_organism_consents_on_the_ministry_then_pulls_on_its_federation(bridge, tmp_path):
+    expect.set_options(timeout=TIMEOUT_MS)
+    with serve_on_test_connection() as (port, _app), sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            oph, dhup = new_context(chromium).new_page(), new_context(chromium).new_page()
+            sync_url = f"{origin('oph', port)}/declarations/dossiers/{bridge.qdis}/rapatrier/"
+
+            # Without the organism's consent on dhup, oph reads nothing and says what to do.
+            sign_in(oph, "oph", port, "organisme")
+            oph.goto(sync_url)
+            refusal = oph.get_by_test_id("sync-nothing")
+            expect(refusal).to_contain_text("n'est pas autorisé")
+            expect(refusal).to_contain_text("Autoriser la fédération à rapatrier mon tronc commun")
+            expect(refusal).to_contain_text(bridge.puller_email)
+            expect(oph.get_by_test_id("sync-preview")).to_have_count(0)
+
+            # On dhup, the organism opens its ER and names its oph account.
+            sign_in(dhup, "dhup", port, "organisme2")
+            dhup.goto(f"{origin('dhup', port)}/declarations/dossiers/{bridge.er}/")
+            dhup.get_by_test_id("tc-link").get_by_role("link").click()
+            expect(dhup.locator("h1")).to_contain_text("Tronc commun")
+            grant = dhup.get_by_role(
+                "button", name="Autoriser la fédération à rapatrier mon tronc commun"
+            )
+            dhup.fill("#id_account_email", "pas une adresse")
+            grant.click()
+            expect(dhup.get_by_test_id("tc-grant")).to_contain_text(
+                "n'est pas une adresse e-mail valide"
+            )
+            expect(dhup.get_by_test_id("tc-active")).to_have_count(0)
+            dhup.fill("#id_account_email", bridge.puller_email)
+            grant.click()
+            expect(dhup.get_by_test_id("tc-active")).to_contain_text(bridge.puller_email)
+            expect(dhup.get_by_test_id("tc-journal")).to_contain_text("autorisation donnée")
+            dhup.screenshot(path=screenshot_path("tc-pairing", tmp_path), full_page=True)
+
+            # Now oph pulls: what brings a value is ticked, what would erase is apart, unticked.
+            oph.goto(sync_url)
+            preview = oph.get_by_test_id("sync-preview")
+            expect(preview.locator("input[name=champ]:checked")).to_have_count(2)
+            erasing = oph.get_by_test_id("sync-erasing")
+            expect(erasing).to_contain_text("les rapatrier effacerait votre saisie")
+            expect(erasing).to_contain_text("31/12/2024")
+            expect(erasing.locator("input[name=champ]")).not_to_be_checked()
+            oph.screenshot(path=screenshot_path("tc-preview", tmp_path), full_page=True)
+            oph.get_by_role("button", name="Confirmer le rapatriement").click()
+            expect(oph.locator("ul.messages")).to_contain_text(
+                "2 valeur(s) du tronc commun rapatriée(s)"
+            )
+            expect(oph.locator('input[data-n="TC_CLOTURE"]')).to_have_value("31/12/2024")
+            expect(oph.locator('input[data-n="TC_CAPITAL"]')).to_have_attribute(
+                "data-seen", "1000.0"
+            )
+
+            # The organism withdraws its consent on dhup: the next pull is refused at once.
+            dhup.reload()
+            expect(dhup.get_by_test_id("tc-journal").locator("[data-kind=pulled]")).to_have_count(2)
+            dhup.get_by_role("button", name="Retirer l'autorisation").click()
+            expect(dhup.get_by_test_id("tc-active")).to_have_count(0)
+            oph.goto(sync_url)
+            expect(oph.get_by_test_id("sync-nothing")).to_contain_text("n'est pas autorisé")
+        finally:
+            chromium.close()

@@ -1,0 +1,159 @@
+"""What the two ends of the tronc-commun bridge share: which platform and document are a
+dossier's counterpart, who may act on a dossier's side of the bridge, and the journal kept on
+both platforms.
+
+The ministry's ER_SOCIAUX and each federation's QDIS share the fields marked common (`TC_`).
+Either side may be the source: the organism consents on the source platform
+(declarations.services.pairing) and the other platform pulls (declarations.services.sync).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import QuerySet
+from django_tenants.utils import schema_context
+
+from declarations.models import TroncCommunEvent
+from declarations.services.dossiers import _check_owner
+from forms_cms.models import Field
+from tenants.platforms import PLATFORMS, platform_spec
+from workflow.models import Dossier
+
+MINISTRY = "dhup"
+# the ministry's document whose common fields each federation's QDIS shares
+MINISTRY_DOCUMENT = "ER_SOCIAUX"
+QDIS_PREFIX = "QDIS"
+
+MSG_NO_COUNTERPART_PLATFORM = (
+    "Les organismes de la famille {family} n'ont pas de plateforme fédérale : il n'y a pas de "
+    "tronc commun à partager."
+)
+MSG_NOT_COMMON = "Ce formulaire n'a pas de champ du tronc commun."
+
+
+class NothingToSync(Exception):
+    """This dossier has no counterpart on another platform, or no common field."""
+
+
+def require_tc_owner(dossier, acting_user) -> None:
+    """Only the dossier's own organisme users act on its side of the bridge.
+
+    The one place the bridge asks who owns a dossier (to be swapped for the dossier
+    permission policy when it exists)."""
+    _check_owner(dossier, acting_user)
+
+
+def is_tc_owner(dossier, user) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        require_tc_owner(dossier, user)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def platform_short_name(code: str) -> str:
+    return platform_spec(code).short_name
+
+
+def _federation_for(family: str) -> str | None:
+    for spec in PLATFORMS:
+        if spec.kind == "federation" and spec.family == family:
+            return spec.code
+    return None
+
+
+def counterpart_of(dossier) -> tuple[str, str | None]:
+    """(platform code, document type code or None for "the QDIS") of the dossier's
+    counterpart, or raise NothingToSync."""
+    here = connection.schema_name
+    if here == MINISTRY:
+        if dossier.document_type.code != MINISTRY_DOCUMENT:
+            raise NothingToSync(MSG_NOT_COMMON)
+        code = _federation_for(dossier.organism.family)
+        if code is None:
+            raise NothingToSync(MSG_NO_COUNTERPART_PLATFORM.format(family=dossier.organism.family))
+        return code, None
+    if not dossier.document_type.code.startswith(QDIS_PREFIX):
+        raise NothingToSync(MSG_NOT_COMMON)
+    return MINISTRY, MINISTRY_DOCUMENT
+
+
+def counterpart_document_label(code: str, document: str | None) -> str:
+    """The counterpart document's label, from the platforms' own list (no query)."""
+    for type_code, label in platform_spec(code).document_types:
+        if type_code == document or (document is None and type_code.startswith(QDIS_PREFIX)):
+            return label
+    return document or QDIS_PREFIX
+
+
+def common_field_names(version) -> set[str]:
+    return set(Field.objects.filter(version=version, common=True).values_list("name", flat=True))
+
+
+def counterpart_candidates(*, document: str | None, siren: str, exercise: int) -> QuerySet:
+    """The same organism's dossiers of that exercise and document, in the current schema
+    (call it inside ``schema_context`` of the counterpart platform)."""
+    dossiers = Dossier.objects.select_related("form_version", "document_type").filter(
+        organism__siren=siren, campaign__exercise=exercise
+    )
+    if document:
+        return dossiers.filter(document_type__code=document)
+    return dossiers.filter(document_type__code__startswith=QDIS_PREFIX)
+
+
+def counterpart_dossier_id(dossier) -> tuple[str, int | None]:
+    """(counterpart platform, id of the counterpart dossier there or None)."""
+    code, document = counterpart_of(dossier)
+    with schema_context(code):
+        found = (
+            counterpart_candidates(
+                document=document,
+                siren=dossier.organism.siren,
+                exercise=dossier.campaign.exercise,
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return code, found
+
+
+def tc_journal(
+    *,
+    kind: str,
+    dossier,
+    other_platform: str,
+    other_dossier_id: int | None,
+    acting_user,
+    account_email: str = "",
+    detail: str = "",
+    other_detail: str | None = None,
+) -> None:
+    """One journal row on this platform and, when the other platform has the counterpart
+    dossier, one there.
+
+    On each side ``account_email`` names the account of the *other* platform concerned and
+    ``acting_user`` the local person who acted: the users tables are per schema, so the row
+    written on the other platform names the person by e-mail and links no user."""
+    here = connection.schema_name
+    TroncCommunEvent.objects.create(
+        dossier=dossier,
+        kind=kind,
+        other_platform=other_platform,
+        account_email=account_email,
+        detail=detail[:255],
+        acting_user=acting_user,
+    )
+    if other_dossier_id is None:
+        return
+    with schema_context(other_platform):
+        TroncCommunEvent.objects.create(
+            dossier_id=other_dossier_id,
+            kind=kind,
+            other_platform=here,
+            account_email=acting_user.email,
+            detail=(detail if other_detail is None else other_detail)[:255],
+            acting_user=None,
+        )
