@@ -314,6 +314,9 @@ def test_only_its_own_counterpart(pair, paired):
         er.save()
     with schema_context("oph"), pytest.raises(PullRefused, match="n'est pas autorisé"):
         sync_preview(dossier=qdis, acting_user=user)
+    # no source dossier on dhup: the refusal is journaled on the pulling side only
+    assert events("oph", qdis)[-1] == (TroncCommunEvent.Kind.REFUSED, "dhup", "", user.username)
+    assert [e[0] for e in events("dhup", er)] == [TroncCommunEvent.Kind.GRANTED]
 
 
 def test_others_cannot_pull_into_or_from_a_dossier(pair, paired, demo_user, client_for):
