@@ -9,8 +9,10 @@ from workflow.models import Dossier
 
 
 def dossiers_visible_to(user) -> QuerySet[Dossier]:
-    """Organisme users: their organism's dossiers; gestionnaires: all; others: none here
-    (partners read what is transmitted to them, through their own screens)."""
+    """The dossiers whose existence ``user`` may know (``DossierPolicy.can_see`` as a
+    queryset): organisme users their organism's; gestionnaires all — their values only as
+    the policy allows; others none here (partners read what was transmitted to them,
+    through their own screens)."""
     dossiers = Dossier.objects.select_related(
         "organism", "campaign", "document_type", "form_version"
     )
@@ -21,13 +23,3 @@ def dossiers_visible_to(user) -> QuerySet[Dossier]:
         if membership is not None and membership.organism_id:
             return dossiers.filter(organism_id=membership.organism_id)
     return dossiers.none()
-
-
-def dossier_editable_by(dossier: Dossier, user) -> bool:
-    membership = getattr(user, "membership", None)
-    return (
-        user.role == Role.ORGANISME
-        and membership is not None
-        and membership.organism_id == dossier.organism_id
-        and dossier.accepts_entries
-    )

@@ -1,6 +1,13 @@
 from django.urls import include, path
 
-from declarations import views, views_lifecycle, views_sync, views_tokens, views_xml
+from declarations import (
+    views,
+    views_history,
+    views_lifecycle,
+    views_sync,
+    views_tokens,
+    views_xml,
+)
 
 app_name = "declarations"
 
@@ -20,6 +27,8 @@ urlpatterns = [
         views_lifecycle.snapshot_download,
         name="snapshot",
     ),
+    path("dossiers/<int:pk>/historique/", views_history.dossier_history, name="history"),
+    path("dossiers/<int:pk>/modifications/", views_history.dossier_changes, name="changes"),
     path("jetons/", views_tokens.token_list, name="tokens"),
     path("jetons/<int:pk>/revoquer/", views_tokens.token_revoke, name="token_revoke"),
     # each part of the declaring screens keeps its own URL module

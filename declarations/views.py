@@ -7,10 +7,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from declarations.access import dossier_and_policy, dossier_view
 from declarations.fields import version_fields
 from declarations.formats import format_value
 from declarations.grid import sheet_table
-from declarations.selectors import dossier_editable_by, dossiers_visible_to
+from declarations.selectors import dossiers_visible_to
 from declarations.services import (
     DossierClosed,
     NoFormVersion,
@@ -68,26 +69,25 @@ def dossier_start(request, campaign_pk, type_pk):
 
 
 def _dossier_for(request, pk):
-    dossier = dossiers_visible_to(request.user).filter(pk=pk).first()
-    if dossier is None:
-        raise Http404("Dossier introuvable.")
-    return dossier
+    """The dossier ``pk`` among those the user may see (404 otherwise)."""
+    return dossier_and_policy(request.user, pk)[0]
 
 
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def dossier_sheet(request, pk, index=0):
-    dossier = _dossier_for(request, pk)
+@dossier_view(values=True)
+def dossier_sheet(request, dossier, policy, index=0):
     sheets = list(dossier.form_version.sheets.order_by("position"))
     visible = [s for s in sheets if not s.layout.get("hidden")]
     if not visible:
         raise Http404("Ce formulaire n'a pas de feuille visible.")
     current = next((s for s in visible if s.position == index), visible[0])
-    editable = dossier_editable_by(dossier, request.user)
+    editable = policy.can_edit
+    shown = policy.readable()
     table = sheet_table(
         current.layout,
         version_fields(dossier.form_version),
-        dossier.values,
-        dossier.computed,
+        shown.values,
+        shown.computed,
         editable=editable,
     )
     return render(
@@ -95,6 +95,8 @@ def dossier_sheet(request, pk, index=0):
         "declarations/dossier_sheet.html",
         {
             "dossier": dossier,
+            "policy": policy,
+            "snapshot": getattr(shown, "snapshot", None),
             "sheets": visible,
             "current": current,
             "table": table,
@@ -111,9 +113,9 @@ def dossier_sheet(request, pk, index=0):
 
 @require_POST
 @role_required(Role.ORGANISME)
-def dossier_save(request, pk):
+@dossier_view(values=True)
+def dossier_save(request, dossier, policy):
     """Save cells typed in the online form (JSON in, JSON out)."""
-    dossier = _dossier_for(request, pk)
     if len(request.body) > MAX_JSON_BYTES:
         return JsonResponse({"message": "Requête trop volumineuse."}, status=413)
     try:

@@ -7,16 +7,17 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from declarations.views import _dossier_for
+from declarations.access import dossier_view
 from workflow.models import DossierExport, FiabilisationStep
-from workflow.services.lifecycle import ACTIONS, LifecycleRefused, dossier_transition
+from workflow.actions import dossier_transition
+from workflow.services.lifecycle import ACTIONS, LifecycleRefused
 
 
 @require_POST
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def dossier_step(request, pk):
+@dossier_view(values=False)
+def dossier_step(request, dossier, policy):
     """Fire one lifecycle action from the dossier page."""
-    dossier = _dossier_for(request, pk)
     action = request.POST.get("action", "")
     substep = None
     if request.POST.get("substep"):
@@ -43,12 +44,14 @@ def dossier_step(request, pk):
 
 
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def snapshot_download(request, pk, export_pk):
+@dossier_view(values=False)
+def snapshot_download(request, dossier, policy, export_pk):
     """A document frozen at a transmission (PDF or XML), as transmitted."""
-    dossier = _dossier_for(request, pk)
     snapshot = get_object_or_404(
         DossierExport, pk=export_pk, dossier=dossier, step_change__isnull=False
     )
+    if not policy.can_read_export(snapshot):
+        raise PermissionDenied("Ce document n'est pas accessible.")
     if snapshot.status != DossierExport.Status.DONE or snapshot.content is None:
         raise Http404("Ce document est en cours de préparation.")
     content_type = "application/pdf" if snapshot.kind == "pdf" else "application/xml"

@@ -4,11 +4,10 @@ from django.shortcuts import render
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from declarations.access import dossier_view
 from declarations.fields import version_fields
 from declarations.formats import format_value
-from declarations.selectors import dossier_editable_by
 from declarations.services.imports import dossier_import_xml
-from declarations.views import _dossier_for
 from declarations.xmlformat import XmlImportRefused, dossier_xml
 from forms_cms.workbook.xsd import MAX_XML_BYTES
 
@@ -34,9 +33,11 @@ def xml_filename(dossier) -> str:
 
 
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def dossier_xml_export(request, pk):
-    dossier = _dossier_for(request, pk)
-    response = HttpResponse(dossier_xml(dossier), content_type="application/xml")
+@dossier_view(values=True)
+def dossier_xml_export(request, dossier, policy):
+    """The dossier as XML: live, or as last transmitted for a gestionnaire while the
+    organism has the hand back."""
+    response = HttpResponse(dossier_xml(policy.readable()), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{xml_filename(dossier)}"'
     return response
 
@@ -58,10 +59,10 @@ def _shown_report(report, fields):
 
 
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def dossier_xml_page(request, pk):
+@dossier_view(values=True)
+def dossier_xml_page(request, dossier, policy):
     """Import a file into the dossier (organisme) and export it (both roles)."""
-    dossier = _dossier_for(request, pk)
-    editable = dossier_editable_by(dossier, request.user)
+    editable = policy.can_edit
     form = XmlUploadForm(request.POST or None, request.FILES or None)
     report, refused = None, False
     if request.method == "POST" and editable and form.is_valid():

@@ -26,24 +26,15 @@ from accounts.models import Role
 from declarations.selectors import dossiers_visible_to
 from exchanges.models import Attachment, Message, ReadMark
 from workflow.models import Dossier
+from workflow.policy import DossierPolicy
 
 EXCHANGE_ROLES = (Role.ORGANISME, Role.GESTIONNAIRE)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def exchange_allowed(dossier: Dossier, user) -> bool:
-    """Whether ``user`` may read and write ``dossier``'s exchange space."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.role == Role.GESTIONNAIRE:
-        return True
-    membership = getattr(user, "membership", None)
-    return (
-        user.role == Role.ORGANISME
-        and membership is not None
-        and membership.organism_id is not None
-        and membership.organism_id == dossier.organism_id
-    )
+    """Whether ``user`` may read and write ``dossier``'s exchange space (at every step)."""
+    return DossierPolicy(user, dossier).can_use_exchange
 
 
 def exchange_dossier(user, pk: int) -> Dossier | None:

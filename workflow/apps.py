@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class WorkflowConfig(AppConfig):
     name = "workflow"
     verbose_name = "Campagnes et dossiers"
+
+    def ready(self) -> None:
+        from forms_cms.signals import version_rules_changed
+        from workflow import receivers
+        from workflow.signals import dossier_step_changed
+
+        dossier_step_changed.connect(receivers.notify_step_change, dispatch_uid="wf-notify")
+        version_rules_changed.connect(receivers.refresh_derived, dispatch_uid="wf-derived")

@@ -13,8 +13,9 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from forms_cms.models import DocumentType
 from organisms.models import DEPARTEMENT_CHOICES, Family
+from workflow.actions import dossier_transition
 from workflow.models import Campaign, Dossier, FiabilisationStep
-from workflow.services.lifecycle import LifecycleRefused, dossier_transition
+from workflow.services.lifecycle import LifecycleRefused
 from workflow.services.substeps import (
     SubstepInUse,
     substep_create,

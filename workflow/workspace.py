@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from organisms.models import Organism
 from workflow.models import Dossier, Step
+from workflow.policy import values_visible_to_gestionnaires
 
 NOT_STARTED = "0"
 NOT_STARTED_LABEL = "0 — Non initialisé"
@@ -28,6 +29,14 @@ class Row:
     @property
     def step_label(self) -> str:
         return self.dossier.get_step_display() if self.dossier else NOT_STARTED_LABEL
+
+    @property
+    def failing_controls(self) -> int | None:
+        """Blocking controls failing, when the gestionnaires may know it: derived from the
+        values, it is the organism's alone until transmission and while handed back."""
+        if self.dossier is None or not values_visible_to_gestionnaires(self.dossier.step):
+            return None
+        return self.dossier.failing_controls
 
     @property
     def substep(self) -> str:
@@ -60,7 +69,7 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     if substep := filters.get("substep"):
         rows = [r for r in rows if r.substep == substep]
     if filters.get("failing"):
-        rows = [r for r in rows if r.dossier and r.dossier.failing_controls]
+        rows = [r for r in rows if r.failing_controls]
     return rows, counts
 
 
@@ -89,7 +98,7 @@ def export_rows(rows: list[Row]) -> list[list]:
                 r.organism.departement,
                 r.step_label,
                 r.substep,
-                d.failing_controls if d else "",
+                "" if r.failing_controls is None else r.failing_controls,
                 d.transmitted_at.strftime("%d/%m/%Y %H:%M") if d and d.transmitted_at else "",
                 d.updated_at.strftime("%d/%m/%Y %H:%M") if d else "",
             ]

@@ -1,21 +1,19 @@
-from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from declarations.access import dossier_view
 from declarations.controls.services import dossier_verify
-from declarations.selectors import dossiers_visible_to
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def dossier_verification(request, pk):
-    """ "Lancer la vérification": runs the controls (nothing is written, GET or POST)."""
-    dossier = dossiers_visible_to(request.user).filter(pk=pk).first()
-    if dossier is None:
-        raise Http404("Dossier introuvable.")
-    report = dossier_verify(dossier)
+@dossier_view(values=True)
+def dossier_verification(request, dossier, policy):
+    """ "Lancer la vérification": runs the controls (nothing is written, GET or POST) on the
+    values the user may read (as last transmitted for a gestionnaire while handed back)."""
+    report = dossier_verify(policy.readable())
     tabs = report.tabs
     wanted = request.GET.get("onglet", "")
     current_tab = wanted if wanted in dict(tabs) else (tabs[0][0] if tabs else "")

@@ -77,16 +77,27 @@ def _reason(exc: Exception) -> str:
     return "erreur interne lors de la mise en page"
 
 
-def dossier_pdf_request(*, dossier, acting_user) -> DossierExport:
+def dossier_pdf_request(*, dossier, acting_user, frozen: bool = False) -> DossierExport:
     """Record a PDF export of ``dossier`` and queue the job that makes it (both in one
     transaction: the queue is in the same database, so a worker never sees one without the
-    other)."""
+    other). ``frozen``: print the values ``dossier`` carries (a transmitted snapshot read by
+    a gestionnaire while the organism has the hand back), not the live ones."""
+    frozen_fields = (
+        {
+            "frozen_values": dossier.values,
+            "frozen_computed": dossier.computed,
+            "frozen_step": dossier.step_label,
+        }
+        if frozen
+        else {}
+    )
     with transaction.atomic():
         export = DossierExport.objects.create(
-            dossier=dossier,
+            dossier_id=dossier.pk,
             kind=DossierExport.Kind.PDF,
             requested_by=acting_user,
             filename=dossier_pdf_filename(dossier),
+            **frozen_fields,
         )
         dossier_pdf_build.defer(export_id=export.pk)
     return export

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,20 +11,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from declarations.access import dossier_view
 from declarations.pdf.tasks import dossier_pdf_request
-from declarations.selectors import dossiers_visible_to
 from workflow.models import DossierExport
 
-
-def _dossier_for(request, pk):
-    dossier = dossiers_visible_to(request.user).filter(pk=pk).first()
-    if dossier is None:
-        raise Http404("Dossier introuvable.")
-    return dossier
+MSG_NOT_YOURS = "Ce PDF a été demandé par une autre personne : demandez le vôtre."
 
 
-def _export_for(request, pk, export_pk, *, with_content=False):
-    dossier = _dossier_for(request, pk)
+def _export_for(dossier, policy, export_pk, *, with_content=False):
     exports = DossierExport.objects.filter(
         dossier=dossier, kind=DossierExport.Kind.PDF, pk=export_pk
     )
@@ -32,6 +27,8 @@ def _export_for(request, pk, export_pk, *, with_content=False):
     export = exports.first()
     if export is None:
         raise Http404("Document introuvable.")
+    if not policy.can_read_export(export):
+        raise PermissionDenied(MSG_NOT_YOURS)
     export.dossier = dossier
     return export
 
@@ -54,16 +51,19 @@ def _state(export: DossierExport) -> dict:
 
 @require_POST
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def pdf_request(request, pk):
-    dossier = _dossier_for(request, pk)
-    export = dossier_pdf_request(dossier=dossier, acting_user=request.user)
+@dossier_view(values=True)
+def pdf_request(request, dossier, policy):
+    export = dossier_pdf_request(
+        dossier=policy.readable(), acting_user=request.user, frozen=policy.reads_snapshot
+    )
     return redirect("declarations:pdf_status", pk=dossier.pk, export_pk=export.pk)
 
 
 @require_GET
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def pdf_status(request, pk, export_pk):
-    export = _export_for(request, pk, export_pk)
+@dossier_view(values=True)
+def pdf_status(request, dossier, policy, export_pk):
+    export = _export_for(dossier, policy, export_pk)
     return render(
         request,
         "declarations/pdf/status.html",
@@ -73,17 +73,19 @@ def pdf_status(request, pk, export_pk):
 
 @require_GET
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def pdf_state(request, pk, export_pk):
+@dossier_view(values=True)
+def pdf_state(request, dossier, policy, export_pk):
     """The export's progress as JSON, polled by the status page."""
-    response = JsonResponse(_state(_export_for(request, pk, export_pk)))
+    response = JsonResponse(_state(_export_for(dossier, policy, export_pk)))
     response["Cache-Control"] = "no-store"
     return response
 
 
 @require_GET
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
-def pdf_download(request, pk, export_pk):
-    export = _export_for(request, pk, export_pk, with_content=True)
+@dossier_view(values=True)
+def pdf_download(request, dossier, policy, export_pk):
+    export = _export_for(dossier, policy, export_pk, with_content=True)
     if export.status != DossierExport.Status.DONE or export.content is None:
         raise Http404("Ce PDF n'est pas encore prêt.")
     response = HttpResponse(bytes(export.content), content_type="application/pdf")

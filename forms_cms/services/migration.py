@@ -17,7 +17,8 @@ from wagtail.log_actions import log
 from accounts.models import Role
 from forms_cms.models import Field, FormVersion
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
-from workflow.models import Dossier, ValueChange
+from workflow.actions import dossier_version_migrate
+from workflow.models import Dossier
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut migrer les dossiers."
 MSG_REMOVED = "champ absent de la version {number} : valeur conservée dans l'historique"
@@ -105,29 +106,15 @@ def form_version_migrate(*, version: FormVersion, acting_user) -> MigrationImpac
     if acting_user.role != Role.GESTIONNAIRE:
         raise PermissionDenied(MSG_ONLY_GESTIONNAIRE)
     inputs = set(version.fields.filter(kind=Field.Kind.INPUT).values_list("name", flat=True))
-    form = compiled_form(version)
     with transaction.atomic():
         impact = version_migration_impact(version=version)
-        by_id = {d.dossier_id: d for d in impact.dossiers}
-        history = []
-        for dossier in dossiers_to_migrate(version).select_for_update(of=("self",)):
-            for name, value in by_id[dossier.pk].removed:
-                history.append(
-                    ValueChange(
-                        dossier=dossier,
-                        field_name=name,
-                        old_value=value,
-                        new_value=None,
-                        source=ValueChange.Source.VERSION_MIGRATION,
-                        note=MSG_REMOVED.format(number=version.number),
-                        changed_by=acting_user,
-                    )
-                )
-            dossier.values = {n: v for n, v in dossier.values.items() if n in inputs}
-            dossier.computed = dossier_evaluate(form, dossier.values)
-            dossier.form_version = version
-            dossier.save(update_fields=["values", "computed", "form_version", "updated_at"])
-        ValueChange.objects.bulk_create(history)
+        note = MSG_REMOVED.format(number=version.number)
+        for dossier in dossiers_to_migrate(version):
+            # through the dossier's write gate: lock, history, derived state recomputed
+            dossier_version_migrate(
+                dossier=dossier, version=version, inputs=inputs, acting_user=acting_user,
+                note=note,
+            )  # fmt: skip
         log(
             instance=version,
             action="harmonia.form_version_migrated",

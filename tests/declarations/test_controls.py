@@ -25,6 +25,7 @@ from forms_cms.controls import (
     controls_carry_over,
 )
 from forms_cms.models import Aggregate, Control, FormVersion
+from tests.helpers import text_of
 from workflow.models import Dossier
 
 from ..forms_cms.engine.helpers import workbook_bytes
@@ -466,9 +467,12 @@ def test_every_view_is_closed_to_others(version, declarant, outsider, gestionnai
     assert client_for("oph", demo_user("oph", "organisme")).get(url).status_code == 404
     assert client_for("oph", demo_user("oph", "gestionnaire")).get(url).status_code == 404
     assert client_for("dhup").get(url).status_code == 302
-    for username in ("organisme", "gestionnaire"):  # organisme2 is the outsider here
-        page = client_for("dhup", demo_user("dhup", username)).get(url)
-        assert page.status_code == 200 and "1 bloquant(s) en échec" in page.content.decode()
+    page = client_for("dhup", demo_user("dhup", "organisme")).get(url)
+    assert page.status_code == 200 and "1 bloquant(s) en échec" in page.content.decode()
+    # step 2: the organism's internal work, the gestionnaire is told why and sees no result
+    page = client_for("dhup", demo_user("dhup", "gestionnaire")).get(url)
+    assert page.status_code == 403 and "bloquant" not in page.content.decode()
+    assert "seul l'organisme a accès aux données" in text_of(page)
 
 
 # a large form ---------------------------------------------------------------------------------

@@ -204,10 +204,10 @@ def test_dossier_pages_are_closed_to_others(version, declarant, outsider, client
     assert partner.get(sheet).status_code == 403
     other_platform = client_for("oph", demo_user("oph", "organisme"))
     assert other_platform.get(sheet).status_code == 404
-    # the gestionnaire reads, without inputs enabled, and cannot save
+    # step 2 is the organism's own work: the gestionnaire is told so and reads no value
     gestionnaire = client_for("dhup", demo_user("dhup", "gestionnaire"))
-    page = gestionnaire.get(sheet).content.decode()
-    assert "consultation" in page and " disabled" in page
+    hidden = gestionnaire.get(sheet)
+    assert hidden.status_code == 403 and 'data-testid="sheet"' not in hidden.content.decode()
     assert gestionnaire.post(save, body, content_type="application/json").status_code == 403
 
 

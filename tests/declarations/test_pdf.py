@@ -18,6 +18,7 @@ from declarations.pdf import render
 from declarations.pdf.render import render_pdf, sheet_html
 from declarations.services import dossier_values_save
 from tests.conftest import run_queued_jobs
+from tests.helpers import transmit
 from workflow.models import DossierExport
 
 from ..forms_cms.test_versions import upload
@@ -174,8 +175,13 @@ def test_pdf_is_made_through_the_queue_with_header_and_french_formats(
         assert export.finished_at is not None and export.filename == filename
 
 
-def test_gestionnaire_may_make_the_pdf_too(dossier, client_for, demo_user):
+def test_gestionnaire_may_make_the_pdf_once_transmitted(dossier, declarant, client_for, demo_user):  # noqa: F811
     client = client_for("dhup", demo_user("dhup", "gestionnaire"))
+    refused = client.post(f"/declarations/dossiers/{dossier.pk}/pdf/")
+    assert refused.status_code == 403  # step 2: the organism's own work
+    with schema_context("dhup"):
+        assert not DossierExport.objects.filter(dossier=dossier).exists()
+    transmit(dossier, declarant)
     sheet = client.get(f"/declarations/dossiers/{dossier.pk}/").content.decode()
     assert "Télécharger en PDF" in sheet
     response = client.post(f"/declarations/dossiers/{dossier.pk}/pdf/")

@@ -10,6 +10,7 @@ from lxml import etree
 from declarations.services import dossier_values_save
 from declarations.services.imports import dossier_import_xml
 from declarations.xmlformat import XmlImportRefused, dossier_xml
+from tests.helpers import transmit
 from workflow.models import Dossier, ValueChange
 
 from .test_online_form import declarant, open_dossier, outsider, version  # noqa: F401
@@ -166,7 +167,11 @@ def test_xml_page_import_and_export(dossier, declarant, client_for, outsider, de
     assert client_for("dhup", outsider).get(url).status_code == 404
     assert client_for("oph", demo_user("oph", "organisme")).get(url).status_code == 404
     gestionnaire = client_for("dhup", demo_user("dhup", "gestionnaire"))
-    assert gestionnaire.get(f"/declarations/dossiers/{dossier.pk}/xml/export/").status_code == 200
+    export = f"/declarations/dossiers/{dossier.pk}/xml/export/"
+    hidden = gestionnaire.get(export)  # step 2: the organism's own work
+    assert hidden.status_code == 403 and b"ACT_IMMO" not in hidden.content
+    transmit(dossier, declarant)
+    assert gestionnaire.get(export).status_code == 200
     forbidden = gestionnaire.post(url, {"file": SimpleUploadedFile("d.xml", b"<x/>")})
     assert forbidden.status_code == 403
 

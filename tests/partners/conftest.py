@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 
 from declarations.services import dossier_values_save
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
-from workflow.services.lifecycle import dossier_transition
+from workflow.actions import dossier_transition
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from tests.conftest import run_queued_jobs
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
 from tests.declarations.test_xml import doc_for
 from workflow.models import DossierExport, FiabilisationStep, Step, StepChange
-from workflow.services.lifecycle import LifecycleRefused, available_actions, dossier_transition
+from workflow.actions import dossier_transition
+from workflow.services.lifecycle import LifecycleRefused, available_actions
 
 pytestmark = pytest.mark.django_db
 

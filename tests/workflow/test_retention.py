@@ -14,7 +14,7 @@ from exchanges.services import message_post
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
 from tests.exchanges.samples import pdf as pdf_bytes
 from workflow.models import Campaign, Dossier, DossierExport, PurgeLog, ValueChange
-from workflow.services.lifecycle import dossier_transition
+from workflow.actions import dossier_transition
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from organisms.models import Organism
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
 from workflow.models import Campaign, FiabilisationStep
-from workflow.services.lifecycle import dossier_transition
+from workflow.actions import dossier_transition
 
 from .test_lifecycle import dossier, gestionnaire  # noqa: F401
 

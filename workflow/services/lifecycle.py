@@ -1,10 +1,10 @@
-"""The dossier's lifecycle: one service fires every transition.
+"""The dossier's lifecycle rules: the actions, their conditions, their e-mails.
 
-It checks who may (organisme users of the dossier's organism for steps 1–3 and the
-transmissions; the platform's gestionnaires for step 4 and after), checks the conditions (no
-blocking control failing and every required field filled before a transmission), fires the
-django-fsm transition, writes the journal row, takes the snapshots on a transmission (the XML
-at once, the PDF by a worker from the values frozen at that moment) and queues the e-mails.
+Transitions are fired by ``workflow.actions.dossier_transition`` (the dossier's write gate),
+which asks ``workflow.policy`` who may, checks the conditions below (no blocking control
+failing and every required field filled before a validation or transmission), writes the
+journal row, takes the snapshots on a transmission and sends ``dossier_step_changed``;
+:func:`notify_step_change` is that signal's e-mail receiver.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
-from partners.services import partners_on_step_change
-from workflow.models import DossierExport, FiabilisationStep, StepChange
+from tenants.links import absolute_url
+from tenants.tasks import queue_email
+from workflow.models import StepChange
+from workflow.policy import DossierPolicy
 
 DEFAULT_SUBSTEPS = (
     ("4.1", "Réception et premier examen"),
@@ -36,8 +36,7 @@ DEFAULT_SUBSTEPS = (
 @dataclass(frozen=True)
 class Action:
     name: str  # the Dossier method (django-fsm transition)
-    label: str  # the button
-    role: str
+    label: str  # the button (who may fire it: workflow.policy.ACTION_ROLES)
     needs_checks: bool = False  # controls and required fields
     snapshot: bool = False
 
@@ -45,24 +44,22 @@ class Action:
 ACTIONS = {
     a.name: a
     for a in (
-        Action("validate", "Valider la saisie", Role.ORGANISME, needs_checks=True),
-        Action("reopen", "Reprendre la saisie", Role.ORGANISME),
-        Action("transmit", "Transmettre", Role.ORGANISME, needs_checks=True, snapshot=True),
+        Action("validate", "Valider la saisie", needs_checks=True),
+        Action("reopen", "Reprendre la saisie"),
+        Action("transmit", "Transmettre", needs_checks=True, snapshot=True),
         Action(
-            "retransmit", "Transmettre à nouveau", Role.ORGANISME, needs_checks=True,
+            "retransmit", "Transmettre à nouveau", needs_checks=True,
             snapshot=True,
         ),
-        Action("move", "Changer de sous-étape", Role.GESTIONNAIRE),
-        Action("hand_back", "Rendre la main à l'organisme", Role.GESTIONNAIRE),
-        Action("finalise", "Finaliser", Role.GESTIONNAIRE),
-        Action("archive", "Archiver", Role.GESTIONNAIRE),
+        Action("move", "Changer de sous-étape"),
+        Action("hand_back", "Rendre la main à l'organisme"),
+        Action("finalise", "Finaliser"),
+        Action("archive", "Archiver"),
     )
 }  # fmt: skip
 
 MSG_UNKNOWN = "Action inconnue."
-MSG_ROLE = "Cette action est réservée {who}."
 MSG_NOT_NOW = "Cette action n'est pas possible à l'étape « {step} »."
-MSG_NOT_YOURS = "Ce dossier n'est pas celui de votre organisme."
 MSG_BLOCKING = "Contrôle bloquant en échec — {code} : {message}"
 MSG_REQUIRED = "Champ obligatoire non rempli : {label} ({name})."
 MSG_SUBSTEP = "Choisissez la sous-étape vers laquelle déplacer le dossier."
@@ -79,13 +76,8 @@ class LifecycleRefused(Exception):
 
 
 def _check_who(dossier, action: Action, user) -> None:
-    if user.role != action.role:
-        who = "à l'organisme" if action.role == Role.ORGANISME else "aux gestionnaires"
-        raise PermissionDenied(MSG_ROLE.format(who=who))
-    if action.role == Role.ORGANISME:
-        membership = getattr(user, "membership", None)
-        if membership is None or membership.organism_id != dossier.organism_id:
-            raise PermissionDenied(MSG_NOT_YOURS)
+    if (refusal := DossierPolicy(user, dossier).transition_refusal(action.name)) is not None:
+        raise PermissionDenied(refusal)
 
 
 def dossier_problems(dossier) -> list[str]:
@@ -121,91 +113,13 @@ def available_actions(dossier, user) -> list[Action]:
     return out
 
 
-def dossier_transition(
-    *, dossier, action: str, acting_user, comment: str = "", substep=None
-) -> StepChange:
-    """Fire ``action`` on the dossier, or raise PermissionDenied / LifecycleRefused."""
-    spec = ACTIONS.get(action)
+def notify_step_change(*, dossier, change: StepChange, **kwargs) -> None:
+    """E-mails of the lifecycle (receiver of ``workflow.signals.dossier_step_changed``):
+    the gestionnaires when a dossier is transmitted, the organism when it gets the hand back."""
+    spec = ACTIONS.get(change.transition)
     if spec is None:
-        raise LifecycleRefused([MSG_UNKNOWN])
-    _check_who(dossier, spec, acting_user)
-    from workflow.models import Dossier
-
-    with transaction.atomic():
-        locked = (
-            Dossier.objects.select_for_update(of=("self",))
-            .select_related("organism", "campaign", "document_type", "form_version", "substep")
-            .get(pk=dossier.pk)
-        )
-        method = getattr(locked, action)
-        if not can_proceed(method):
-            raise LifecycleRefused([MSG_NOT_NOW.format(step=locked.get_step_display())])
-        if spec.needs_checks and (problems := dossier_problems(locked)):
-            raise LifecycleRefused(problems)
-        if action == "move" and substep is None:
-            raise LifecycleRefused([MSG_SUBSTEP])
-        if action == "hand_back" and not comment.strip():
-            raise LifecycleRefused([MSG_COMMENT])
-        before_step, before_substep = locked.step, locked.substep
-        method()
-        if action == "transmit":
-            locked.substep = FiabilisationStep.objects.first()
-        elif action == "move":
-            locked.substep = substep
-        if action in ("transmit", "retransmit"):
-            locked.transmitted_at = timezone.now()
-        locked.save()
-        change = StepChange.objects.create(
-            dossier=locked,
-            transition=action,
-            from_step=before_step,
-            from_substep=before_substep.code if before_substep else "",
-            to_step=locked.step,
-            to_substep=locked.substep.code if locked.substep else "",
-            comment=comment.strip(),
-            changed_by=acting_user,
-        )
-        if spec.snapshot:
-            _snapshots(locked, change, acting_user)
-        partners_on_step_change(change)  # after the snapshots: they are what partners get
-        _notify(locked, spec, change, acting_user)
-    dossier.refresh_from_db()
-    return change
-
-
-def _snapshots(dossier, change: StepChange, user) -> None:
-    """The transmitted document, frozen: the XML now, the PDF by a worker."""
-    from declarations.pdf.render import dossier_pdf_filename
-    from declarations.pdf.tasks import dossier_pdf_build
-    from declarations.xmlformat import dossier_xml
-
-    frozen = {
-        "step_change": change,
-        "frozen_values": dossier.values,
-        "frozen_computed": dossier.computed,
-        "frozen_step": dossier.step_label,
-        "requested_by": user,
-    }
-    stem = dossier_pdf_filename(dossier).removesuffix(".pdf")
-    DossierExport.objects.create(
-        dossier=dossier,
-        kind=DossierExport.Kind.XML,
-        status=DossierExport.Status.DONE,
-        progress=100,
-        content=dossier_xml(dossier),
-        filename=f"{stem}-transmis-{change.changed_at:%Y%m%d-%H%M}.xml",
-        finished_at=timezone.now(),
-        **frozen,
-    )
-    pdf = DossierExport.objects.create(dossier=dossier, kind=DossierExport.Kind.PDF, **frozen)
-    # queued in this transaction: the job exists only if the transmission does
-    dossier_pdf_build.defer(export_id=pdf.pk)
-
-
-def _notify(dossier, spec: Action, change: StepChange, user) -> None:
-    from tenants.tasks import queue_email
-
-    link = reverse("declarations:dossier", args=[dossier.pk])
+        return
+    link = absolute_url(reverse("declarations:dossier", args=[dossier.pk]))
     what = f"{dossier.document_type.label} {dossier.campaign.exercise}"
     organism = f"{dossier.organism.name} (SIREN {dossier.organism.siren})"
     if spec.name in ("transmit", "retransmit"):

@@ -1,0 +1,18 @@
+// "Historique des valeurs": once a cell has been focused or clicked, the link names it and
+// opens that cell's history (who changed it, when, from which source).
+(function () {
+  "use strict";
+  const link = document.getElementById("cell-history");
+  const sheet = document.getElementById("sheet");
+  if (!link || !sheet) return;
+  const base = link.dataset.base;
+  function follow(event) {
+    const cell = event.target.closest("[data-n]");
+    if (!cell) return;
+    const name = cell.dataset.n;
+    link.href = base + "?champ=" + encodeURIComponent(name);
+    link.textContent = "Historique de la cellule " + name;
+  }
+  sheet.addEventListener("focusin", follow);
+  sheet.addEventListener("click", follow);
+})();

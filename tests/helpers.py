@@ -1,0 +1,28 @@
+"""Small steps several test modules share."""
+
+from __future__ import annotations
+
+import html
+
+from django_tenants.utils import schema_context
+
+from workflow.actions import dossier_transition
+
+
+def fire(dossier, action: str, user, schema: str = "dhup", **kwargs):
+    """Fire a lifecycle action through the service, inside the platform's schema."""
+    with schema_context(schema):
+        change = dossier_transition(dossier=dossier, action=action, acting_user=user, **kwargs)
+        _ = dossier.substep  # loaded here, inside the platform's schema
+        return change
+
+
+def transmit(dossier, declarant, schema: str = "dhup"):
+    """Validate then transmit (the dossier must pass its checks)."""
+    fire(dossier, "validate", declarant, schema)
+    return fire(dossier, "transmit", declarant, schema)
+
+
+def text_of(response) -> str:
+    """The response body with HTML entities decoded (apostrophes are escaped in pages)."""
+    return html.unescape(response.content.decode())

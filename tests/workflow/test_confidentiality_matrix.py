@@ -1,0 +1,257 @@
+"""Every dossier URL × every role × every step: the expected status, and no value in the body
+of anyone who may not read it (CCTP 2.2.4: steps 1–3 are the organism's internal work).
+
+The sentinel amounts are distinctive: their digits never appear in a page by chance."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django_tenants.utils import schema_context
+
+from declarations.services import dossier_values_save
+from partners.models import AccessLog
+from tests.conftest import run_queued_jobs
+from tests.declarations.test_online_form import declarant, open_dossier, outsider, version  # noqa: F401
+from tests.helpers import fire
+from workflow.models import Dossier, DossierExport, Step
+
+pytestmark = pytest.mark.django_db
+
+SENT = "987654,32"  # entered before the first transmission
+SENT_DIGITS = "987654"
+WIP = "555444,11"  # typed by the organism while the dossier is handed back
+WIP_DIGITS = "555444"
+STEPS = ["1", "2", "3", "4", "4R", "5", "6"]
+WHITESPACE = re.compile(r"[\s\u00a0\u202f]")
+
+
+def _digits_free(body: bytes) -> str:
+    return WHITESPACE.sub("", body.decode("utf-8", "replace"))
+
+
+def reach(step: str, declarant, gestionnaire):  # noqa: F811
+    """A dossier brought to ``step`` through the real services."""
+    dossier = open_dossier(declarant)
+    if step == "1":
+        return dossier
+    with schema_context("dhup"):
+        dossier_values_save(
+            dossier=dossier,
+            entries={"ACT_IMMO": SENT, "PAS_CAPITAL": "10"},
+            acting_user=declarant,
+        )
+    if step == "2":
+        return dossier
+    fire(dossier, "validate", declarant)
+    if step == "3":
+        return dossier
+    fire(dossier, "transmit", declarant)
+    if step == "4":
+        return dossier
+    if step == "4R":
+        fire(dossier, "hand_back", gestionnaire, comment="Précisez l'actif.")
+        with schema_context("dhup"):
+            dossier_values_save(dossier=dossier, entries={"ACT_IMMO": WIP}, acting_user=declarant)
+        return dossier
+    fire(dossier, "finalise", gestionnaire)
+    if step == "5":
+        return dossier
+    fire(dossier, "archive", gestionnaire)
+    return dossier
+
+
+def value_urls(dossier, export_pk):
+    """(method, url) of every surface that shows values or something derived from them."""
+    base = f"/declarations/dossiers/{dossier.pk}/"
+    return [
+        ("get", base),
+        ("get", f"{base}feuilles/0/"),
+        ("get", f"{base}xml/"),
+        ("get", f"{base}xml/export/"),
+        ("get", f"{base}verification/"),
+        ("get", f"{base}historique/"),
+        ("get", f"{base}historique/?champ=ACT_IMMO"),
+        ("get", f"{base}modifications/"),
+        ("post", f"{base}pdf/"),
+        ("get", f"{base}pdf/{export_pk}/"),
+        ("get", f"{base}pdf/{export_pk}/etat/"),
+        ("get", f"{base}pdf/{export_pk}/telecharger/"),
+    ]
+
+
+def call(client, method, url):
+    return client.post(url) if method == "post" else client.get(url)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_dossier_surfaces_by_role_and_step(step, version, declarant, outsider, client_for,  # noqa: F811
+                                           demo_user):  # fmt: skip
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    dossier = reach(step, declarant, gestionnaire)
+    with schema_context("dhup"):
+        dossier.refresh_from_db()
+        assert dossier.step == step
+        # a PDF the organism asked for (its own copy of its work in progress)
+        from declarations.pdf.tasks import dossier_pdf_request
+
+        own_pdf = dossier_pdf_request(dossier=dossier, acting_user=declarant)
+    run_queued_jobs()  # the organism's PDF and the transmission's
+    with schema_context("dhup"):
+        snapshots = list(DossierExport.objects.filter(dossier=dossier, step_change__isnull=False))
+        reads_before = AccessLog.objects.count()
+        oph_has_same_pk = False
+    with schema_context("oph"):
+        oph_has_same_pk = Dossier.objects.filter(pk=dossier.pk).exists()
+    urls = value_urls(dossier, own_pdf.pk)
+    clients = {
+        "owner": client_for("dhup", declarant),
+        "gestionnaire": client_for("dhup", gestionnaire),
+        "outsider": client_for("dhup", outsider),  # an organisme user of another organism
+        "partner": client_for("dhup", demo_user("dhup", "partenaire-cdc")),
+        "prefecture": client_for("dhup", demo_user("dhup", "partenaire-prefecture")),
+        "editeur": client_for("dhup", demo_user("dhup", "editeur")),
+        "anonymous": client_for("dhup"),
+        "other platform": client_for("oph", demo_user("oph", "gestionnaire")),
+    }
+    hidden_for_gestionnaire = step in ("1", "2", "3")
+    for role, client in clients.items():
+        for method, url in urls:
+            response = call(client, method, url)
+            status = response.status_code
+            is_pdf_of_owner = "/pdf/" in url and not url.endswith("/pdf/")
+            if role == "owner":
+                expected = 302 if method == "post" else 200
+            elif role == "gestionnaire":
+                if hidden_for_gestionnaire:
+                    expected = 403
+                elif is_pdf_of_owner:
+                    expected = 403  # the organism's own export, not a transmission
+                else:
+                    expected = 302 if method == "post" else 200
+            elif role == "anonymous":
+                expected = 302
+            elif role == "outsider":
+                expected = 404
+            elif role == "other platform":
+                expected = None if oph_has_same_pk else 404
+            else:  # partners, editors: not a dossier screen of theirs
+                expected = 403
+            if expected is not None:
+                assert status == expected, (step, role, method, url, status)
+            if role == "anonymous":
+                assert "/comptes/" in response["Location"]
+            body = _digits_free(response.content)
+            if role != "owner" and (role != "gestionnaire" or hidden_for_gestionnaire):
+                assert SENT_DIGITS not in body, (step, role, url)
+            if role != "owner":
+                assert WIP_DIGITS not in body, (step, role, url)  # never the work in progress
+            if role == "gestionnaire" and hidden_for_gestionnaire and method == "get":
+                assert "seul l'organisme a accès aux données" in response.content.decode(
+                ).replace("&#x27;", "'")  # fmt: skip
+    # positive control: the gestionnaire reads the transmitted values from step 4
+    if not hidden_for_gestionnaire:
+        page = clients["gestionnaire"].get(f"/declarations/dossiers/{dossier.pk}/")
+        assert SENT_DIGITS in _digits_free(page.content)
+    # the exchange space and the transmitted documents: organism and gestionnaires, always
+    thread = f"/echanges/dossiers/{dossier.pk}/"
+    for role in ("owner", "gestionnaire"):
+        assert clients[role].get(thread).status_code == 200, (step, role)
+        for snapshot in snapshots:
+            url = f"/declarations/dossiers/{dossier.pk}/transmis/{snapshot.pk}/"
+            response = clients[role].get(url)
+            if snapshot.status == DossierExport.Status.DONE:
+                assert response.status_code == 200, (step, role, url)
+                assert WIP_DIGITS not in _digits_free(response.content)
+    for role, expected in (("outsider", 404), ("partner", 403), ("editeur", 403)):
+        assert clients[role].get(thread).status_code == expected, (step, role)
+        for snapshot in snapshots:
+            url = f"/declarations/dossiers/{dossier.pk}/transmis/{snapshot.pk}/"
+            assert clients[role].get(url).status_code == expected, (step, role, url)
+    # the save: the organism, in its steps (or handed back); nobody else
+    save = f"/declarations/dossiers/{dossier.pk}/enregistrer/"
+    body = '{"entries": {"PAS_CAPITAL": "11"}}'
+    for role, client in clients.items():
+        status = client.post(save, body, content_type="application/json").status_code
+        if role == "owner":
+            expected = 200 if step in ("1", "2", "3", "4R") else 403
+        elif role == "anonymous":
+            expected = 302
+        elif role == "outsider":
+            expected = 404
+        elif role == "other platform":
+            expected = None if oph_has_same_pk else 403  # the role check comes first
+        else:
+            expected = 403
+        if expected is not None:
+            assert status == expected, (step, role, status)
+    # no partner read was logged by any of this
+    with schema_context("dhup"):
+        assert AccessLog.objects.count() == reads_before
+
+
+def test_handed_back_gestionnaire_reads_the_transmitted_snapshot_and_then_the_changes(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    client_for,
+    demo_user,
+):
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    dossier = reach("4R", declarant, gestionnaire)
+    client = client_for("dhup", gestionnaire)
+    base = f"/declarations/dossiers/{dossier.pk}/"
+    sheet = client.get(base)
+    assert sheet.status_code == 200
+    assert 'data-testid="snapshot-notice"' in sheet.content.decode()
+    assert SENT_DIGITS in _digits_free(sheet.content)
+    assert WIP_DIGITS not in _digits_free(sheet.content)
+    exported = client.get(f"{base}xml/export/").content
+    assert b"987654.32" in exported and b"555444" not in exported
+    history = client.get(f"{base}historique/").content.decode()
+    assert "555" not in WHITESPACE.sub("", history)
+    # a PDF asked for now prints the transmitted values
+    pdf = client.post(f"{base}pdf/")
+    assert pdf.status_code == 302
+    run_queued_jobs()
+    with schema_context("dhup"):
+        export = DossierExport.objects.filter(dossier=dossier, requested_by=gestionnaire).get()
+        assert export.frozen_values["ACT_IMMO"] == 987654.32
+        assert bytes(export.content).startswith(b"%PDF")
+    # the organism transmits again: the gestionnaire reads the live values and what changed
+    fire(dossier, "retransmit", declarant)
+    with schema_context("dhup"):
+        assert Dossier.objects.get(pk=dossier.pk).step == Step.FIABILISATION
+    live = client.get(base)
+    assert WIP_DIGITS in _digits_free(live.content)
+    changes = client.get(f"{base}modifications/")
+    text = _digits_free(changes.content)
+    assert SENT_DIGITS in text and WIP_DIGITS in text and "ACT_IMMO" in text
+    assert "1valeur(s)saisie(s)modifiée(s)" in text
+
+
+def test_the_workspace_hides_the_failing_count_until_transmission(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    client_for,
+    demo_user,
+):
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    dossier = reach("2", declarant, gestionnaire)
+    with schema_context("dhup"):
+        # as if a blocking control failed: the count is the organism's until transmission
+        Dossier.objects.filter(pk=dossier.pk).update(failing_controls=7)
+        campaign = dossier.campaign_id
+    client = client_for("dhup", gestionnaire)
+    page = client.get(f"/campagnes/{campaign}/dossiers/?failing=on&document_type="
+                      f"{dossier.document_type_id}")  # fmt: skip
+    assert page.status_code == 200
+    assert f"/declarations/dossiers/{dossier.pk}/" not in page.content.decode()
+    siren = declarant.membership.organism.siren
+    query = f"?document_type={dossier.document_type_id}&q={siren}"
+    listing = client.get(f"/campagnes/{campaign}/dossiers/{query}").content.decode()
+    assert f"/declarations/dossiers/{dossier.pk}/" in listing
+    assert "Réservé à l'organisme" in listing and ">7<" not in listing
+    csv = client.get(f"/campagnes/{campaign}/dossiers/export.csv{query}")
+    row = next(line for line in csv.content.decode("utf-8-sig").splitlines() if siren in line)
+    assert row.split(";")[6] == ""

@@ -1,0 +1,409 @@
+"""The dossier's one write gate: every change of a Dossier is one action of this module.
+
+Opening, applying values (entry, XML import, synchronisation), moving to a new form version,
+every lifecycle transition (the automatic first-entry one included) and refreshing the
+derived state after the form's controls change. Each action, after Wagtail's ``actions/``
+and Zulip's ``do_<verb>_<noun>(…, acting_user=)``:
+
+1. one permission check (:class:`workflow.policy.DossierPolicy`),
+2. a row lock (``SELECT … FOR UPDATE``),
+3. the write,
+4. one recomputation of all derived state (:func:`_derive`: computed values, revision,
+   failing-controls count, and the step when the first value arrives),
+5. one history row per change (``ValueChange``, ``StepChange``),
+6. its side effects as signals (``workflow.signals``) whose receivers live in the apps
+   they concern (partners' automatic transmissions, e-mails). Receivers run inside the
+   action's transaction and queue whatever leaves the database (procrastinate's jobs are
+   rows of the same database): a side effect happens exactly when the change commits,
+   never for a change rolled back.
+
+Purges (``workflow.services.retention``) delete dossiers and everything attached in one
+logged operation; they are the only other writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from forms_cms.selectors import current_version
+from forms_cms.services.runtime import compiled_form, dossier_evaluate
+from tenants.jobs import tenant_task
+from workflow.models import (
+    Dossier,
+    DossierExport,
+    FiabilisationStep,
+    Step,
+    StepChange,
+    ValueChange,
+)
+from workflow.policy import MSG_NOT_YOURS, DossierPolicy
+from workflow.services.lifecycle import (
+    ACTIONS,
+    MSG_COMMENT,
+    MSG_NOT_NOW,
+    MSG_SUBSTEP,
+    MSG_UNKNOWN,
+    LifecycleRefused,
+    dossier_problems,
+)
+from workflow.signals import dossier_step_changed, dossier_values_changed
+
+MSG_NO_VERSION = (
+    "Le formulaire « {document} » de la {campaign} n'a pas encore été déposé par le "
+    "gestionnaire : revenez plus tard."
+)
+MSG_CLOSED = (
+    "Le dossier est à l'étape « {step} » : il ne peut plus être modifié par l'organisme "
+    "(la saisie et l'import sont ouverts aux étapes 1 à 3, ou quand le gestionnaire vous rend "
+    "la main)."
+)
+MSG_CONFLICT = (
+    "Modifié entre-temps par {who} à {when} (valeur actuelle : {current}). Votre saisie n'a pas "
+    "été enregistrée : vérifiez la valeur affichée puis saisissez à nouveau si besoin."
+)
+MSG_MIGRATION_ROLE = "Seul un gestionnaire de la plateforme peut migrer les dossiers."
+
+
+class NoFormVersion(Exception):
+    pass
+
+
+class DossierClosed(PermissionDenied):
+    """The dossier is past the organism's steps: nothing is entered or imported."""
+
+
+class SaveRefused(Exception):
+    """Nothing was saved: ``errors`` (field → message) and ``conflicts`` (field → current)."""
+
+    def __init__(self, errors: dict[str, str], conflicts: dict[str, object]):
+        self.errors = errors
+        self.conflicts = conflicts
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+@dataclass
+class SaveResult:
+    saved: dict[str, object] = field(default_factory=dict)  # input fields, stored values
+    computed: dict[str, object] = field(default_factory=dict)  # computed fields that changed
+    revision: int = 0
+
+
+# --- derived state ----------------------------------------------------------------------------
+def _failing_controls(dossier: Dossier) -> int:
+    # the controls are evaluated by the declaring app's engine wrapper
+    from declarations.controls.services import dossier_blocking_failures
+
+    return len(dossier_blocking_failures(dossier))
+
+
+def _derive(locked: Dossier, *, recompute: bool = True) -> list[str]:
+    """Recompute everything that follows from the values, once; returns the fields to save.
+
+    ``recompute=False`` when the computed values are already those of ``locked.values``."""
+    if recompute:
+        locked.computed = dossier_evaluate(compiled_form(locked.form_version), locked.values)
+    locked.failing_controls = _failing_controls(locked)
+    return ["computed", "failing_controls", "updated_at"]
+
+
+def _lock(dossier: Dossier) -> Dossier:
+    return (
+        Dossier.objects.select_for_update(of=("self",))
+        .select_related("organism", "campaign", "document_type", "form_version", "substep")
+        .get(pk=dossier.pk)
+    )
+
+
+def _mirror(dossier: Dossier, locked: Dossier) -> None:
+    """The caller's instance shows the saved row (no second query)."""
+    for name in (
+        "values", "computed", "revision", "step", "substep_id", "form_version_id",
+        "failing_controls", "transmitted_at", "updated_at",
+    ):  # fmt: skip
+        setattr(dossier, name, getattr(locked, name))
+    if dossier.form_version_id == locked.form_version_id:
+        dossier.form_version = locked.form_version
+
+
+def _record_step(locked: Dossier, action: str, before_step, before_substep, acting_user,
+                 comment: str = "") -> StepChange:  # fmt: skip
+    return StepChange.objects.create(
+        dossier=locked,
+        transition=action,
+        from_step=before_step,
+        from_substep=before_substep.code if before_substep else "",
+        to_step=locked.step,
+        to_substep=locked.substep.code if locked.substep else "",
+        comment=comment.strip(),
+        changed_by=acting_user,
+    )
+
+
+# --- opening ----------------------------------------------------------------------------------
+def dossier_open(*, organism, campaign, document_type, acting_user) -> Dossier:
+    """The organism's dossier for this campaign and document, created on first access."""
+    probe = Dossier(organism=organism)
+    if not DossierPolicy(acting_user, probe).is_owner:
+        raise PermissionDenied(MSG_NOT_YOURS)
+    existing = Dossier.objects.filter(
+        organism=organism, campaign=campaign, document_type=document_type
+    ).first()
+    if existing is not None:
+        return existing
+    version = current_version(document_type, campaign)
+    if version is None:
+        raise NoFormVersion(
+            MSG_NO_VERSION.format(document=document_type.label, campaign=str(campaign).lower())
+        )
+    with transaction.atomic():
+        dossier, _ = Dossier.objects.get_or_create(
+            organism=organism,
+            campaign=campaign,
+            document_type=document_type,
+            defaults={
+                "form_version": version,
+                "computed": dossier_evaluate(compiled_form(version), {}),
+            },
+        )
+    return dossier
+
+
+# --- values -----------------------------------------------------------------------------------
+def _describe_last_change(dossier: Dossier, name: str) -> tuple[str, str]:
+    last = (
+        ValueChange.objects.filter(dossier=dossier, field_name=name)
+        .select_related("changed_by")
+        .first()
+    )
+    if last is None:
+        return "un autre utilisateur", "l'instant"
+    who = last.changed_by.get_full_name() or last.changed_by.username if last.changed_by else "?"
+    return who, timezone.localtime(last.changed_at).strftime("%H:%M")
+
+
+def dossier_values_apply(
+    *,
+    dossier: Dossier,
+    values: dict[str, object],
+    acting_user,
+    source: str,
+    seen: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    describe=None,
+) -> SaveResult:
+    """Write already validated stored values (input fields) of the organism's dossier.
+
+    ``seen`` holds, per field, the stored value the person had on screen: a field changed
+    since by someone else is a conflict. ``errors`` found while parsing refuse the whole
+    change (all or nothing). ``describe(name, value)`` formats a value for the conflict
+    message. The first value moves the dossier from step 1 to step 2 (a recorded
+    transition)."""
+    policy = DossierPolicy(acting_user, dossier)
+    if not policy.is_owner:
+        raise PermissionDenied(MSG_NOT_YOURS)
+    errors = dict(errors or {})
+    with transaction.atomic():
+        locked = _lock(dossier)
+        if not locked.accepts_entries:
+            raise DossierClosed(MSG_CLOSED.format(step=locked.get_step_display()))
+        conflicts = {}
+        for name in values:
+            if seen is not None and name in seen and seen[name] != locked.values.get(name):
+                conflicts[name] = current = locked.values.get(name)
+                who, when = _describe_last_change(locked, name)
+                shown = describe(name, current) if describe else current
+                errors[name] = MSG_CONFLICT.format(who=who, when=when, current=shown or "vide")
+        if errors:
+            raise SaveRefused(errors, conflicts)
+        result = SaveResult()
+        history = []
+        stored = dict(locked.values)
+        for name, value in values.items():
+            old = stored.get(name)
+            if old == value:
+                continue
+            if value is None:
+                stored.pop(name, None)
+            else:
+                stored[name] = value
+            result.saved[name] = value
+            history.append(
+                ValueChange(
+                    dossier=locked,
+                    field_name=name,
+                    old_value=old,
+                    new_value=value,
+                    source=source,
+                    changed_by=acting_user,
+                )
+            )
+        if history:
+            before_computed = locked.computed
+            locked.values = stored
+            locked.revision += 1
+            update = ["values", "revision", *_derive(locked)]
+            result.computed = {
+                name: value
+                for name, value in locked.computed.items()
+                if before_computed.get(name, "∅") != value
+            }
+            first_entry = locked.step == Step.INITIALISED
+            if first_entry:  # the first value: step 2, being filled (a journaled transition)
+                locked.start_filling()
+                update.append("step")
+            locked.save(update_fields=update)
+            ValueChange.objects.bulk_create(history)
+            if first_entry:
+                change = _record_step(locked, "start_filling", Step.INITIALISED, None,
+                                      acting_user)  # fmt: skip
+                dossier_step_changed.send(
+                    sender=Dossier, dossier=locked, change=change, acting_user=acting_user
+                )
+            dossier_values_changed.send(
+                sender=Dossier,
+                dossier=locked,
+                source=source,
+                names=sorted(result.saved),
+                acting_user=acting_user,
+            )
+        result.revision = locked.revision
+    _mirror(dossier, locked)
+    return result
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+def dossier_transition(
+    *, dossier, action: str, acting_user, comment: str = "", substep=None
+) -> StepChange:
+    """Fire ``action`` on the dossier, or raise PermissionDenied / LifecycleRefused."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise LifecycleRefused([MSG_UNKNOWN])
+    if (refusal := DossierPolicy(acting_user, dossier).transition_refusal(action)) is not None:
+        raise PermissionDenied(refusal)
+    with transaction.atomic():
+        locked = _lock(dossier)
+        method = getattr(locked, action)
+        if not can_proceed(method):
+            raise LifecycleRefused([MSG_NOT_NOW.format(step=locked.get_step_display())])
+        if spec.needs_checks and (problems := dossier_problems(locked)):
+            raise LifecycleRefused(problems)
+        if action == "move" and substep is None:
+            raise LifecycleRefused([MSG_SUBSTEP])
+        if action == "hand_back" and not comment.strip():
+            raise LifecycleRefused([MSG_COMMENT])
+        before_step, before_substep = locked.step, locked.substep
+        method()
+        if action == "transmit":
+            locked.substep = FiabilisationStep.objects.first()
+        elif action == "move":
+            locked.substep = substep
+        if action in ("transmit", "retransmit"):
+            locked.transmitted_at = timezone.now()
+        locked.save()
+        change = _record_step(locked, action, before_step, before_substep, acting_user, comment)
+        if spec.snapshot:
+            _snapshots(locked, change, acting_user)
+        # after the snapshots: they are what partners get
+        dossier_step_changed.send(
+            sender=Dossier, dossier=locked, change=change, acting_user=acting_user
+        )
+    _mirror(dossier, locked)
+    dossier.substep = locked.substep
+    return change
+
+
+def _snapshots(dossier, change: StepChange, user) -> None:
+    """The transmitted document, frozen: the XML now, the PDF by a worker."""
+    from declarations.pdf.render import dossier_pdf_filename
+    from declarations.pdf.tasks import dossier_pdf_build
+    from declarations.xmlformat import dossier_xml
+
+    frozen = {
+        "step_change": change,
+        "frozen_values": dossier.values,
+        "frozen_computed": dossier.computed,
+        "frozen_step": dossier.step_label,
+        "requested_by": user,
+    }
+    stem = dossier_pdf_filename(dossier).removesuffix(".pdf")
+    DossierExport.objects.create(
+        dossier=dossier,
+        kind=DossierExport.Kind.XML,
+        status=DossierExport.Status.DONE,
+        progress=100,
+        content=dossier_xml(dossier),
+        filename=f"{stem}-transmis-{change.changed_at:%Y%m%d-%H%M}.xml",
+        finished_at=timezone.now(),
+        **frozen,
+    )
+    pdf = DossierExport.objects.create(dossier=dossier, kind=DossierExport.Kind.PDF, **frozen)
+    # queued in this transaction: the job exists only if the transmission does
+    dossier_pdf_build.defer(export_id=pdf.pk)
+
+
+# --- the form changes -------------------------------------------------------------------------
+def dossier_version_migrate(*, dossier, version, inputs: set[str], acting_user,
+                            note: str) -> None:  # fmt: skip
+    """Move a dossier to a new version of its form: values of fields that are no longer
+    inputs leave it (kept in its history, with ``note``), then all derived state is
+    recomputed on the new version. The caller checks the gestionnaire's role and holds the
+    transaction."""
+    if not DossierPolicy(acting_user, dossier).is_gestionnaire:
+        raise PermissionDenied(MSG_MIGRATION_ROLE)
+    locked = _lock(dossier)
+    history = [
+        ValueChange(
+            dossier=locked,
+            field_name=name,
+            old_value=value,
+            new_value=None,
+            source=ValueChange.Source.VERSION_MIGRATION,
+            note=note,
+            changed_by=acting_user,
+        )
+        for name, value in locked.values.items()
+        if name not in inputs
+    ]
+    locked.values = {n: v for n, v in locked.values.items() if n in inputs}
+    locked.form_version = version
+    locked.revision += 1
+    update = ["values", "form_version", "revision", *_derive(locked)]
+    locked.save(update_fields=update)
+    ValueChange.objects.bulk_create(history)
+    dossier_values_changed.send(
+        sender=Dossier,
+        dossier=locked,
+        source=ValueChange.Source.VERSION_MIGRATION,
+        names=sorted(h.field_name for h in history),
+        acting_user=acting_user,
+    )
+
+
+def dossiers_derived_refresh(*, version_id: int) -> int:
+    """Recompute the failing-controls count of every dossier on a form version (its controls
+    changed); returns how many changed. Each dossier is locked while it is recounted."""
+    changed = 0
+    for pk in Dossier.objects.filter(form_version_id=version_id).values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = (
+                Dossier.objects.select_for_update(of=("self",))
+                .select_related("form_version")
+                .get(pk=pk)
+            )
+            before = locked.failing_controls
+            locked.failing_controls = _failing_controls(locked)
+            if locked.failing_controls != before:
+                Dossier.objects.filter(pk=pk).update(failing_controls=locked.failing_controls)
+                changed += 1
+    return changed
+
+
+@tenant_task(name="workflow.dossiers_derived_refresh")
+def dossiers_derived_refresh_job(*, version_id: int) -> None:
+    dossiers_derived_refresh(version_id=version_id)
