@@ -21,6 +21,7 @@ from declarations.xmlformat import ImportReport, XmlImportRefused, dossier_xml, 
 from forms_cms.models import DocumentType
 from forms_cms.workbook.xsd import MAX_XML_BYTES
 from workflow.models import Campaign, Dossier
+from workflow.policy import DossierPolicy
 
 MSG_NO_TOKEN = "Jeton d'accès absent, invalide ou révoqué (en-tête Authorization: Bearer <jeton>)."  # noqa: S105
 
@@ -133,7 +134,10 @@ def api_export(request, code: str, exercice: int):
     )
     if dossier is None:
         return _error(404, "Aucun dossier de votre organisme pour ce formulaire et cet exercice.")
-    return HttpResponse(dossier_xml(dossier), content_type="application/xml")
+    policy = DossierPolicy(request.api_user, dossier)
+    if not policy.can_read_values:  # the token's user lost its binding meanwhile
+        return _error(403, "Ce jeton ne donne pas accès à ce dossier.")
+    return HttpResponse(dossier_xml(policy.readable()), content_type="application/xml")
 
 
 @require_GET

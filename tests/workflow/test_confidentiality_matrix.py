@@ -24,6 +24,8 @@ SENT_DIGITS = "987654"
 WIP = "555444,11"  # typed by the organism while the dossier is handed back
 WIP_DIGITS = "555444"
 STEPS = ["1", "2", "3", "4", "4R", "5", "6"]
+# the owner's status on its own screens by step, where not 200
+OWNER_SCREENS = {"rapatrier/": {}, "tronc-commun/": {}}
 WHITESPACE = re.compile(r"[\s\u00a0\u202f]")
 
 
@@ -186,6 +188,21 @@ def test_dossier_surfaces_by_role_and_step(step, version, declarant, outsider, c
             expected = 403
         if expected is not None:
             assert status == expected, (step, role, status)
+    # the organism's own screens: « Rapatrier » and the tronc-commun authorisation
+    for suffix in ("rapatrier/", "tronc-commun/"):
+        url = f"/declarations/dossiers/{dossier.pk}/{suffix}"
+        for role, client in clients.items():
+            response = client.get(url)
+            expected = {
+                "owner": OWNER_SCREENS[suffix].get(step, 200),
+                "anonymous": 302,
+                "outsider": 404,
+                "other platform": None if oph_has_same_pk else 403,
+            }.get(role, 403)
+            if expected is not None:
+                assert response.status_code == expected, (step, role, url, response.status_code)
+            if role != "owner":
+                assert SENT_DIGITS not in _digits_free(response.content), (step, role, url)
     # no partner read was logged by any of this
     with schema_context("dhup"):
         assert AccessLog.objects.count() == reads_before
@@ -255,3 +272,26 @@ def test_the_workspace_hides_the_failing_count_until_transmission(
     csv = client.get(f"/campagnes/{campaign}/dossiers/export.csv{query}")
     row = next(line for line in csv.content.decode("utf-8-sig").splitlines() if siren in line)
     assert row.split(";")[6] == ""
+
+
+@pytest.mark.parametrize("step", ["2", "4R"])
+def test_the_api_serves_the_token_organism_only(step, version, declarant, outsider,  # noqa: F811
+                                                client_for, demo_user):  # fmt: skip
+    from declarations.models import ApiToken
+
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    dossier = reach(step, declarant, gestionnaire)
+    with schema_context("dhup"):
+        _, own = ApiToken.issue(user=declarant, name="Logiciel")
+        _, other = ApiToken.issue(user=outsider, name="Logiciel")
+        code, exercise = dossier.document_type.code, dossier.campaign.exercise
+    url = f"/api/v1/declarations/{code}/{exercise}/xml"
+    client = client_for("dhup")
+    mine = client.get(url, HTTP_AUTHORIZATION=f"Bearer {own}")
+    assert mine.status_code == 200
+    assert (WIP_DIGITS if step == "4R" else SENT_DIGITS) in _digits_free(mine.content)
+    theirs = client.get(url, HTTP_AUTHORIZATION=f"Bearer {other}")
+    assert theirs.status_code == 404 and SENT_DIGITS not in _digits_free(theirs.content)
+    assert client.get(url).status_code == 401
+    on_oph = client_for("oph").get(url, HTTP_AUTHORIZATION=f"Bearer {own}")
+    assert on_oph.status_code == 401  # a token works only on its platform

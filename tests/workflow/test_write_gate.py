@@ -1,0 +1,250 @@
+"""The dossier's write gate (workflow.actions): derived state true after every kind of change,
+the first entry journaled as a transition, signals sent once and only for what happened,
+and the query counts of the hot paths locked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import schema_context
+
+from declarations.controls.services import dossier_blocking_failures
+from declarations.services import dossier_values_save
+from declarations.services.imports import dossier_import_xml
+from forms_cms.controls import control_delete, control_enable, control_update
+from forms_cms.services.migration import form_version_migrate
+from tests.conftest import run_queued_jobs
+from tests.declarations.test_controls import add_control
+from tests.declarations.test_online_form import declarant, open_dossier, outsider, version  # noqa: F401
+from tests.declarations.test_xml import doc_for
+from tests.forms_cms.test_migration import campaign_with_dossiers  # noqa: F401
+from tests.helpers import fire
+from workflow.actions import dossier_values_apply
+from workflow.models import Dossier, Step, StepChange, ValueChange
+from workflow.services.lifecycle import LifecycleRefused
+from workflow.signals import dossier_step_changed, dossier_values_changed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def gestionnaire(demo_user):
+    return demo_user("dhup", "gestionnaire")
+
+
+def stored(dossier) -> Dossier:
+    with schema_context("dhup"):
+        return Dossier.objects.get(pk=dossier.pk)
+
+
+def true_count(dossier) -> int:
+    with schema_context("dhup"):
+        return len(dossier_blocking_failures(Dossier.objects.get(pk=dossier.pk)))
+
+
+@pytest.fixture
+def received():
+    """Signals the gate sends, as (signal name, kwargs) in order."""
+    seen = []
+
+    def on_values(**kwargs):
+        seen.append(("values", kwargs))
+
+    def on_step(**kwargs):
+        seen.append(("step", kwargs))
+
+    dossier_values_changed.connect(on_values, dispatch_uid="test-values")
+    dossier_step_changed.connect(on_step, dispatch_uid="test-step")
+    yield seen
+    dossier_values_changed.disconnect(dispatch_uid="test-values")
+    dossier_step_changed.disconnect(dispatch_uid="test-step")
+
+
+def test_first_entry_is_a_journaled_transition_with_its_derived_state(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    gestionnaire,
+    received,
+):
+    add_control(version, gestionnaire, code="C1", left="ACT_IMMO", right="-1")
+    dossier = open_dossier(declarant)
+    assert dossier.step == Step.INITIALISED and dossier.revision == 0
+    with schema_context("dhup"):
+        dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "100"}, acting_user=declarant)
+        change = StepChange.objects.get(dossier=dossier)
+    row = stored(dossier)
+    assert (row.step, row.revision, row.failing_controls) == (Step.FILLING, 1, 1)
+    assert row.computed["TOTAL_ACTIF"] == 100
+    assert (change.transition, change.from_step, change.to_step, change.changed_by) == (
+        "start_filling",
+        Step.INITIALISED,
+        Step.FILLING,
+        declarant,
+    )
+    assert [name for name, _ in received] == ["step", "values"]
+    assert received[0][1]["change"] == change
+    assert received[1][1]["names"] == ["ACT_IMMO"]
+    # the next entry is no transition and sends only its values
+    with schema_context("dhup"):
+        dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "-1"}, acting_user=declarant)
+    assert [name for name, _ in received] == ["step", "values", "values"]
+    row = stored(dossier)
+    assert (row.revision, row.failing_controls) == (2, 0)
+    # nothing changed: no revision, no history, no signal
+    with schema_context("dhup"):
+        dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "-1"}, acting_user=declarant)
+        assert ValueChange.objects.filter(dossier=dossier).count() == 2
+    assert stored(dossier).revision == 2 and len(received) == 3
+
+
+def test_derived_state_follows_the_controls(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    gestionnaire,
+    django_capture_on_commit_callbacks,
+):
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "100"}, acting_user=declarant)
+    assert stored(dossier).failing_controls == 0
+
+    def settle():
+        run_queued_jobs()
+        count = stored(dossier).failing_controls
+        assert count == true_count(dossier)
+        return count
+
+    with django_capture_on_commit_callbacks(execute=True):
+        control = add_control(version, gestionnaire, code="C1", left="ACT_IMMO", right="-1")
+    assert settle() == 1  # created
+    with django_capture_on_commit_callbacks(execute=True), schema_context("dhup"):
+        control_update(
+            control=control,
+            values={"code": "C1", "label": "Contrôle", "left": "ACT_IMMO", "right": "100"},
+            acting_user=gestionnaire,
+        )
+    assert settle() == 0  # edited: now satisfied
+    with django_capture_on_commit_callbacks(execute=True), schema_context("dhup"):
+        control_update(
+            control=control,
+            values={"code": "C1", "label": "Contrôle", "left": "ACT_IMMO", "right": "7"},
+            acting_user=gestionnaire,
+        )
+    assert settle() == 1
+    with django_capture_on_commit_callbacks(execute=True), schema_context("dhup"):
+        control_enable(control=control, enabled=False, acting_user=gestionnaire)
+    assert settle() == 0  # disabled
+    with django_capture_on_commit_callbacks(execute=True), schema_context("dhup"):
+        control_enable(control=control, enabled=True, acting_user=gestionnaire)
+    assert settle() == 1
+    with django_capture_on_commit_callbacks(execute=True), schema_context("dhup"):
+        control_delete(control=control, acting_user=gestionnaire)
+    assert settle() == 0  # deleted
+
+
+def test_derived_state_after_a_version_migration(campaign_with_dossiers):  # noqa: F811
+    gestionnaire, _, v2, dossiers = campaign_with_dossiers
+    # the new version brings a blocking control every migrated dossier fails
+    add_control(v2, gestionnaire, code="V2", left="ACT_IMMO", right="-1")
+    assert all(stored(d).failing_controls == 0 for d in dossiers)
+    with schema_context("dhup"):
+        form_version_migrate(version=v2, acting_user=gestionnaire)
+    for dossier in dossiers:
+        row = stored(dossier)
+        assert row.form_version_id == v2.pk
+        assert row.failing_controls == 1 == true_count(dossier)
+        assert row.revision == 1
+
+
+def test_derived_state_after_an_import_and_a_synchronisation(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    gestionnaire,
+):
+    add_control(version, gestionnaire, code="C1", left="ACT_IMMO", right="-1")
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        dossier_import_xml(
+            dossier=dossier, data=doc_for(dossier, "<ACT_IMMO>12</ACT_IMMO>"), acting_user=declarant
+        )
+    row = stored(dossier)
+    assert (row.step, row.failing_controls, row.computed["TOTAL_ACTIF"]) == (Step.FILLING, 1, 12)
+    with schema_context("dhup"):
+        dossier_values_apply(
+            dossier=dossier,
+            values={"ACT_IMMO": -1.0},
+            acting_user=declarant,
+            source=ValueChange.Source.SYNCHRONISATION,
+        )
+        last = ValueChange.objects.filter(dossier=dossier).first()
+    row = stored(dossier)
+    assert (row.failing_controls, row.computed["TOTAL_ACTIF"]) == (0, -1)
+    assert last.source == ValueChange.Source.SYNCHRONISATION
+
+
+def test_a_refused_transition_writes_and_sends_nothing(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    gestionnaire,
+    received,
+):
+    add_control(version, gestionnaire, code="C1", left="ACT_IMMO", right="-1")
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "5"}, acting_user=declarant)
+    received.clear()
+    with pytest.raises(LifecycleRefused):
+        fire(dossier, "validate", declarant)
+    assert received == []
+    assert stored(dossier).step == Step.FILLING
+    with schema_context("dhup"):
+        dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "-1"}, acting_user=declarant)
+    received.clear()
+    fire(dossier, "validate", declarant)
+    assert [(name, kw["change"].transition) for name, kw in received] == [("step", "validate")]
+
+
+# query counts (Zulip's assert_database_query_count): a change here is a decision -----------
+def count_queries(call) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as queries:
+        result = call()
+    return len(queries), result
+
+
+def test_query_counts_of_the_hot_paths(version, declarant, outsider, client_for):  # noqa: F811
+    dossier = open_dossier(declarant)
+    owner = client_for("dhup", declarant)
+    save = f"/declarations/dossiers/{dossier.pk}/enregistrer/"
+    owner.post(save, json.dumps({"entries": {"ACT_IMMO": "1"}}), content_type="application/json")
+
+    def save_one(value):
+        def call():
+            body = json.dumps({"entries": {"ACT_IMMO": value}, "revision": 1})
+            return owner.post(save, body, content_type="application/json")
+
+        return call
+
+    n, response = count_queries(save_one("2"))
+    assert response.status_code == 200
+    assert n == SAVE_QUERIES, n
+    n, response = count_queries(lambda: owner.get(f"/declarations/dossiers/{dossier.pk}/"))
+    assert response.status_code == 200
+    assert n == SHEET_QUERIES, n
+    n, response = count_queries(lambda: owner.get("/declarations/"))
+    assert response.status_code == 200
+    assert n == LIST_QUERIES, n
+
+
+# Every request pays 10 for the test client's host lookup (1), the tenant routing (3), the
+# session and user (3: session, user, membership) and the session's idle-expiry refresh (3,
+# savepoints included). The cell save adds its own 7: the dossier among the user's, then in
+# the gate's transaction (savepoint, release) the locked row, the form's controls, one UPDATE
+# and one INSERT of history — 5 round trips in production, the DESIGN's "≤ 6 queries".
+SAVE_QUERIES = 17
+# the sheet: the dossier, its sheet layouts, the release/maintenance banner, the exchange
+# space's read mark and unread count, the transmitted documents, the step journal
+SHEET_QUERIES = 17
+LIST_QUERIES = 14
