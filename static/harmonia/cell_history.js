@@ -7,9 +7,10 @@
   if (!link || !sheet) return;
   const base = link.dataset.base;
   function follow(event) {
-    const cell = event.target.closest("[data-n]");
+    // a read-only sheet's inputs are disabled and let clicks through to their cell (sheet.css)
+    const cell = event.target.closest("[data-n], td[id]");
     if (!cell) return;
-    const name = cell.dataset.n;
+    const name = cell.dataset.n || cell.id;
     link.href = base + "?champ=" + encodeURIComponent(name);
     link.textContent = "Historique de la cellule " + name;
   }

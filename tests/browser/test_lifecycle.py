@@ -1,9 +1,12 @@
-"""In a real Chromium: the organism transmits, the gestionnaire hands the dossier back, the
-organism corrects and transmits again, the gestionnaire finalises."""
+"""In a real Chromium: the gestionnaire cannot read the dossier while the organism fills it;
+the organism transmits, the gestionnaire hands the dossier back and reads the transmitted
+version meanwhile, the organism corrects and transmits again, the gestionnaire sees what
+changed and finalises."""
 
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from django_tenants.utils import schema_context
@@ -39,6 +42,15 @@ def dossier_url(demo_user):
     return f"/declarations/dossiers/{dossier.pk}/"
 
 
+SHOTS = os.environ.get("HARMONIA_SCREENSHOTS", "")
+
+
+def shot(page, name: str) -> None:
+    """A screenshot to look at when HARMONIA_SCREENSHOTS names a folder."""
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
 def sign_in(browser, base, username):
     context = browser.new_context(locale="fr-FR")
     context.set_default_timeout(10_000)
@@ -59,6 +71,15 @@ def test_transmit_hand_back_transmit_again_finalise(dossier_url):
             organism = sign_in(browser, base, "organisme")
             manager = sign_in(browser, base, "gestionnaire")
             step = "[data-testid=step]"
+
+            # step 2: the organism's own work — the gestionnaire learns why, sees no value
+            manager.goto(base + dossier_url)
+            expect(manager.get_by_test_id("values-hidden")).to_contain_text(
+                "seul l'organisme a accès aux données"
+            )
+            expect(manager.get_by_test_id("step")).to_have_text("2 — En cours de saisie")
+            expect(manager.locator("[data-testid=sheet]")).to_have_count(0)
+            shot(manager, "gestionnaire-step2-hidden")
 
             organism.goto(base + dossier_url)
             expect(organism.locator(step)).to_have_text("2 — En cours de saisie")
@@ -81,10 +102,27 @@ def test_transmit_hand_back_transmit_again_finalise(dossier_url):
             immo.fill("5 000")
             immo.press("Enter")
             expect(organism.get_by_test_id("status")).to_contain_text("Enregistré")
+            # meanwhile the gestionnaire reads what was transmitted, not the work in progress
+            manager.reload()
+            expect(manager.get_by_test_id("snapshot-notice")).to_be_visible()
+            expect(manager.locator('input[data-n="ACT_IMMO"]')).to_have_value("100")
+            shot(manager, "gestionnaire-4R-snapshot")
             organism.click("button[data-action=retransmit]")
             expect(organism.locator(step)).to_contain_text("4 — Fiabilisation")
 
             manager.reload()
+            expect(manager.locator('input[data-n="ACT_IMMO"]')).to_have_value(re.compile(r"^5\s?000$"))
+            manager.click("[data-testid=changes-link]")
+            expect(manager.get_by_test_id("changes-entered")).to_contain_text("ACT_IMMO")
+            expect(manager.get_by_test_id("changes-entered")).to_contain_text(re.compile(r"5\s?000"))
+            shot(manager, "gestionnaire-changes")
+            manager.goto(base + dossier_url)
+            manager.click("td#ACT_IMMO")
+            manager.click("#cell-history")
+            expect(manager.get_by_test_id("history")).to_contain_text("ACT_IMMO")
+            expect(manager.get_by_test_id("history")).not_to_contain_text("PAS_CAPITAL")
+            shot(manager, "gestionnaire-cell-history")
+            manager.goto(base + dossier_url)
             manager.click("button[data-action=finalise]")
             expect(manager.locator(step)).to_have_text("5 — Finalisé")
             expect(manager.locator("details")).to_contain_text("Le capital est à renseigner.")
