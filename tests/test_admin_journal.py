@@ -24,9 +24,9 @@ from partners.services import (
     partner_rule_delete,
     partner_rule_update,
 )
+from workflow.actions import dossiers_purge
 from workflow.models import PurgeLog
 from workflow.services import campaign_open
-from workflow.services.retention import dossiers_purge
 
 from .forms_cms.engine.helpers import workbook_bytes
 from .forms_cms.test_versions import NAMES, SHEETS, upload

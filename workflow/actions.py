@@ -17,8 +17,8 @@ and Zulip's ``do_<verb>_<noun>(…, acting_user=)``:
    rows of the same database): a side effect happens exactly when the change commits,
    never for a change rolled back.
 
-Purges (``workflow.services.retention``) delete dossiers and everything attached in one
-logged operation; they are the only other writer.
+Purges (:func:`dossiers_purge`, planned by ``workflow.services.retention``) delete the
+dossiers past the retention period with everything attached, in one logged operation.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
+from wagtail.log_actions import log
 
 from forms_cms.selectors import current_version
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
@@ -37,6 +38,7 @@ from workflow.models import (
     Dossier,
     DossierExport,
     FiabilisationStep,
+    PurgeLog,
     Step,
     StepChange,
     ValueChange,
@@ -51,6 +53,7 @@ from workflow.services.lifecycle import (
     LifecycleRefused,
     dossier_problems,
 )
+from workflow.services.retention import purge_plan
 from workflow.signals import dossier_step_changed, dossier_values_changed
 
 MSG_NO_VERSION = (
@@ -407,3 +410,43 @@ def dossiers_derived_refresh(*, version_id: int) -> int:
 @tenant_task(name="workflow.dossiers_derived_refresh")
 def dossiers_derived_refresh_job(*, version_id: int) -> None:
     dossiers_derived_refresh(version_id=version_id)
+
+
+# --- retention ----------------------------------------------------------------------------------
+def dossiers_purge(*, reference: int | None = None, run_by: str, acting_user=None) -> PurgeLog:
+    """Delete the dossiers older than the five kept exercises, and log it (``PurgeLog`` and
+    the administrative journal; ``acting_user`` is None when run from the command, whose
+    operator's system login is ``run_by``)."""
+    with transaction.atomic():
+        plan = purge_plan(reference=reference)
+        ids = [d.pk for d in plan.dossiers]
+        # snapshots first: they point at the step journal, which protects them
+        DossierExport.objects.filter(dossier_id__in=ids).delete()
+        # whatever else protects a dossier (partner transmissions…) goes with it
+        for relation in Dossier._meta.related_objects:
+            if relation.on_delete is models.PROTECT:
+                relation.related_model.objects.filter(
+                    **{f"{relation.field.name}__in": ids}
+                ).delete()
+        Dossier.objects.filter(pk__in=ids).delete()
+        purge = PurgeLog.objects.create(
+            run_by=run_by,
+            oldest_kept=plan.oldest_kept,
+            dossiers=len(ids),
+            exports=plan.exports,
+            attachments=plan.attachments,
+            detail=plan.lines(),
+        )
+        log(
+            instance=purge,
+            action="harmonia.dossiers_purged",
+            user=acting_user,
+            data={
+                "run_by": run_by,
+                "oldest_kept": plan.oldest_kept,
+                "dossiers": purge.dossiers,
+                "exports": purge.exports,
+                "attachments": purge.attachments,
+            },
+        )
+        return purge

@@ -3,18 +3,17 @@
 A dry run lists what would go; the purge itself runs only when confirmed, deletes the
 dossiers with everything that hangs from them (values history, step journal, transmitted PDF
 and XML, exchange messages and their attachments, partner transmissions) and writes a
-``PurgeLog`` row that stays.
+``PurgeLog`` row that stays. The purge itself is the write gate's
+(``workflow.actions.dossiers_purge``); this module plans it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import models, transaction
 from django.utils import timezone
-from wagtail.log_actions import log
 
-from workflow.models import Dossier, DossierExport, PurgeLog
+from workflow.models import Dossier, DossierExport
 
 KEPT_EXERCISES = 5
 
@@ -57,42 +56,3 @@ def purge_plan(*, reference: int | None = None) -> PurgePlan:
     except ImportError:  # pragma: no cover - the exchange space is an installed app
         pass
     return PurgePlan(oldest, dossiers, exports, attachments)
-
-
-def dossiers_purge(*, reference: int | None = None, run_by: str, acting_user=None) -> PurgeLog:
-    """Delete the dossiers older than the five kept exercises, and log it (``PurgeLog`` and
-    the administrative journal; ``acting_user`` is None when run from the command, whose
-    operator's system login is ``run_by``)."""
-    with transaction.atomic():
-        plan = purge_plan(reference=reference)
-        ids = [d.pk for d in plan.dossiers]
-        # snapshots first: they point at the step journal, which protects them
-        DossierExport.objects.filter(dossier_id__in=ids).delete()
-        # whatever else protects a dossier (partner transmissions…) goes with it
-        for relation in Dossier._meta.related_objects:
-            if relation.on_delete is models.PROTECT:
-                relation.related_model.objects.filter(
-                    **{f"{relation.field.name}__in": ids}
-                ).delete()
-        Dossier.objects.filter(pk__in=ids).delete()
-        purge = PurgeLog.objects.create(
-            run_by=run_by,
-            oldest_kept=plan.oldest_kept,
-            dossiers=len(ids),
-            exports=plan.exports,
-            attachments=plan.attachments,
-            detail=plan.lines(),
-        )
-        log(
-            instance=purge,
-            action="harmonia.dossiers_purged",
-            user=acting_user,
-            data={
-                "run_by": run_by,
-                "oldest_kept": plan.oldest_kept,
-                "dossiers": purge.dossiers,
-                "exports": purge.exports,
-                "attachments": purge.attachments,
-            },
-        )
-        return purge

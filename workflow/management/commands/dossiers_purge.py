@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
 from tenants.models import Platform
-from workflow.services.retention import KEPT_EXERCISES, dossiers_purge, purge_plan
+from workflow.actions import dossiers_purge
+from workflow.services.retention import KEPT_EXERCISES, purge_plan
 
 
 class Command(BaseCommand):
