@@ -1,7 +1,11 @@
+from urllib.parse import urlsplit
+
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db import connection
 from django.template import loader
+from django.urls import reverse
 
+from tenants.links import absolute_url
 from tenants.tasks import queue_email
 
 
@@ -27,7 +31,19 @@ class QueuedPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
-        context = {**context, "platform": connection.tenant}
+        # the link comes from the platform's address, not from the request's Host header
+        url = absolute_url(
+            reverse(
+                "accounts:password_reset_confirm",
+                kwargs={"uidb64": context["uid"], "token": context["token"]},
+            )
+        )
+        context = {
+            **context,
+            "url": url,
+            "domain": urlsplit(url).netloc,
+            "platform": connection.tenant,
+        }
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         html = (

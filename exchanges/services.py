@@ -18,6 +18,7 @@ from exchanges import filetypes
 from exchanges.models import BODY_MAX_CHARS, Attachment, Message, ReadMark
 from exchanges.selectors import exchange_allowed, unread_count
 from organisms.services.memberships import current_platform
+from tenants.links import absolute_url
 from tenants.tasks import queue_email
 from workflow.models import Dossier
 
@@ -144,13 +145,11 @@ def message_post(
     author,
     body: str,
     files: list[tuple[str, bytes, str]] | None = None,
-    base_url: str | None = None,
 ) -> Message:
     """Post a message, with up to ``MAX_FILES`` attachments given as (name, content, kind)
     where kind is "document" or "prorogation". Everything is checked first: any problem
     refuses the whole message with every problem listed (:class:`MessageRefused`) and stores
-    nothing. The other side is notified by e-mail (``base_url``, e.g.
-    ``https://dhup.example.fr``, builds the link; the platform's host by default)."""
+    nothing. The other side is notified by e-mail, with a link to the thread."""
     if not exchange_allowed(dossier, author):
         raise PermissionDenied("Vous n'avez pas accès à l'espace d'échange de ce dossier.")
     files = list(files or [])
@@ -191,7 +190,7 @@ def message_post(
         ReadMark.objects.update_or_create(
             user=author, dossier=dossier, defaults={"last_read_at": message.created_at}
         )
-        _notify(message=message, checked=checked, base_url=base_url)
+        _notify(message=message, checked=checked)
     return message
 
 
@@ -227,24 +226,19 @@ def notification_recipients(*, dossier: Dossier, author) -> list[User]:
     return list(users.order_by("pk"))
 
 
-def _platform_base_url() -> str:
-    return f"https://{current_platform().get_primary_domain().domain}"
-
-
-def _notify(*, message: Message, checked: list[CheckedFile], base_url: str | None) -> None:
+def _notify(*, message: Message, checked: list[CheckedFile]) -> None:
     """One e-mail per recipient (addresses are not disclosed to each other), saying who wrote
     in which dossier, with a link; the message itself stays on the platform."""
     dossier = message.dossier
     recipients = notification_recipients(dossier=dossier, author=message.author)
     if not recipients:
         return
-    base = (base_url or _platform_base_url()).rstrip("/")
     context = {
         "dossier": dossier,
         "author": message.author,
         "author_is_gestionnaire": message.author.role == Role.GESTIONNAIRE,
         "platform": current_platform(),
-        "url": base + reverse("exchanges:thread", args=[dossier.pk]),
+        "url": absolute_url(reverse("exchanges:thread", args=[dossier.pk])),
         "attachment_count": len(checked),
         "has_prorogation": any(c.kind == Attachment.Kind.PROROGATION for c in checked),
         "sent_at": timezone.localtime(message.created_at),

@@ -70,7 +70,6 @@ def thread(request, pk):
                         author=request.user,
                         body=form.cleaned_data["body"],
                         files=files,
-                        base_url=request.build_absolute_uri("/"),
                     )
                 except MessageRefused as exc:
                     errors = exc.errors

@@ -86,7 +86,7 @@ def correspondent_save(
         user.save(update_fields=["is_active"])
     correspondent.save()
     if created and request is not None:
-        welcome_email_queue(user=user, request=request)  # the job row commits with the account
+        welcome_email_queue(user=user)  # the job row commits with the account
     return correspondent
 
 

@@ -14,6 +14,7 @@ from accounts.models import Role, User
 from organisms.models import Partner
 from partners.models import AccessLog, PartnerChoice, PartnerRule, Transmission
 from partners.selectors import partners_concerned
+from tenants.links import absolute_url
 
 # the national partners the ministry's default rules name (the demo uses the same names)
 NATIONAL_PARTNERS = (
@@ -298,12 +299,6 @@ def partners_on_step_change(change) -> list[Transmission]:
     return transmissions
 
 
-def _platform_base_url() -> str:
-    from organisms.services.memberships import current_platform
-
-    return f"https://{current_platform().get_primary_domain().domain}"
-
-
 def _notify(transmission: Transmission) -> None:
     """One e-mail per active user of the partner (addresses are not disclosed to each other)
     saying what was transmitted, with a link; the documents stay on the platform."""
@@ -324,7 +319,7 @@ def _notify(transmission: Transmission) -> None:
         "dossier": transmission.dossier,
         "partner": transmission.partner,
         "platform": current_platform(),
-        "url": _platform_base_url() + reverse("partners:detail", args=[transmission.pk]),
+        "url": absolute_url(reverse("partners:detail", args=[transmission.pk])),
         "sent_at": timezone.localtime(transmission.sent_at),
     }
     subject = " ".join(

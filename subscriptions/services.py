@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.models import PLATFORM_ROLES
 from subscriptions.models import PendingNotification, Scope, Subscription
 from tenants.jobs import SCHEMA_ARG
+from tenants.links import absolute_url
 
 UNSUBSCRIBE_SALT = "subscriptions.unsubscribe"
 # a digest waits this long for other events before being sent (a batch of publications
@@ -182,20 +183,14 @@ def unsubscribe_with_token(token: str) -> UnsubscribeResult:
 # --- links -----------------------------------------------------------------------------------
 
 
-def platform_base_url() -> str:
-    """``https://<platform's primary domain>`` (http in DEBUG, for the local servers)."""
-    from organisms.services.memberships import current_platform
-
-    scheme = "http" if settings.DEBUG else "https"
-    return f"{scheme}://{current_platform().get_primary_domain().domain}"
-
-
-def page_url(page, base: str) -> str:
+def page_url(page) -> str:
+    """The page on the platform's host (Wagtail's own root URL, from its Site, is not used:
+    e-mail links all come from tenants.links)."""
     parts = page.get_url_parts()
     if parts is None:  # not routable (no site): the content's entry
-        return base + "/contenus/"
+        return absolute_url("/contenus/")
     _site_id, _root, path = parts
-    return base + path
+    return absolute_url(path)
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -272,7 +267,7 @@ def notify_page_published(page, *, first: bool) -> int:
         kind=kind.PAGE_PUBLISHED if first else kind.PAGE_UPDATED,
         key=f"page:{page.pk}",
         title=page.title,
-        url=page_url(page, platform_base_url()),
+        url=page_url(page),
     )
 
 
@@ -282,10 +277,9 @@ def notify_form_version(version) -> int:
     subscriptions = Subscription.objects.filter(user__is_active=True, scope=Scope.EDITORS)
     if not subscriptions.exists():
         return 0
-    base = platform_base_url()
 
     def file_url(kind: str) -> str:
-        return base + reverse("forms_cms:version_file", args=[version.pk, kind])
+        return absolute_url(reverse("forms_cms:version_file", args=[version.pk, kind]))
 
     document = version.document_type
     title = f"{document.label} — version {version.number}"
@@ -294,7 +288,7 @@ def notify_form_version(version) -> int:
         kind=PendingNotification.Kind.FORM_VERSION,
         key=f"form_version:{version.pk}",
         title=title,
-        url=base + reverse("forms_cms:version_detail", args=[version.pk]),
+        url=absolute_url(reverse("forms_cms:version_detail", args=[version.pk])),
         extra=[
             {"label": "Schéma XSD", "url": file_url("xsd")},
             {"label": "Fichier de spécification", "url": file_url("specification")},
@@ -328,12 +322,11 @@ def digest_send(user_id: int) -> int:
 
 
 def _send(user, lines: list[PendingNotification], platform) -> None:
-    base = platform_base_url()
     subscriptions = {line.subscription_id: line.subscription for line in lines}
     unsubscribe = [
         {
             "subscription": s,
-            "url": base + reverse("subscriptions:unsubscribe", args=[unsubscribe_token(s)]),
+            "url": absolute_url(reverse("subscriptions:unsubscribe", args=[unsubscribe_token(s)])),
         }
         for s in subscriptions.values()
     ]
@@ -343,7 +336,7 @@ def _send(user, lines: list[PendingNotification], platform) -> None:
         "lines": lines,
         "count": len(lines),
         "unsubscribe": unsubscribe,
-        "manage_url": base + reverse("subscriptions:manage"),
+        "manage_url": absolute_url(reverse("subscriptions:manage")),
     }
     subject = " ".join(
         loader.render_to_string("subscriptions/email/digest_subject.txt", context).split()

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.template import loader
+from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from wagtail.log_actions import log
 
 from accounts.models import PLATFORM_ROLES, Role, User
 from organisms.models import Membership, Organism, Partner
+from tenants.links import absolute_url
 from tenants.models import Platform
 from tenants.services import GESTIONNAIRES_GROUP
 from tenants.tasks import queue_email
@@ -113,20 +117,24 @@ def platform_user_create(
             user.groups.add(Group.objects.get(name=GESTIONNAIRES_GROUP))
         _journal(user, "harmonia.account_created", acting_user, organism=organism, partner=partner)
     if request is not None:
-        welcome_email_queue(user=user, request=request)
+        welcome_email_queue(user=user)
     return user
 
 
-def welcome_email_queue(*, user, request) -> int:
+def welcome_email_queue(*, user) -> int:
     """Queue the e-mail whose single-use link lets a new account holder choose a password."""
-    context = {
-        "user": user,
-        "domain": request.get_host(),
-        "protocol": "https" if request.is_secure() else "http",
-        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
-        "token": default_token_generator.make_token(user),
-        "platform": current_platform(),
-    }
+    platform = current_platform()
+    url = absolute_url(
+        reverse(
+            "accounts:password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        ),
+        platform=platform,
+    )
+    context = {"user": user, "url": url, "domain": urlsplit(url).netloc, "platform": platform}
     subject = loader.render_to_string("accounts/email/welcome_subject.txt", context).strip()
     body = loader.render_to_string("accounts/email/welcome.txt", context)
     return queue_email(subject=subject, body=body, to=[user.email])

@@ -26,7 +26,13 @@ DEBUG = False
 
 # --- Platforms (django-tenants) -------------------------------------------------------------
 # Each platform answers on "<code>.<base domain>"; the public host is the base domain itself.
-HARMONIA_BASE_DOMAIN = os.environ.get("HARMONIA_BASE_DOMAIN", "localhost")
+# A port on it ("localhost:8000") is not part of any host name: it only goes into the
+# absolute links e-mails carry (tenants/links.py).
+HARMONIA_BASE_DOMAIN, _sep, HARMONIA_BASE_PORT = os.environ.get(
+    "HARMONIA_BASE_DOMAIN", "localhost"
+).partition(":")
+# Scheme of those links; production overrides it (https).
+HARMONIA_LINK_SCHEME = "http"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [HARMONIA_BASE_DOMAIN, f".{HARMONIA_BASE_DOMAIN}"]
 
 # Shared apps live in the public schema; see README "Architecture" for why each is there.

@@ -192,16 +192,11 @@ def test_gestionnaire_message_notifies_the_organism_users_only(
     mailoutbox,
 ):
     with schema_context("dhup"):
-        message_post(
-            dossier=dossier,
-            author=gestionnaire,
-            body="Il manque l'annexe",
-            base_url="https://dhup.exemple.fr/",
-        )
+        message_post(dossier=dossier, author=gestionnaire, body="Il manque l'annexe")
     run_queued_jobs()
     recipients = sorted(address for m in mailoutbox for address in m.to)
     assert recipients == [declarant.email]  # not the other organism's user, nor partners
-    assert "https://dhup.exemple.fr/echanges/dossiers/" in mailoutbox[0].body
+    assert f"http://dhup.localhost/echanges/dossiers/{dossier.pk}/" in mailoutbox[0].body
     assert "Gaëlle Gestionnaire (gestionnaire)" in mailoutbox[0].body
 
 

@@ -125,7 +125,6 @@ def seed() -> dict:
             author=declarant,
             body="Voici la décision de prorogation.",
             files=[("decision.pdf", MEDIA_BYTES, "prorogation")],
-            base_url="http://dhup.localhost",
         )
         Document.objects.create(
             title="Guide des éditeurs", file=ContentFile(MEDIA_BYTES, name="guide.pdf")
