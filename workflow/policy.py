@@ -20,6 +20,7 @@ import copy
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 
 from accounts.models import Role
 from workflow.models import Dossier, DossierExport, Step
@@ -189,5 +190,18 @@ def _never_saved(*args, **kwargs):
     raise RuntimeError("A dossier read from its transmitted snapshot is never saved.")
 
 
-def policy_for(user, dossier: Dossier) -> DossierPolicy:
-    return DossierPolicy(user, dossier)
+def dossiers_visible_to(user) -> QuerySet[Dossier]:
+    """The dossiers whose existence ``user`` may know — :attr:`DossierPolicy.can_see` as a
+    queryset: organisme users their organism's; gestionnaires all (their values only as the
+    policy allows); nobody else (partners read what was transmitted to them, in their app)."""
+    dossiers = Dossier.objects.select_related(
+        "organism", "campaign", "document_type", "form_version"
+    )
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return dossiers.none()
+    if user.role == Role.GESTIONNAIRE:
+        return dossiers
+    membership = getattr(user, "membership", None)
+    if user.role == Role.ORGANISME and membership is not None and membership.organism_id:
+        return dossiers.filter(organism_id=membership.organism_id)
+    return dossiers.none()
