@@ -8,6 +8,8 @@ a platform's backup and reversibility export hold them without a separate media 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -292,7 +294,9 @@ class Control(models.Model):
             return self.condition.lstrip("=")
         text = f"{self.left.lstrip('=')} {self.operator} {self.right.lstrip('=')}"
         if self.tolerance:
-            text += f" ± {str(self.tolerance.normalize()).replace('.', ',')}"
+            # Decimal once read back; whatever number the service was given before that
+            tolerance = Decimal(str(self.tolerance)).normalize()
+            text += f" ± {str(tolerance).replace('.', ',')}"
         return text
 
 
