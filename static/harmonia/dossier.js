@@ -1,5 +1,8 @@
 // Online form: save a cell when it changes, refresh the computed cells the server returns,
 // move like a spreadsheet (Enter, arrows, Tab). No framework: one small script.
+// A refused entry stays in its cell as typed, marked invalid with its message beside it, and
+// is never reported as saved; leaving the page while one is on screen (or a save is under
+// way) asks for confirmation.
 (function () {
   "use strict";
   const wrap = document.getElementById("sheet");
@@ -23,20 +26,61 @@
     date: "Date attendue au format jj/mm/aaaa.",
   };
 
+  // cells whose entry on screen is not the stored value (refused, or the save failed)
+  const unsaved = new Set();
+  let pending = 0; // saves queued or under way
+  // one save at a time, so that each carries the revision and stored value the previous returned
+  let queue = Promise.resolve();
+  let messageCount = 0;
+
   function say(message, isError) {
     status.textContent = message || "";
     status.className = isError ? "error" : "";
   }
 
-  function markInvalid(el, message) {
+  function unsavedNote() {
+    const n = unsaved.size;
+    if (!n) return "";
+    return n === 1
+      ? " Une saisie refusée n'est pas enregistrée : corrigez la cellule signalée."
+      : " " + n + " saisies refusées ne sont pas enregistrées : corrigez les cellules signalées.";
+  }
+
+  function describedBy(el) {
+    return (el.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+  }
+
+  // the mark: aria-invalid, a style, and the message beside the cell, tied by aria-describedby
+  function markInvalid(el, message, entryKept) {
+    const cell = el.closest("td");
+    let note = cell.querySelector(".cell-message");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "cell-message";
+      note.id = "cell-message-" + ++messageCount;
+      cell.appendChild(note);
+      el.setAttribute("aria-describedby", describedBy(el).concat(note.id).join(" "));
+    }
+    note.textContent = message;
+    cell.classList.add("invalid");
     el.setAttribute("aria-invalid", "true");
-    el.title = message;
-    say(message, true);
+    if (entryKept) unsaved.add(el);
+    else unsaved.delete(el);
+    say((entryKept ? "Non enregistré : " : "") + message, true);
   }
 
   function clearInvalid(el) {
+    const cell = el.closest("td");
+    const note = cell.querySelector(".cell-message");
+    if (note) {
+      const ids = describedBy(el).filter((id) => id !== note.id);
+      if (ids.length) el.setAttribute("aria-describedby", ids.join(" "));
+      else el.removeAttribute("aria-describedby");
+      note.remove();
+    }
+    cell.classList.remove("invalid");
     el.removeAttribute("aria-invalid");
-    el.removeAttribute("title");
+    unsaved.delete(el);
   }
 
   function flash(el) {
@@ -45,12 +89,20 @@
     el.classList.add("updated");
   }
 
+  function schedule(el) {
+    pending++;
+    queue = queue
+      .then(() => save(el))
+      .catch(() => markInvalid(el, "Enregistrement impossible : réessayez.", true))
+      .finally(() => pending--);
+  }
+
   async function save(el) {
     const name = el.dataset.n;
     const type = el.dataset.t;
     const value = el.value;
     if (type && formats[type] && !formats[type].test(value)) {
-      markInvalid(el, hints[type]);
+      markInvalid(el, hints[type], true);
       return;
     }
     const seen = JSON.parse(el.dataset.seen);
@@ -63,29 +115,40 @@
         body: JSON.stringify({ entries: { [name]: value }, seen: { [name]: seen }, revision: revision }),
         credentials: "same-origin",
       });
-      data = await response.json();
     } catch (err) {
       el.classList.remove("saving");
-      markInvalid(el, "Enregistrement impossible (connexion interrompue) : réessayez.");
+      markInvalid(el, "Enregistrement impossible (connexion interrompue) : réessayez.", true);
       return;
+    }
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = {}; // not JSON (a server error page): reported as a failed save below
     }
     el.classList.remove("saving");
+    // typed again while this save ran: that newer entry is checked when the cell is left
+    const stillShown = el.value === value;
     if (!response.ok) {
-      const message = (data.errors && data.errors[name]) || data.message || "Valeur refusée.";
+      if (!stillShown) return;
+      const message =
+        (data.errors && data.errors[name]) || data.message || "Enregistrement impossible : réessayez.";
       const current = data.current && data.current[name];
       if (current) {
+        // a conflict: the colleague's value replaces the entry, which was not saved
         el.value = current.display;
         el.dataset.seen = JSON.stringify(current.seen);
+        markInvalid(el, message, false);
+      } else {
+        markInvalid(el, message, true); // refused: the entry stays as typed, to be corrected
       }
-      markInvalid(el, message);
       return;
     }
-    clearInvalid(el);
     const saved = data.saved[name];
     if (saved) {
-      el.value = saved.display;
-      el.dataset.seen = JSON.stringify(saved.seen);
+      el.dataset.seen = JSON.stringify(saved.seen); // what is stored now, shown or not
+      if (stillShown) el.value = saved.display;
     }
+    if (stillShown) clearInvalid(el);
     let count = 0;
     for (const [other, display] of Object.entries(data.computed)) {
       for (const cell of wrap.querySelectorAll('td.c[data-n="' + CSS.escape(other) + '"]')) {
@@ -97,13 +160,21 @@
     revision = data.revision;
     say(
       "Enregistré." + (count ? " " + count + " cellule(s) calculée(s) mise(s) à jour." : "") +
-        (data.others ? " D'autres modifications ont été faites en même temps : rechargez la page pour les voir." : ""),
-      false
+        (data.others ? " D'autres modifications ont été faites en même temps : rechargez la page pour les voir." : "") +
+        unsavedNote(),
+      unsaved.size > 0
     );
   }
 
+  // closing the page or following a link would lose an entry that is not stored
+  window.addEventListener("beforeunload", function (event) {
+    if (!unsaved.size && !pending) return;
+    event.preventDefault();
+    event.returnValue = ""; // Chromium shows its own text; returnValue is what asks for it
+  });
+
   wrap.addEventListener("change", function (event) {
-    if (event.target.matches(fieldsSelector)) save(event.target);
+    if (event.target.matches(fieldsSelector)) schedule(event.target);
   });
 
   // spreadsheet-like moves between input cells
