@@ -26,8 +26,12 @@ def dossier_sync_page(request, pk):
     dossier = _dossier_for(request, pk)
     try:
         if request.method == "POST":
-            names = request.POST.getlist("champ")
-            result = dossier_sync(dossier=dossier, acting_user=request.user, names=names)
+            result = dossier_sync(
+                dossier=dossier,
+                acting_user=request.user,
+                names=request.POST.getlist("champ"),
+                erase=request.POST.getlist("effacer"),
+            )
             messages.success(request, _applied_message(result))
             return redirect("declarations:dossier", pk=dossier.pk)
         preview = sync_preview(dossier=dossier, acting_user=request.user)

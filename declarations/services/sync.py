@@ -211,17 +211,20 @@ def sync_preview(*, dossier, acting_user) -> SyncPreview:
     return preview
 
 
-def dossier_sync(*, dossier, acting_user, names: list[str] | None = None) -> SaveResult:
-    """Apply the preview, recorded as a synchronisation: without ``names``, the lines that
-    bring a value (never those that would erase one); with ``names``, exactly the lines
-    named, erasing ones included."""
+def dossier_sync(
+    *, dossier, acting_user, names: list[str] | None = None, erase: list[str] = ()
+) -> SaveResult:
+    """Apply the preview, recorded as a synchronisation. ``names``: the lines bringing a value
+    that the person kept ticked (all of them when None); ``erase``: the lines that would erase
+    a typed value and that the person ticked one by one. The two are read against the preview
+    made now: a line that became erasing since the page was shown (its value emptied on the
+    other platform meanwhile) is not applied unless it is in ``erase``."""
     pulled = _pull(dossier=dossier, acting_user=acting_user)
     preview = pulled.preview
-    if names is None:
-        lines = preview.offered
-    else:
-        chosen = set(names)
-        lines = [line for line in preview.lines if line.name in chosen]
+    wanted = None if names is None else set(names)
+    to_erase = set(erase)
+    lines = [line for line in preview.offered if wanted is None or line.name in wanted]
+    lines += [line for line in preview.erasing if line.name in to_erase]
     try:
         result = dossier_values_apply(
             dossier=dossier,

@@ -327,7 +327,7 @@ def test_the_organism_consents_on_the_ministry_then_pulls_on_its_federation(brid
             erasing = oph.get_by_test_id("sync-erasing")
             expect(erasing).to_contain_text("les rapatrier effacerait votre saisie")
             expect(erasing).to_contain_text("31/12/2024")
-            expect(erasing.locator("input[name=champ]")).not_to_be_checked()
+            expect(erasing.locator("input[name=effacer]")).not_to_be_checked()
             oph.screenshot(path=screenshot_path("tc-preview", tmp_path), full_page=True)
             oph.get_by_role("button", name="Confirmer le rapatriement").click()
             expect(oph.locator("ul.messages")).to_contain_text(

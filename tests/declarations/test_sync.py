@@ -141,7 +141,7 @@ def stored(code: str, dossier) -> dict:
 
 
 class _Boxes(HTMLParser):
-    """The ``champ`` checkboxes of a page: (name, ticked)."""
+    """The checkboxes of a page: (name, ticked), ``champ`` (bring a value) then ``effacer``."""
 
     def __init__(self):
         super().__init__()
@@ -149,8 +149,9 @@ class _Boxes(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "input" and attrs.get("type") == "checkbox" and attrs.get("name") == "champ":
-            self.boxes.append((attrs["value"], "checked" in attrs))
+        if tag == "input" and attrs.get("type") == "checkbox":
+            prefix = "" if attrs.get("name") == "champ" else f"{attrs.get('name')}:"
+            self.boxes.append((prefix + attrs["value"], "checked" in attrs))
 
 
 def boxes(html: str) -> list[tuple[str, bool]]:
@@ -343,11 +344,15 @@ def test_sync_without_names_never_applies_an_erasing_line(pair, paired):
     assert values["TC_CLOTURE"] == 45657 and values["TC_CAPITAL"] == 1000.0
 
 
-def test_an_erasing_line_applies_when_named(pair, paired):
+def test_an_erasing_line_applies_only_when_ticked_to_erase(pair, paired, client_for):
     user, qdis, _ = pair
     with schema_context("oph"):
+        # named as if it brought a value (a preview shown before it was emptied): not applied
         result = dossier_sync(dossier=qdis, acting_user=user, names=["TC_CLOTURE"])
-    assert result.saved == {"TC_CLOTURE": None}
+    assert result.saved == {} and stored("oph", qdis)["TC_CLOTURE"] == 45657
+    url = f"/declarations/dossiers/{qdis.pk}/rapatrier/"
+    response = client_for("oph", user).post(url, {"effacer": ["TC_CLOTURE"]}, follow=True)
+    assert "dont 1 effacée(s) à votre demande" in response.content.decode()
     assert "TC_CLOTURE" not in stored("oph", qdis)
 
 
@@ -355,7 +360,11 @@ def test_the_preview_never_ticks_an_erasing_line(pair, paired, client_for):
     user, qdis, _ = pair
     page = client_for("oph", user).get(f"/declarations/dossiers/{qdis.pk}/rapatrier/")
     html = page.content.decode()
-    assert boxes(html) == [("TC_CAPITAL", True), ("TC_STOCKS", True), ("TC_CLOTURE", False)]
+    assert boxes(html) == [
+        ("TC_CAPITAL", True),
+        ("TC_STOCKS", True),
+        ("effacer:TC_CLOTURE", False),
+    ]
     erasing = html[html.index('data-testid="sync-erasing"') :]
     assert "les rapatrier effacerait votre saisie" in erasing
     assert "31/12/2024" in erasing and "TC_CLOTURE" in erasing
