@@ -8,8 +8,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
-from workflow.models import DossierExport, FiabilisationStep
 from workflow.actions import dossier_transition
+from workflow.models import DossierExport, FiabilisationStep
 from workflow.services.lifecycle import ACTIONS, LifecycleRefused
 
 

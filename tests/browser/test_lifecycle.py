@@ -111,10 +111,14 @@ def test_transmit_hand_back_transmit_again_finalise(dossier_url):
             expect(organism.locator(step)).to_contain_text("4 — Fiabilisation")
 
             manager.reload()
-            expect(manager.locator('input[data-n="ACT_IMMO"]')).to_have_value(re.compile(r"^5\s?000$"))
+            expect(manager.locator('input[data-n="ACT_IMMO"]')).to_have_value(
+                re.compile(r"^5\s?000$")
+            )
             manager.click("[data-testid=changes-link]")
             expect(manager.get_by_test_id("changes-entered")).to_contain_text("ACT_IMMO")
-            expect(manager.get_by_test_id("changes-entered")).to_contain_text(re.compile(r"5\s?000"))
+            expect(manager.get_by_test_id("changes-entered")).to_contain_text(
+                re.compile(r"5\s?000")
+            )
             shot(manager, "gestionnaire-changes")
             manager.goto(base + dossier_url)
             manager.click("td#ACT_IMMO")

@@ -14,8 +14,8 @@ from forms_cms.controls import control_create
 from tests.conftest import run_queued_jobs
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
 from tests.declarations.test_xml import doc_for
-from workflow.models import DossierExport, FiabilisationStep, Step, StepChange
 from workflow.actions import dossier_transition
+from workflow.models import DossierExport, FiabilisationStep, Step, StepChange
 from workflow.services.lifecycle import LifecycleRefused, available_actions
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from exchanges.models import Attachment, Message
 from exchanges.services import message_post
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
 from tests.exchanges.samples import pdf as pdf_bytes
-from workflow.models import Campaign, Dossier, DossierExport, PurgeLog, ValueChange
 from workflow.actions import dossier_transition
+from workflow.models import Campaign, Dossier, DossierExport, PurgeLog, ValueChange
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django_tenants.utils import schema_context
 
 from organisms.models import Organism
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
-from workflow.models import Campaign, FiabilisationStep
 from workflow.actions import dossier_transition
+from workflow.models import Campaign, FiabilisationStep
 
 from .test_lifecycle import dossier, gestionnaire  # noqa: F401
 
