@@ -7,6 +7,8 @@ class PartnersConfig(AppConfig):
 
     def ready(self) -> None:
         from partners import receivers
+        from tenants.signals import platform_prepared
         from workflow.signals import dossier_step_changed
 
         dossier_step_changed.connect(receivers.on_step_change, dispatch_uid="partners-step")
+        platform_prepared.connect(receivers.platform_seed, dispatch_uid="partners-platform")

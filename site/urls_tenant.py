@@ -6,9 +6,10 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from tenants import views
+from workflow.views_home import platform_home
 
 urlpatterns = [
-    path("", views.platform_home, name="home"),
+    path("", platform_home, name="home"),
     path("comptes/", include("accounts.urls")),
     path("organismes/", include("organisms.urls")),
     path("campagnes/", include("workflow.urls")),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django_tenants.utils import schema_context
 
 from tenants.models import Domain, Platform
 from tenants.platforms import PLATFORMS, PUBLIC_SCHEMA, TEMPLATE_SCHEMA, PlatformSpec
+from tenants.signals import platform_prepared
 
 logger = logging.getLogger(__name__)
 
@@ -38,75 +41,37 @@ def _ensure_platform(schema_name: str, **fields) -> Platform:
     return platform
 
 
-def _prepare_schema(platform: Platform, spec: PlatformSpec | None) -> None:
-    """Inside one platform schema: Wagtail home and site, document types, groups."""
-    from wagtail.models import GroupPagePermission, Page, Site
+def gestionnaires_grant(app_label: str, codenames: Iterable[str]) -> None:
+    """Give the gestionnaires' group these permissions of ``app_label``, in the current schema.
 
-    from faq_wiki.models import PlatformHomePage
-    from forms_cms.models import DocumentType
-    from partners.services import partners_defaults
-    from workflow.models import FiabilisationStep
-    from workflow.services.lifecycle import DEFAULT_SUBSTEPS
+    For ``platform_prepared`` receivers: each app grants the rights on its own models (those
+    its admin screens edit, those its journal entries are about)."""
+    Group.objects.get(name=GESTIONNAIRES_GROUP).permissions.add(
+        *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+    )
+
+
+def _prepare_schema(platform: Platform, spec: PlatformSpec | None) -> None:
+    """Inside one platform schema, in one transaction: the gestionnaires' group and its Wagtail
+    rights, around ``platform_prepared``, on which each app seeds its own data (home page and
+    site, document types, sub-steps, partners' defaults, rights on its models)."""
+    from wagtail.models import GroupPagePermission, Site
 
     with schema_context(platform.schema_name), transaction.atomic():
-        title = spec.name if spec else "Harmonia"
-        root = Page.get_first_root_node()
-        home = PlatformHomePage.objects.first()
-        if home is None:
-            home = root.add_child(instance=PlatformHomePage(title=title, slug="accueil"))
-        elif home.title != title:
-            home.title = title
-            home.save_revision().publish()
-        site = Site.objects.filter(is_default_site=True).first() or Site(is_default_site=True)
-        host = platform.get_primary_domain().domain if spec else "localhost"
-        site.hostname, site.port, site.root_page, site.site_name = host, 80, home, title
-        site.save()
-        # Wagtail's own placeholder page is replaced by the platform home.
-        Page.objects.filter(depth=2).exclude(pk=home.pk).delete()
-
-        for position, (code, label) in enumerate(spec.document_types if spec else ()):
-            DocumentType.objects.update_or_create(
-                code=code, defaults={"label": label, "position": position}
-            )
-        if spec and not FiabilisationStep.objects.exists():
-            # the default sub-steps of step 4; each platform's gestionnaires adapt them
-            FiabilisationStep.objects.bulk_create(
-                FiabilisationStep(code=code, label=label, position=i)
-                for i, (code, label) in enumerate(DEFAULT_SUBSTEPS)
-            )
-        if spec and spec.kind == "ministry":
-            partners_defaults()  # idempotent: adds rules only while the platform has none
-
         group, _ = Group.objects.get_or_create(name=GESTIONNAIRES_GROUP)
         group.permissions.add(
             Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
         )
-        # the forms' managed objects edited in the admin (forms_cms/wagtail_hooks.py)
-        group.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label__in=("forms_cms", "workflow"),
-                codename__in=(
-                    "view_field", "change_field",
-                    "view_control", "add_control", "change_control", "delete_control",
-                    "view_aggregate", "add_aggregate", "change_aggregate", "delete_aggregate",
-                    "view_fiabilisationstep", "add_fiabilisationstep",
-                    "change_fiabilisationstep", "delete_fiabilisationstep",
-                ),
-            )
-        )  # fmt: skip
         # the administrative journal (/cms/reports/site-history/) shows a user only the entries
-        # about object types they hold a permission on: read rights on the journalled ones
-        group.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label__in=(
-                    "accounts", "declarations", "forms_cms", "organisms", "partners", "workflow",
-                ),
-                codename__in=(
-                    "view_user", "view_apitoken", "view_formversion", "view_organism",
-                    "view_registryimport", "view_partnerrule", "view_campaign", "view_purgelog",
-                ),
-            )
-        )  # fmt: skip
+        # about object types they hold a permission on; accounts are journalled (created,
+        # deactivated…): read rights on the user model (the other apps grant theirs)
+        user_model = get_user_model()
+        gestionnaires_grant(user_model._meta.app_label, [f"view_{user_model._meta.model_name}"])
+
+        platform_prepared.send(sender=Platform, platform=platform, spec=spec)
+
+        # the pages under the site's root (the platform home, set by its receiver)
+        home = Site.objects.get(is_default_site=True).root_page
         for codename in ("add_page", "change_page", "publish_page"):
             GroupPagePermission.objects.get_or_create(
                 group=group,

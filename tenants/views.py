@@ -1,15 +1,10 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 
-from accounts.models import PUBLIC_ROLES, TRACKER_ROLES, Role
+from accounts.models import PUBLIC_ROLES, TRACKER_ROLES
 from accounts.permissions import role_required
-from forms_cms.models import DocumentType
-from organisms.selectors import organisms_visible_to, user_organism, user_partner
 from tenants.models import Platform
-from workflow.models import Campaign
 
 
 def platform_url(request, platform: Platform) -> str:
@@ -40,28 +35,6 @@ def operator_home(request):
             "operator": request.user.role in PUBLIC_ROLES,
         },
     )
-
-
-@login_required
-def platform_home(request):
-    """A platform's home: what the signed-in person can do, by role."""
-    user = request.user
-    today = timezone.localdate()
-    context = {
-        "open_campaigns": Campaign.objects.open_on(today).prefetch_related("document_types"),
-        "document_types": DocumentType.objects.all(),
-    }
-    if user.role == Role.ORGANISME:
-        context["organism"] = user_organism(user)
-    elif user.role == Role.PARTENAIRE:
-        context["partner"] = user_partner(user)
-        context["organism_count"] = organisms_visible_to(user).count()
-    elif user.role == Role.GESTIONNAIRE:
-        organisms = organisms_visible_to(user)
-        context["organism_count"] = organisms.count()
-        context["active_count"] = organisms.filter(is_active=True).count()
-        context["campaign_count"] = Campaign.objects.count()
-    return render(request, "tenants/platform_home.html", context)
 
 
 def healthz(request):

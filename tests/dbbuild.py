@@ -19,6 +19,8 @@ BUILD_INPUTS = [
     *sorted(ROOT.glob("*/migrations/*.py")),
     ROOT / "tenants" / "platforms.py",
     ROOT / "tenants" / "services.py",
+    # each app seeds a new platform in its platform_prepared receiver
+    *sorted(ROOT.glob("*/receivers.py")),
     ROOT / "partners" / "services.py",
     ROOT / "organisms" / "demo.py",
     ROOT / "fixtures" / "demo_places.json",

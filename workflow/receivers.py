@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from tenants.services import gestionnaires_grant
 from workflow.actions import dossiers_derived_refresh_job
-from workflow.services.lifecycle import notify_step_change
+from workflow.models import FiabilisationStep
+from workflow.services.lifecycle import DEFAULT_SUBSTEPS, notify_step_change
 
-__all__ = ["notify_step_change", "refresh_derived"]
+__all__ = ["notify_step_change", "platform_seed", "refresh_derived"]
 
 
 def refresh_derived(*, version, **kwargs) -> None:
     """A form version's controls changed (sent on commit): recount the failing blocking
     controls of its dossiers in the background (hundreds of dossiers may use it)."""
     dossiers_derived_refresh_job.defer(version_id=version.pk)
+
+
+def platform_seed(*, platform, spec, **kwargs) -> None:
+    """``tenants.signals.platform_prepared``: the default sub-steps of step 4 (only while the
+    platform has none: each platform's gestionnaires adapt them) and the gestionnaires' rights
+    on the sub-steps (admin) and on the journalled campaigns and purges."""
+    if spec and not FiabilisationStep.objects.exists():
+        FiabilisationStep.objects.bulk_create(
+            FiabilisationStep(code=code, label=label, position=i)
+            for i, (code, label) in enumerate(DEFAULT_SUBSTEPS)
+        )
+    gestionnaires_grant(
+        "workflow",
+        [
+            "view_fiabilisationstep", "add_fiabilisationstep",
+            "change_fiabilisationstep", "delete_fiabilisationstep",
+            "view_campaign", "view_purgelog",
+        ],
+    )  # fmt: skip
