@@ -3,7 +3,9 @@
 The bottom layer (``tenants``, ``accounts``) prepares platforms and users and says so through
 signals (``tenants.signals.platform_prepared``); it imports none of the apps above it, neither
 at module level nor inside a function (an import hidden in a function still couples the
-layers), nor through ``importlib.import_module``/``__import__`` with a literal name.
+layers), nor through ``importlib.import_module``/``__import__`` with a literal name. Above it,
+an app imports only its own layer or lower ones, except the known imports listed below, which
+are still to be removed: a new one fails.
 """
 
 import ast
@@ -12,19 +14,31 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BOTTOM = ("tenants", "accounts")
-ABOVE = (
-    "organisms",
-    "forms_cms",
-    "workflow",
-    "declarations",
-    "exchanges",
-    "partners",
-    "subscriptions",
-    "faq_wiki",
-    "operations",
-    "reversibility",
+# bottom first; the same layers as the README's diagram
+LAYERS = (
+    ("tenants", "accounts"),
+    ("organisms", "forms_cms"),
+    ("workflow",),
+    ("declarations", "exchanges", "partners", "subscriptions", "faq_wiki"),
+    ("operations", "reversibility"),
 )
+LAYER = {app: level for level, apps in enumerate(LAYERS) for app in apps}
+BOTTOM = LAYERS[0]
+
+# upward imports that exist and are still to be removed: (module's path, app it imports)
+KNOWN_UPWARD = {
+    ("forms_cms/demo.py", "workflow"),
+    ("forms_cms/forms.py", "workflow"),
+    ("forms_cms/services/migration.py", "workflow"),
+    ("forms_cms/wagtail_hooks.py", "workflow"),
+    ("forms_cms/services/versions.py", "subscriptions"),
+    ("workflow/actions.py", "declarations"),
+    ("workflow/services/lifecycle.py", "declarations"),
+    ("workflow/services/retention.py", "exchanges"),
+    # the demo loader fills every app (`manage.py demo_data`)
+    ("organisms/demo.py", "workflow"),
+    ("organisms/demo.py", "operations"),
+}
 
 
 def imported_modules(tree: ast.AST):
@@ -46,13 +60,17 @@ def imported_modules(tree: ast.AST):
             yield node.lineno, node.args[0].value
 
 
-def upward_imports(app: str) -> list[str]:
+def upward_imports(app: str, known=frozenset()) -> list[str]:
+    """``path:line imports module`` for each import of an app of a higher layer in ``app``,
+    but those ``known`` as (path, imported app)."""
     found = []
     for path in sorted((ROOT / app).rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
         tree = ast.parse(path.read_text(), filename=str(path))
         for line, module in imported_modules(tree):
-            if module.split(".")[0] in ABOVE:
-                found.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+            top = module.split(".")[0]
+            if LAYER.get(top, -1) > LAYER[app] and (relative, top) not in known:
+                found.append(f"{relative}:{line} imports {module}")
     return found
 
 
@@ -60,6 +78,13 @@ def upward_imports(app: str) -> list[str]:
 def test_the_bottom_layer_imports_no_app_above_it(app):
     assert list((ROOT / app).rglob("*.py")), f"{app}/ has no module"
     assert upward_imports(app) == []
+
+
+@pytest.mark.parametrize("app", [app for apps in LAYERS[1:] for app in apps])
+def test_no_new_upward_import(app):
+    """Upward news travel through signals (workflow.signals.dossier_*,
+    forms_cms.signals.version_*, tenants.signals.platform_prepared), not imports."""
+    assert upward_imports(app, KNOWN_UPWARD) == []
 
 
 def test_the_check_sees_imports_inside_functions():
