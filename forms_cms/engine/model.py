@@ -137,9 +137,6 @@ class CompiledForm:
         return form
 
     # names ---------------------------------------------------------------------------
-    def is_computed(self, name: str) -> bool:
-        return self.names[name] in self.formula_ids
-
     @property
     def input_names(self) -> list[str]:
         return [n for n, cid in self.names.items() if cid not in self.formula_ids]

@@ -76,15 +76,6 @@ class Arr:
         return f"Arr({self.rows}x{self.cols}, {self.vals!r})"
 
 
-def is_error(x) -> bool:
-    return x.__class__ is XLError
-
-
-def is_number(x) -> bool:
-    cls = x.__class__
-    return cls is int or cls is float
-
-
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 

@@ -48,10 +48,3 @@ def number_arg(x):
 
 def as_array(x) -> Arr:
     return x if x.__class__ is Arr else Arr(1, 1, [x])
-
-
-def first_error(*xs):
-    for x in xs:
-        if x.__class__ is XLError:
-            return x
-    return None

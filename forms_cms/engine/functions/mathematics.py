@@ -44,13 +44,6 @@ def sumsq(*args):
     return ns if ns.__class__ is XLError else excel_float(math.fsum(n * n for n in ns))
 
 
-def _same_shape(a: Arr, b: Arr) -> Arr:
-    """SUMIF's sum range takes the criteria range's shape from its top-left cell."""
-    if a.rows == b.rows and a.cols == b.cols:
-        return b
-    return None
-
-
 def conditional_cells(criteria_pairs):
     """Indexes of the cells meeting all (range, criterion) pairs, or an error."""
     first = as_array(criteria_pairs[0][0])
