@@ -16,7 +16,7 @@ with er_dossier() as (platform, dossier, user):
     from django_tenants.test.client import TenantClient
     from django_tenants.utils import schema_context
 
-    from declarations.fields import version_fields
+    from forms_cms.fields import version_fields
 
     client = TenantClient(platform)
     with schema_context("dhup"):

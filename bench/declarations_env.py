@@ -116,7 +116,7 @@ def full_er_xml(dossier, seed: int = 1) -> bytes:
 
     from lxml import etree
 
-    from declarations.fields import version_fields
+    from forms_cms.fields import version_fields
     from forms_cms.workbook.xsd import form_namespace
 
     rng = random.Random(seed)

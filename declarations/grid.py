@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from html import escape
 
-from declarations.fields import FieldInfo
-from declarations.formats import format_value
+from forms_cms.fields import FieldInfo
+from forms_cms.formats import format_value
 
 PX_PER_WIDTH_UNIT = 7.0  # Excel column width units → CSS pixels (Calibri 11)
 ROW_HEADER_PX = 38

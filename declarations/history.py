@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from declarations.fields import FieldInfo
-from declarations.formats import format_value
+from forms_cms.fields import FieldInfo
+from forms_cms.formats import format_value
 from workflow.models import DossierExport, ValueChange
 
 

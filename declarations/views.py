@@ -8,8 +8,6 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_and_policy, dossier_view
-from declarations.fields import version_fields
-from declarations.formats import format_value
 from declarations.grid import sheet_table
 from declarations.selectors import dossiers_visible_to
 from declarations.services import (
@@ -19,6 +17,8 @@ from declarations.services import (
     dossier_open,
     dossier_values_save,
 )
+from forms_cms.fields import version_fields
+from forms_cms.formats import format_value
 from forms_cms.models import DocumentType, FormVersion
 from workflow.models import Campaign, FiabilisationStep
 from workflow.services.lifecycle import available_actions

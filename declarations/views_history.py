@@ -9,13 +9,13 @@ from django.shortcuts import render
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
-from declarations.fields import version_fields
 from declarations.history import (
     shown,
     transmission_differences,
     transmissions,
     value_history,
 )
+from forms_cms.fields import version_fields
 
 PAGE_SIZE = 100
 

@@ -5,11 +5,11 @@ from django.shortcuts import render
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
-from declarations.fields import version_fields
-from declarations.formats import format_value
 from declarations.services.imports import dossier_import_xml
-from declarations.xmlformat import XmlImportRefused, dossier_xml
+from forms_cms.fields import version_fields
+from forms_cms.formats import format_value
 from forms_cms.workbook.xsd import MAX_XML_BYTES
+from forms_cms.xmlformat import XmlImportRefused, dossier_xml
 
 
 class XmlUploadForm(forms.Form):

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from declarations.fields import version_fields
-from declarations.formats import format_value
+from forms_cms.fields import version_fields
+from forms_cms.formats import format_value
 from forms_cms.models import DocumentType
 from organisms.selectors import user_organism, user_partner
 from partners.forms import AccessLogFilterForm, PartnerRuleForm

@@ -288,7 +288,7 @@ def _rows(writer, schema, model, queryset, keys, naturals, m2m, secret):
 
 def _dossier_xml(writer: _Writer, schema: str) -> int:
     """Each dossier in the harmonised XML format (readable without the database)."""
-    from declarations.xmlformat import dossier_xml
+    from forms_cms.xmlformat import dossier_xml
     from workflow.models import Dossier
 
     dossiers = Dossier.objects.select_related(

@@ -32,8 +32,6 @@ KNOWN_UPWARD = {
     ("forms_cms/services/migration.py", "workflow"),
     ("forms_cms/wagtail_hooks.py", "workflow"),
     ("forms_cms/services/versions.py", "subscriptions"),
-    ("workflow/actions.py", "declarations"),
-    ("workflow/services/lifecycle.py", "declarations"),
     ("workflow/services/retention.py", "exchanges"),
     # the demo loader fills every app (`manage.py demo_data`)
     ("organisms/demo.py", "workflow"),

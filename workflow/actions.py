@@ -33,6 +33,8 @@ from wagtail.log_actions import log
 
 from forms_cms.selectors import current_version
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
+from forms_cms.verification import dossier_blocking_failures
+from forms_cms.xmlformat import dossier_xml
 from tenants.jobs import tenant_task
 from workflow.models import (
     Dossier,
@@ -98,9 +100,6 @@ class SaveResult:
 
 # --- derived state ----------------------------------------------------------------------------
 def _failing_controls(dossier: Dossier) -> int:
-    # the controls are evaluated by the declaring app's engine wrapper
-    from declarations.controls.services import dossier_blocking_failures
-
     return len(dossier_blocking_failures(dossier))
 
 
@@ -322,11 +321,9 @@ def dossier_transition(
 
 
 def _snapshots(dossier, change: StepChange, user) -> None:
-    """The transmitted document, frozen: the XML now, the PDF by a worker."""
-    from declarations.pdf.render import dossier_pdf_filename
-    from declarations.pdf.tasks import dossier_pdf_build
-    from declarations.xmlformat import dossier_xml
-
+    """The transmitted document, frozen: the XML now; the PDF is recorded here and made by a
+    worker, queued by the declaring app's receiver of ``dossier_step_changed`` (in this
+    transaction: the job exists only if the transmission does)."""
     frozen = {
         "step_change": change,
         "frozen_values": dossier.values,
@@ -334,7 +331,7 @@ def _snapshots(dossier, change: StepChange, user) -> None:
         "frozen_step": dossier.step_label,
         "requested_by": user,
     }
-    stem = dossier_pdf_filename(dossier).removesuffix(".pdf")
+    stem = dossier.document_stem
     DossierExport.objects.create(
         dossier=dossier,
         kind=DossierExport.Kind.XML,
@@ -345,9 +342,9 @@ def _snapshots(dossier, change: StepChange, user) -> None:
         finished_at=timezone.now(),
         **frozen,
     )
-    pdf = DossierExport.objects.create(dossier=dossier, kind=DossierExport.Kind.PDF, **frozen)
-    # queued in this transaction: the job exists only if the transmission does
-    dossier_pdf_build.defer(export_id=pdf.pk)
+    DossierExport.objects.create(
+        dossier=dossier, kind=DossierExport.Kind.PDF, filename=f"{stem}.pdf", **frozen
+    )
 
 
 # --- the form changes -------------------------------------------------------------------------

@@ -176,6 +176,11 @@ class Dossier(models.Model):
         return label
 
     @property
+    def document_stem(self) -> str:
+        """The stem of the dossier's file names: ER_SOCIAUX-2024-412345678."""
+        return f"{self.document_type.code}-{self.campaign.exercise}-{self.organism.siren}"
+
+    @property
     def accepts_entries(self) -> bool:
         """The organism may enter and import values (steps 1–3, or handed back)."""
         return self.step in ENTRY_STEPS

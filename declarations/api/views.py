@@ -17,9 +17,9 @@ from accounts.models import Role
 from declarations.models import ApiToken
 from declarations.services import NoFormVersion, dossier_open
 from declarations.services.imports import dossier_import_xml
-from declarations.xmlformat import ImportReport, XmlImportRefused, dossier_xml, parse_safely
 from forms_cms.models import DocumentType
 from forms_cms.workbook.xsd import MAX_XML_BYTES
+from forms_cms.xmlformat import ImportReport, XmlImportRefused, dossier_xml, parse_safely
 from workflow.models import Campaign, Dossier
 from workflow.policy import DossierPolicy
 

@@ -1,4 +1,4 @@
 """Controls of a dossier ("Lancer la vérification"): the gestionnaire's rules over field names
 (``forms_cms.Control``) run on the dossier's values, results grouped by sheet with links to
 the cells, key aggregates in tabs; blocking failures prevent transmission
-(:func:`declarations.controls.services.dossier_blocking_failures`)."""
+(:func:`forms_cms.verification.dossier_blocking_failures`)."""

@@ -4,7 +4,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
-from declarations.controls.services import dossier_verify
+from forms_cms.verification import dossier_verify
 
 
 @require_http_methods(["GET", "POST"])

@@ -22,7 +22,7 @@ from html import escape
 
 from django.utils import timezone
 
-from declarations.formats import format_value
+from forms_cms.formats import format_value
 
 # A4 landscape, in millimetres
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 297.0, 210.0
@@ -392,7 +392,7 @@ def dossier_header(
 
 def dossier_pdf_filename(dossier) -> str:
     """ER_SOCIAUX-2024-412345678.pdf"""
-    return f"{dossier.document_type.code}-{dossier.campaign.exercise}-{dossier.organism.siren}.pdf"
+    return f"{dossier.document_stem}.pdf"
 
 
 def dossier_pdf(
@@ -405,7 +405,7 @@ def dossier_pdf(
 ) -> bytes:
     """The PDF of a dossier: its visible sheets with its values, as they stand now (or the
     ``values``, ``computed`` and ``step`` frozen at a transmission)."""
-    from declarations.fields import version_fields
+    from forms_cms.fields import version_fields
 
     version = dossier.form_version
     layouts = version.sheets.order_by("position").values_list("layout", flat=True)

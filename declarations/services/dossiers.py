@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
-from declarations.fields import FieldInfo, version_fields
-from declarations.formats import Invalid, format_value, parse_value
+from forms_cms.fields import FieldInfo, version_fields
+from forms_cms.formats import Invalid, format_value, parse_value
 from workflow.actions import (
     MSG_CLOSED,
     DossierClosed,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from declarations.controls.services import dossier_verify
-from declarations.fields import version_fields
 from declarations.services.dossiers import MSG_CLOSED, _check_owner, dossier_values_apply
-from declarations.xmlformat import (
+from forms_cms.fields import version_fields
+from forms_cms.verification import dossier_verify
+from forms_cms.xmlformat import (
     ImportReport,
     XmlImportRefused,
     computed_differences,

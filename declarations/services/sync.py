@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from declarations.fields import version_fields
-from declarations.formats import format_value
 from declarations.models import TroncCommunEvent
 from declarations.services.dossiers import SaveResult, dossier_values_apply
 from declarations.services.pairing import grant_label
@@ -34,6 +32,8 @@ from declarations.services.tronc_commun import (
     require_tc_owner,
     tc_journal,
 )
+from forms_cms.fields import version_fields
+from forms_cms.formats import format_value
 from forms_cms.models import Field
 from workflow.models import ValueChange
 

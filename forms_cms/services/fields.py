@@ -2,7 +2,7 @@
 
 The only write path for these (the gestionnaire's screen at ``/formulaires/<version>/champs/``
 calls it). Besides the row it moves the version's ``fields_edited_at`` stamp, which keys the
-per-process cache of :func:`declarations.fields.version_fields`: every worker then reads the
+per-process cache of :func:`forms_cms.fields.version_fields`: every worker then reads the
 new label and required flag (checked before a transmission) on its next request, without
 anyone clearing a cache.
 """

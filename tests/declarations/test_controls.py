@@ -9,13 +9,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django_tenants.utils import schema_context
 
-from declarations.controls.services import (
-    ERROR,
-    FAILED,
-    PASSED,
-    dossier_blocking_failures,
-    dossier_verify,
-)
 from forms_cms.controls import (
     RuleRefused,
     aggregate_create,
@@ -25,6 +18,13 @@ from forms_cms.controls import (
     controls_carry_over,
 )
 from forms_cms.models import Aggregate, Control, FormVersion
+from forms_cms.verification import (
+    ERROR,
+    FAILED,
+    PASSED,
+    dossier_blocking_failures,
+    dossier_verify,
+)
 from tests.helpers import text_of
 from workflow.models import Dossier
 

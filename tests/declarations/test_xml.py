@@ -9,7 +9,7 @@ from lxml import etree
 
 from declarations.services import dossier_values_save
 from declarations.services.imports import dossier_import_xml
-from declarations.xmlformat import XmlImportRefused, dossier_xml
+from forms_cms.xmlformat import XmlImportRefused, dossier_xml
 from tests.helpers import transmit
 from workflow.models import Dossier, ValueChange
 
@@ -49,7 +49,7 @@ def test_export_is_valid_and_reimporting_changes_nothing(dossier, declarant):  #
         assert root.get("siren") == dossier.organism.siren
         names = [etree.QName(e).localname for e in root[0]]
         assert {"ACT_IMMO", "TOTAL_ACTIF"} <= set(names)
-        from declarations.xmlformat import version_validator
+        from forms_cms.xmlformat import version_validator
 
         assert version_validator(dossier.form_version).validate(root)
         before = Dossier.objects.get(pk=dossier.pk)

@@ -9,8 +9,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 from wagtail.models import ModelLogEntry
 
-from declarations.fields import version_fields
 from forms_cms import controls as rules
+from forms_cms.fields import version_fields
 from forms_cms.models import Aggregate, Control, FormVersion
 from forms_cms.services.fields import field_update
 from forms_cms.signals import version_fields_changed, version_rules_changed

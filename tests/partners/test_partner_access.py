@@ -8,7 +8,7 @@ import pytest
 from django.utils.html import escape
 from django_tenants.utils import schema_context
 
-from declarations.formats import format_value
+from forms_cms.formats import format_value
 from organisms.models import Partner
 from partners.models import AccessLog, PartnerChoice, PartnerRule, Transmission
 from partners.selectors import transmissions_visible_to

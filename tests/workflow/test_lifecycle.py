@@ -9,8 +9,8 @@ from django_tenants.utils import schema_context
 
 from declarations.services import DossierClosed, dossier_values_save
 from declarations.services.imports import dossier_import_xml
-from declarations.xmlformat import XmlImportRefused
 from forms_cms.controls import control_create
+from forms_cms.xmlformat import XmlImportRefused
 from tests.conftest import run_queued_jobs
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
 from tests.declarations.test_xml import doc_for

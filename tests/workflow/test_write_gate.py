@@ -11,11 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from declarations.controls.services import dossier_blocking_failures
 from declarations.services import dossier_values_save
 from declarations.services.imports import dossier_import_xml
 from forms_cms.controls import control_delete, control_enable, control_update
 from forms_cms.services.migration import form_version_migrate
+from forms_cms.verification import dossier_blocking_failures
 from tests.conftest import run_queued_jobs
 from tests.declarations.test_controls import add_control
 from tests.declarations.test_online_form import declarant, open_dossier, outsider, version  # noqa: F401

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
+from forms_cms.fields import version_fields
+from forms_cms.verification import dossier_blocking_failures
 from tenants.links import absolute_url
 from tenants.tasks import queue_email
 from workflow.models import StepChange
@@ -82,9 +84,6 @@ def _check_who(dossier, action: Action, user) -> None:
 
 def dossier_problems(dossier) -> list[str]:
     """What prevents validating or transmitting: blocking controls, empty required fields."""
-    from declarations.controls.services import dossier_blocking_failures
-    from declarations.fields import version_fields
-
     problems = [
         MSG_BLOCKING.format(code=r.code, message=r.message)
         for r in dossier_blocking_failures(dossier)

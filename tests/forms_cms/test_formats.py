@@ -1,6 +1,6 @@
 import pytest
 
-from declarations.formats import NBSP, NNBSP, Invalid, entry_text, format_value, parse_value
+from forms_cms.formats import NBSP, NNBSP, Invalid, entry_text, format_value, parse_value
 
 
 @pytest.mark.parametrize(

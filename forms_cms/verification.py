@@ -15,11 +15,11 @@ from functools import lru_cache
 from django.db import connection
 from openpyxl.utils.cell import get_column_letter
 
-from declarations.fields import FieldInfo, version_fields
-from declarations.formats import format_value
 from forms_cms.controls import PLACEHOLDER, CompiledRule, rule_compile
 from forms_cms.engine.runtime import op_eq, op_ge, op_gt, op_le, op_lt, op_ne
 from forms_cms.engine.values import Arr, XLError
+from forms_cms.fields import FieldInfo, version_fields
+from forms_cms.formats import format_value
 from forms_cms.models import Aggregate, Control, SheetLayout
 from forms_cms.services.runtime import compiled_form, to_engine, to_stored
 
