@@ -23,6 +23,9 @@ from wagtail.search import index
 
 from accounts.models import Role
 from faq_wiki.blocks import ChapterBlock, NewsBlock, WikiStreamBlock
+from forms_cms.models import VersionFile
+from forms_cms.selectors import form_versions
+from workflow.models import Campaign
 
 AUDIENCES = [
     (Role.ORGANISME.value, "Organismes"),
@@ -105,7 +108,6 @@ class PlatformHomePage(Page):
         verbose_name = "accueil de la plateforme"
 
     def get_context(self, request, *args, **kwargs):
-        from workflow.models import Campaign
 
         context = super().get_context(request, *args, **kwargs)
         today = timezone.localdate()
@@ -205,7 +207,6 @@ class WikiPage(AudienceMixin, Page):
 
 def version_files() -> dict[int, set[str]]:
     """Version id → kinds of the files it has (without loading their content)."""
-    from forms_cms.models import VersionFile
 
     kinds: dict[int, set[str]] = defaultdict(set)
     for version_id, kind in VersionFile.objects.values_list("version_id", "kind"):
@@ -228,7 +229,6 @@ class EditorsIndexPage(Page):
         verbose_name_plural = "espaces des éditeurs"
 
     def get_context(self, request, *args, **kwargs):
-        from forms_cms.selectors import form_versions
 
         context = super().get_context(request, *args, **kwargs)
         kinds = version_files()
@@ -262,7 +262,6 @@ class ManagerPage(Page):
         verbose_name_plural = "pages du gestionnaire"
 
     def get_context(self, request, *args, **kwargs):
-        from forms_cms.selectors import form_versions
 
         context = super().get_context(request, *args, **kwargs)
         kinds = version_files()

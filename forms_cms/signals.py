@@ -9,6 +9,8 @@ Both carry ``version`` (the :class:`~forms_cms.models.FormVersion` changed); the
   or deleted, or the previous version's rules were carried over — dossiers' failing-controls
   counts may be stale.
 - ``version_fields_changed``: a field's label, required or common flag was edited.
+- ``version_uploaded``: a new version was stored — sent *inside* the upload's transaction
+  (receivers queue what they send: the editors' subscribers hear of it only if it commits).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from forms_cms.models import FormVersion
 
 version_rules_changed = Signal()
 version_fields_changed = Signal()
+version_uploaded = Signal()
 
 
 def send_on_commit(signal: Signal, version: FormVersion) -> None:

@@ -12,7 +12,6 @@ urlpatterns = [
     path("<int:pk>/", views.version_detail, name="version_detail"),
     path("<int:pk>/fichiers/<str:kind>/", views.version_file, name="version_file"),
     path("<int:pk>/champs/<int:field_pk>/", views.field_edit, name="field_edit"),
-    path("<int:pk>/migration/", views.version_migration, name="version_migration"),
     path("<int:pk>/controles/", views_controls.control_list, name="control_list"),
     path("<int:pk>/controles/ajouter/", views_controls.control_edit, name="control_create"),
     path("<int:pk>/controles/<int:control_pk>/", views_controls.control_edit, name="control_edit"),

@@ -17,11 +17,6 @@ from forms_cms.models import DocumentType, Field, VersionFile
 from forms_cms.selectors import form_versions
 from forms_cms.services import FormImportError, form_version_import
 from forms_cms.services.fields import field_update
-from forms_cms.services.migration import (
-    dossiers_to_migrate,
-    form_version_migrate,
-    version_migration_impact,
-)
 
 READERS = (Role.GESTIONNAIRE, Role.ORGANISME, Role.PARTENAIRE, Role.EDITEUR)
 # files anyone on the platform may download; the compiled formulas stay internal
@@ -88,7 +83,11 @@ def version_detail(request, pk):
             "sheets": sheets,
             "changes": version.changes,
             "files": version.files.filter(kind__in=PUBLIC_FILES).defer("content"),
-            "to_migrate": dossiers_to_migrate(version).count()
+            # dossiers of the campaign still on an earlier version (through the reverse
+            # relation: moving them is the workflow's screen, linked from the page)
+            "to_migrate": version.document_type.dossiers.filter(
+                campaign=version.campaign, form_version__number__lt=version.number
+            ).count()
             if request.user.role == Role.GESTIONNAIRE
             else 0,
         },
@@ -121,25 +120,6 @@ def field_edit(request, pk, field_pk):
             messages.success(request, f"Champ {field.name} mis à jour.")
             return redirect("forms_cms:version_detail", pk=pk)
     return render(request, "forms_cms/field_form.html", {"form": form, "field": field})
-
-
-@role_required(Role.GESTIONNAIRE)
-def version_migration(request, pk):
-    """Impact of moving the campaign's dossiers to this version, then the migration."""
-    version = get_object_or_404(form_versions(), pk=pk)
-    if request.method == "POST":
-        impact = form_version_migrate(version=version, acting_user=request.user)
-        messages.success(
-            request,
-            f"{len(impact.dossiers)} dossier(s) passé(s) à la version {version.number} et "
-            f"recalculé(s) ; {impact.removed_values} valeur(s) de champs supprimés conservée(s) "
-            "dans l'historique.",
-        )
-        return redirect("forms_cms:version_detail", pk=version.pk)
-    impact = version_migration_impact(version=version)
-    return render(
-        request, "forms_cms/version_migration.html", {"version": version, "impact": impact}
-    )
 
 
 @role_required(Role.GESTIONNAIRE)

@@ -41,7 +41,6 @@ from wagtail.admin.widgets.button import Button
 
 from accounts.models import Role
 from forms_cms.models import Aggregate, Control, Field, FormVersion
-from workflow.models import FiabilisationStep
 
 HISTORY_LABEL = "Historique"
 
@@ -248,23 +247,11 @@ class AggregateViewSet(ScreenEditedViewSet):
         return reverse("forms_cms:aggregate_edit", args=[instance.version_id, instance.pk])
 
 
-class SubstepViewSet(ScreenEditedViewSet):
-    model = FiabilisationStep
-    url_prefix = "formulaires/sous-etapes"
-    menu_label = "Sous-étapes de fiabilisation"
-    icon = "list-ol"
-    list_display = ["code", "label", "position"]
-    screen_add_url_name = "workflow:substeps"
-
-    def screen_url(self, instance):
-        return reverse("workflow:substep_edit", args=[instance.pk])
-
-
 class FormsGroup(ModelViewSetGroup):
     menu_label = "Formulaires et contrôles"
     menu_icon = "form"
     menu_order = 260
-    items = (FieldViewSet, ControlViewSet, AggregateViewSet, SubstepViewSet)
+    items = (FieldViewSet, ControlViewSet, AggregateViewSet)
 
 
 @hooks.register("register_admin_viewset")

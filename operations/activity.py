@@ -25,7 +25,9 @@ from django_tenants.utils import schema_context
 
 from operations.hotline import _workbook_bytes, percent_fr
 from operations.models import Anomaly
+from organisms.models import Family, Organism
 from tenants.platforms import PLATFORMS
+from workflow.models import Campaign, Dossier, FiabilisationStep, Step
 
 MINISTRY = "dhup"
 MINISTRY_DOCUMENT = "ER_SOCIAUX"
@@ -110,8 +112,6 @@ def _er_transmitted_by_step(platform: str, campaign_id: int, document_id: int) -
 
 
 def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
-    from organisms.models import Family, Organism
-    from workflow.models import Campaign, Dossier, FiabilisationStep, Step
 
     spec = next(p for p in PLATFORMS if p.code == platform_code)
     is_ministry = platform_code == MINISTRY

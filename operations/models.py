@@ -11,6 +11,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from organisms.siren import siren_error
 from tenants.platforms import PLATFORMS
 
 PLATFORM_CHOICES = [(spec.code, spec.short_name) for spec in PLATFORMS]
@@ -215,7 +216,6 @@ HOTLINE_PLATFORM_CHOICES = [*PLATFORM_CHOICES, ("public", "Site public")]
 
 
 def validate_optional_siren(value: str) -> None:
-    from organisms.siren import siren_error
 
     if value and (error := siren_error(value)):
         raise ValidationError(error, code="siren")

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.models import Role, User
 from operations.models import (
     PLATFORM_CHOICES,
     Anomaly,
@@ -20,6 +21,8 @@ from operations.models import (
     Severity,
     Status,
 )
+from organisms.services.memberships import welcome_email_queue
+from tenants.models import Platform
 from tenants.tasks import queue_email
 
 
@@ -56,8 +59,6 @@ def correspondent_save(
     an account on the public host (role correspondant: reads and reports anomalies); a new
     account has no password and its holder receives a single-use link to choose one. Without
     it, or once inactive, the account is deactivated (kept for the history it signed)."""
-    from accounts.models import Role, User
-    from organisms.services.memberships import welcome_email_queue
 
     correspondent = correspondent or Correspondent()
     user = correspondent.user
@@ -195,7 +196,6 @@ def reclassification_decide(request: Reclassification, *, by, accepted: bool) ->
 
 def cglls_emails() -> list[str]:
     """CGLLS accounts of the public host (this runs in the public schema)."""
-    from accounts.models import Role, User
 
     with schema_context("public"):
         return list(
@@ -207,8 +207,6 @@ def cglls_emails() -> list[str]:
 
 def gestionnaire_emails(codes) -> list[str]:
     """Active gestionnaires of the given platforms (read in each platform's schema)."""
-    from accounts.models import Role, User
-    from tenants.models import Platform
 
     emails: list[str] = []
     for platform in Platform.objects.filter(code__in=list(codes)).order_by("code"):

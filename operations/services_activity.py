@@ -16,7 +16,9 @@ from django_tenants.utils import schema_context
 from operations import activity
 from operations.hotline import month_bounds
 from operations.models import ActivityReport
+from tenants.models import Platform
 from tenants.platforms import PLATFORMS
+from workflow.models import Campaign
 
 
 def activity_report_produce(*, platform: str, exercise: int, by=None) -> ActivityReport:
@@ -36,7 +38,6 @@ def current_exercise(platform: str, day: dt.date | None = None) -> int | None:
     """The exercise the platform is working on: that of its most recently opened campaign
     open on ``day`` (today by default), else of its most recently opened campaign at all
     (fiabilisation goes on after the deadline); ``None`` when it has no campaign."""
-    from workflow.models import Campaign
 
     day = day or timezone.localdate()
     order = ("-opening_date", "-exercise", "-pk")
@@ -52,7 +53,6 @@ def monthly_activity_reports_produce() -> list[ActivityReport]:
     """For each platform with a campaign, produce and store this month's automatic report for
     its current exercise. A platform that already has an automatic report produced this month
     is skipped: running again the same month adds nothing."""
-    from tenants.models import Platform
 
     now = timezone.now()
     local = timezone.localtime(now)

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 
+from accounts.models import PLATFORM_ROLES, Role
 from organisms.models import DEPARTEMENT_CHOICES, Family
 
 ALLOWED_EXTENSIONS = (".csv", ".txt", ".xlsx", ".xlsm")
@@ -64,7 +65,6 @@ class PlatformUserForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from accounts.models import PLATFORM_ROLES, Role
         from organisms.models import Partner
 
         super().__init__(*args, **kwargs)

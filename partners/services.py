@@ -11,10 +11,14 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from accounts.models import Role, User
+from forms_cms.models import DocumentType
 from organisms.models import Partner
+from organisms.services.memberships import current_platform
 from partners.models import AccessLog, PartnerChoice, PartnerRule, Transmission
 from partners.selectors import partners_concerned
 from tenants.links import absolute_url
+from tenants.tasks import queue_email
+from workflow.models import DossierExport, FiabilisationStep, Step
 
 # the national partners the ministry's default rules name (the demo uses the same names)
 NATIONAL_PARTNERS = (
@@ -50,7 +54,6 @@ def partners_defaults() -> int:
     ANCOLS imposed for the ER sociaux, sent at 4.1, 4.8 and step 6; the préfecture of the
     organism's département and the federations left to the organism's choice, sent at the
     same moments. Returns the number of rules created."""
-    from forms_cms.models import DocumentType
 
     for kind, name in NATIONAL_PARTNERS:
         if not Partner.objects.filter(kind=kind).exists():
@@ -73,7 +76,6 @@ def partners_defaults() -> int:
 def transmit_at_clean(text: str) -> str:
     """Normalise "4.1; 4.8 , 6" to "4.1,4.8,6"; refuse a code that is neither a sub-step of
     this platform nor a step."""
-    from workflow.models import FiabilisationStep, Step
 
     substeps = list(FiabilisationStep.objects.values_list("code", flat=True))
     steps = [s.value for s in Step]
@@ -237,7 +239,6 @@ def partner_choices_save(*, organism, document_type, chosen_ids, acting_user) ->
 def _event_codes(change) -> set[str]:
     """The moments this lifecycle event reaches: its step, and its sub-step while in step 4.
     Nothing when the dossier did not move (same step and sub-step)."""
-    from workflow.models import Step
 
     if (change.from_step, change.from_substep) == (change.to_step, change.to_substep):
         return set()
@@ -250,7 +251,6 @@ def _event_codes(change) -> set[str]:
 def latest_snapshots(dossier) -> list:
     """The documents frozen at the dossier's latest transmission (XML, PDF — the PDF may still
     be rendering), or [] if it was never transmitted."""
-    from workflow.models import DossierExport
 
     frozen = DossierExport.objects.filter(dossier=dossier, step_change__isnull=False)
     latest = frozen.order_by("-step_change_id").values_list("step_change_id", flat=True).first()
@@ -302,8 +302,6 @@ def partners_on_step_change(change) -> list[Transmission]:
 def _notify(transmission: Transmission) -> None:
     """One e-mail per active user of the partner (addresses are not disclosed to each other)
     saying what was transmitted, with a link; the documents stay on the platform."""
-    from organisms.services.memberships import current_platform
-    from tenants.tasks import queue_email
 
     recipients = (
         User.objects.filter(

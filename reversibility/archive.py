@@ -46,7 +46,15 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.models import User
+from exchanges.filetypes import detect
+from forms_cms.models import FormVersion
+from forms_cms.xmlformat import dossier_xml
+from operations.models import Anomaly, HotlineContact
+from organisms.models import Organism
 from tenants.backups import app_version, media_files
+from tenants.models import Platform
+from workflow.models import Dossier
 
 FORMAT = "harmonia-reversibilite/1"
 MANIFEST = "manifest.json"
@@ -174,7 +182,6 @@ def _safe_name(name: str) -> str:
 def _sniff_extension(content: bytes) -> str:
     """The extension of a stored file read from its content (PDF, Excel, Word, OpenDocument,
     images: the exchange space's own detection), ``.bin`` otherwise."""
-    from exchanges.filetypes import detect
 
     kind = detect(content)
     return f".{kind.extensions[0]}" if kind and kind.extensions else ".bin"
@@ -288,8 +295,6 @@ def _rows(writer, schema, model, queryset, keys, naturals, m2m, secret):
 
 def _dossier_xml(writer: _Writer, schema: str) -> int:
     """Each dossier in the harmonised XML format (readable without the database)."""
-    from forms_cms.xmlformat import dossier_xml
-    from workflow.models import Dossier
 
     dossiers = Dossier.objects.select_related(
         "form_version__document_type", "organism", "campaign"
@@ -349,7 +354,6 @@ def _structure(schemas: Iterable[str]) -> dict:
 
 
 def platform_codes() -> list[str]:
-    from tenants.models import Platform
 
     return list(Platform.objects.declaration_platforms().values_list("code", flat=True))
 
@@ -459,17 +463,10 @@ def read_manifest(archive: zipfile.ZipFile) -> dict:
 
 def _not_empty(schema: str) -> list[str]:
     """What makes the target schema non-empty (it must hold nothing a person entered)."""
-    from accounts.models import User
 
     if schema == PUBLIC:
-        from operations.models import Anomaly, HotlineContact
-
         checks = [(User, "comptes"), (Anomaly, "anomalies"), (HotlineContact, "contacts")]
     else:
-        from forms_cms.models import FormVersion
-        from organisms.models import Organism
-        from workflow.models import Dossier
-
         checks = [
             (User, "comptes"),
             (Organism, "organismes"),

@@ -7,4 +7,7 @@ class SubscriptionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from subscriptions import signals  # noqa: F401  (connects Wagtail's page_published)
+        from forms_cms.signals import version_uploaded
+        from subscriptions import signals  # connects Wagtail's page_published too
+
+        version_uploaded.connect(signals.on_version_uploaded, dispatch_uid="subscriptions-version")

@@ -30,7 +30,9 @@ from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import PLATFORM_ROLES
+from accounts.models import PLATFORM_ROLES, User
+from faq_wiki.models import PlatformHomePage, user_may_read
+from organisms.services.memberships import current_platform
 from subscriptions.models import PendingNotification, Scope, Subscription
 from tenants.jobs import SCHEMA_ARG
 from tenants.links import absolute_url
@@ -51,7 +53,6 @@ MSG_ROLE = "Votre rôle ne permet pas de s'abonner sur cette plateforme."
 
 def platform_home():
     """The root of the platform's content (``PlatformHomePage``), or None."""
-    from faq_wiki.models import PlatformHomePage
 
     return PlatformHomePage.objects.order_by("path").first()
 
@@ -81,7 +82,6 @@ def section_choices(user=None):
 
 def readable_by(page, user) -> bool:
     """The page's own audience restriction (the content app's rule)."""
-    from faq_wiki.models import user_may_read
 
     return user_may_read(page, user)
 
@@ -246,7 +246,6 @@ def _queue_digest(user_id: int) -> None:
 
 def notify_page_published(page, *, first: bool) -> int:
     """Record a publication for every subscriber whose scope covers ``page``."""
-    from faq_wiki.models import PlatformHomePage
 
     ancestors = page.get_ancestors(inclusive=True)
     if not PlatformHomePage.objects.filter(pk__in=ancestors.values("pk")).exists():
@@ -302,8 +301,6 @@ def notify_form_version(version) -> int:
 def digest_send(user_id: int) -> int:
     """Send ``user_id`` one e-mail with every pending line and delete them; returns how many
     lines were sent (0: nothing pending, nothing sent)."""
-    from accounts.models import User
-    from organisms.services.memberships import current_platform
 
     with transaction.atomic():
         lines = list(

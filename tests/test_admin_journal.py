@@ -15,7 +15,6 @@ from django_tenants.utils import schema_context
 from wagtail.models import ModelLogEntry
 
 from forms_cms.models import DocumentType
-from forms_cms.services.migration import form_version_migrate
 from organisms.models import Organism, Partner, RegistryImport
 from organisms.services import organisms_import
 from partners.services import (
@@ -27,6 +26,7 @@ from partners.services import (
 from workflow.actions import dossiers_purge
 from workflow.models import PurgeLog
 from workflow.services import campaign_open
+from workflow.services.migration import form_version_migrate
 
 from .forms_cms.engine.helpers import workbook_bytes
 from .forms_cms.test_versions import NAMES, SHEETS, upload

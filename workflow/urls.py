@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workflow import views, views_workspace
+from workflow import views, views_migration, views_workspace
 
 app_name = "workflow"
 
@@ -14,6 +14,11 @@ urlpatterns = [
         name="workspace_export",
     ),
     path("<int:pk>/dossiers/deplacer/", views_workspace.workspace_move, name="workspace_move"),
+    path(
+        "versions/<int:pk>/migration/",
+        views_migration.version_migration,
+        name="version_migration",
+    ),
     path("sous-etapes/", views_workspace.substeps, name="substeps"),
     path("sous-etapes/<int:pk>/", views_workspace.substeps, name="substep_edit"),
 ]

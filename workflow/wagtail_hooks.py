@@ -1,10 +1,32 @@
-"""The workflow's administrative actions in the platform's journal (Wagtail's log).
-
-The sub-steps' read-only admin views live with the forms' in forms_cms/wagtail_hooks.py (one
-menu group); their writes go through ``workflow.services.substeps``.
+"""The workflow's part of the platform's Wagtail admin: the fiabilisation sub-steps'
+read-only list (their one write path is the sub-steps screen, ``workflow.services.substeps``,
+as forms_cms/wagtail_hooks.py explains for the forms' objects) and the administrative
+actions in the platform's journal (Wagtail's log).
 """
 
+from django.urls import reverse
 from wagtail import hooks
+
+from forms_cms.wagtail_hooks import ScreenEditedViewSet
+from workflow.models import FiabilisationStep
+
+
+class SubstepViewSet(ScreenEditedViewSet):
+    model = FiabilisationStep
+    url_prefix = "formulaires/sous-etapes"
+    menu_label = "Sous-étapes de fiabilisation"
+    icon = "list-ol"
+    menu_order = 261
+    list_display = ["code", "label", "position"]
+    screen_add_url_name = "workflow:substeps"
+
+    def screen_url(self, instance):
+        return reverse("workflow:substep_edit", args=[instance.pk])
+
+
+@hooks.register("register_admin_viewset")
+def register_substeps_viewset():
+    return SubstepViewSet()
 
 
 @hooks.register("register_log_actions")

@@ -22,6 +22,7 @@ from html import escape
 
 from django.utils import timezone
 
+from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 
 # A4 landscape, in millimetres
@@ -405,7 +406,6 @@ def dossier_pdf(
 ) -> bytes:
     """The PDF of a dossier: its visible sheets with its values, as they stand now (or the
     ``values``, ``computed`` and ``step`` frozen at a transmission)."""
-    from forms_cms.fields import version_fields
 
     version = dossier.form_version
     layouts = version.sheets.order_by("position").values_list("layout", flat=True)

@@ -18,13 +18,13 @@ from wagtail.log_actions import log
 from accounts.models import Role
 from forms_cms.engine import CompileError, workbook_compile
 from forms_cms.models import DocumentType, Field, FormVersion, SheetLayout, VersionFile
+from forms_cms.signals import version_uploaded
 from forms_cms.workbook.catalogue import Catalogue, CatalogueError, FieldSpec, catalogue_read
 from forms_cms.workbook.catalogue import catalogue_diff as catalogue_changes
 from forms_cms.workbook.layout import sheet_layouts
 from forms_cms.workbook.safety import WorkbookFileError, workbook_open
 from forms_cms.workbook.specfile import specification_file
 from forms_cms.workbook.xsd import xsd_build
-from subscriptions.services import notify_form_version
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut déposer un formulaire."
 MSG_NOT_COLLECTED = (
@@ -176,8 +176,8 @@ def form_version_import(
             SheetLayout(version=version, position=i, name=layout["name"], layout=layout)
             for i, layout in enumerate(derived.layouts)
         )
-        # editors' subscribers: queued in this transaction, so only if the version is stored
-        notify_form_version(version)
+        # editors' subscribers (a receiver): queued in this transaction, so only if stored
+        version_uploaded.send(sender=FormVersion, version=version)
         log(
             instance=version,
             action="harmonia.form_version_uploaded",

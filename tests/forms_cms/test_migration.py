@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django_tenants.utils import schema_context
 
-from forms_cms.services.migration import form_version_migrate, version_migration_impact
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
 from organisms.models import Organism
 from workflow.models import Dossier, ValueChange
+from workflow.services.migration import form_version_migrate, version_migration_impact
 
 from .engine.helpers import workbook_bytes
 from .test_versions import NAMES, SHEETS, upload
@@ -87,9 +87,9 @@ def test_only_gestionnaires_migrate(campaign_with_dossiers, demo_user, client_fo
     with schema_context("dhup"), pytest.raises(PermissionDenied):
         form_version_migrate(version=v2, acting_user=demo_user("dhup", "organisme"))
     organisme = client_for("dhup", demo_user("dhup", "organisme"))
-    assert organisme.post(f"/formulaires/{v2.pk}/migration/").status_code == 403
+    assert organisme.post(f"/campagnes/versions/{v2.pk}/migration/").status_code == 403
     other = client_for("oph", demo_user("oph", "gestionnaire"))
-    assert other.get(f"/formulaires/{v2.pk}/migration/").status_code == 404
+    assert other.get(f"/campagnes/versions/{v2.pk}/migration/").status_code == 404
 
 
 def test_migration_pages(campaign_with_dossiers, client_for):
@@ -97,10 +97,10 @@ def test_migration_pages(campaign_with_dossiers, client_for):
     client = client_for("dhup", gestionnaire)
     detail = client.get(f"/formulaires/{v2.pk}/").content.decode()
     assert "3 dossier(s) de cette campagne sont sur une version antérieure" in detail
-    page = client.get(f"/formulaires/{v2.pk}/migration/").content.decode()
+    page = client.get(f"/campagnes/versions/{v2.pk}/migration/").content.decode()
     assert "3 dossier(s) concerné(s) · 3 valeur(s) de champs supprimés" in page
     assert "PAS_CAPITAL" in page
-    response = client.post(f"/formulaires/{v2.pk}/migration/")
+    response = client.post(f"/campagnes/versions/{v2.pk}/migration/")
     assert response.status_code == 302
     with schema_context("dhup"):
         assert set(Dossier.objects.values_list("form_version", flat=True)) == {v2.pk}

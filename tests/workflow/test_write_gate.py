@@ -14,7 +14,6 @@ from django_tenants.utils import schema_context
 from declarations.services import dossier_values_save
 from declarations.services.imports import dossier_import_xml
 from forms_cms.controls import control_delete, control_enable, control_update
-from forms_cms.services.migration import form_version_migrate
 from forms_cms.verification import dossier_blocking_failures
 from tests.conftest import run_queued_jobs
 from tests.declarations.test_controls import add_control
@@ -25,6 +24,7 @@ from tests.helpers import fire
 from workflow.actions import dossier_values_apply
 from workflow.models import Dossier, Step, StepChange, ValueChange
 from workflow.services.lifecycle import LifecycleRefused
+from workflow.services.migration import form_version_migrate
 from workflow.signals import dossier_step_changed, dossier_values_changed
 
 pytestmark = pytest.mark.django_db

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from workflow.models import Dossier, DossierExport
+from workflow.signals import dossiers_purge_counted
 
 KEPT_EXERCISES = 5
 
@@ -48,11 +49,9 @@ def purge_plan(*, reference: int | None = None) -> PurgePlan:
     )
     ids = [d.pk for d in dossiers]
     exports = DossierExport.objects.filter(dossier_id__in=ids).count()
-    attachments = 0
-    try:
-        from exchanges.models import Attachment
-
-        attachments = Attachment.objects.filter(message__dossier_id__in=ids).count()
-    except ImportError:  # pragma: no cover - the exchange space is an installed app
-        pass
-    return PurgePlan(oldest, dossiers, exports, attachments)
+    # what other apps keep beside the dossiers (the exchange space's attachments) they count
+    counted: dict[str, int] = {}
+    for _receiver, counts in dossiers_purge_counted.send(sender=Dossier, dossier_ids=ids):
+        for key, value in (counts or {}).items():
+            counted[key] = counted.get(key, 0) + value
+    return PurgePlan(oldest, dossiers, exports, counted.get("attachments", 0))
