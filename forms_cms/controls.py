@@ -25,9 +25,7 @@ from django.db.models import Max
 from wagtail.log_actions import log
 
 from accounts.models import Role
-from forms_cms.engine import ExpressionError
-from forms_cms.engine.compiler import expression_compile
-from forms_cms.engine.functions import runtime_namespace
+from forms_cms.engine import ExpressionError, expression_compile, runtime_namespace
 from forms_cms.models import Aggregate, Control, FormVersion
 from forms_cms.services.runtime import compiled_form
 from forms_cms.signals import send_on_commit, version_rules_changed

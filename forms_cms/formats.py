@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from forms_cms.engine.functions.dates import date_to_serial, serial_to_ymd
+from forms_cms.engine import date_to_serial, serial_to_ymd
 
 TEXT_MAX_LENGTH = 2000
 NBSP = "\u00a0"

@@ -16,8 +16,7 @@ from django.db import connection
 from openpyxl.utils.cell import get_column_letter
 
 from forms_cms.controls import PLACEHOLDER, CompiledRule, rule_compile
-from forms_cms.engine.runtime import op_eq, op_ge, op_gt, op_le, op_lt, op_ne
-from forms_cms.engine.values import Arr, XLError
+from forms_cms.engine import Arr, XLError, op_eq, op_ge, op_gt, op_le, op_lt, op_ne
 from forms_cms.fields import FieldInfo, version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import Aggregate, Control, SheetLayout

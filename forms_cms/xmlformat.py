@@ -20,7 +20,7 @@ from functools import lru_cache
 from django.db import connection
 from lxml import etree
 
-from forms_cms.engine.functions.dates import date_to_serial, serial_to_ymd
+from forms_cms.engine import date_to_serial, serial_to_ymd
 from forms_cms.fields import FieldInfo, version_fields
 from forms_cms.models import VersionFile
 from forms_cms.workbook.xsd import MAX_XML_BYTES, XSI, form_namespace, xml_parser

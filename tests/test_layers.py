@@ -116,3 +116,19 @@ def imports_hidden_in_functions(app: str) -> list[str]:
 def test_no_import_of_another_app_hidden_in_a_function(app):
     """Cross-app imports sit at the top of the module, where a cycle would show at once."""
     assert imports_hidden_in_functions(app) == []
+
+
+def test_the_engine_is_reached_only_through_its_interface():
+    """Outside forms_cms/engine/, the engine is ``forms_cms.engine`` (its ``__all__``), never
+    one of its modules: the pure package can change inside without the platform noticing."""
+    found = []
+    for app in LAYER:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative.startswith("forms_cms/engine/"):
+                continue
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for line, module in imported_modules(tree):
+                if module.startswith("forms_cms.engine."):
+                    found.append(f"{relative}:{line} imports {module}")
+    assert found == []

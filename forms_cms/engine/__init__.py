@@ -13,12 +13,24 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from forms_cms.engine.compiler import CompileError, ExpressionError, Problem, book_compile
+from forms_cms.engine.compiler import (
+    CompileError,
+    ExpressionError,
+    Problem,
+    book_compile,
+    expression_compile,
+)
+from forms_cms.engine.functions import runtime_namespace, supported_functions
+from forms_cms.engine.functions.dates import date_to_serial, serial_to_ymd
 from forms_cms.engine.model import CompiledForm, NotAnInput, UnknownName
 from forms_cms.engine.reader import Book, book_read, cached_values
-from forms_cms.engine.values import XLError
+from forms_cms.engine.runtime import op_eq, op_ge, op_gt, op_le, op_lt, op_ne
+from forms_cms.engine.values import Arr, XLError
 
+# the interface: compiling and running a form; compiling a formula over field names
+# (expression_compile, run in runtime_namespace()); Excel's comparisons, values and dates
 __all__ = [
+    "Arr",
     "Book",
     "CompileError",
     "CompiledForm",
@@ -30,6 +42,17 @@ __all__ = [
     "book_compile",
     "book_read",
     "cached_values",
+    "date_to_serial",
+    "expression_compile",
+    "op_eq",
+    "op_ge",
+    "op_gt",
+    "op_le",
+    "op_lt",
+    "op_ne",
+    "runtime_namespace",
+    "serial_to_ymd",
+    "supported_functions",
     "workbook_compile",
 ]
 

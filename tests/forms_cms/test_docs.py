@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from forms_cms.engine.functions import supported_functions
+from forms_cms.engine import supported_functions
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "formulaires-excel.md"
 
