@@ -9,8 +9,8 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from forms_cms.models import DocumentType, FormVersion
+from forms_cms.selectors import campaigns
 from forms_cms.services import form_version_import
-from workflow.models import Campaign
 
 # platform → document type → fixtures.form_workbooks kind
 DEMO_FORMS = {
@@ -35,7 +35,7 @@ def load_demo_forms(*, exercise: int = 2024) -> dict[str, list[str]]:
     with tempfile.TemporaryDirectory() as folder:
         for code, forms in DEMO_FORMS.items():
             with schema_context(code):
-                campaign = Campaign.objects.filter(exercise=exercise).first()
+                campaign = campaigns().filter(exercise=exercise).first()
                 gestionnaire = User.objects.filter(username="gestionnaire").first()
                 if campaign is None or gestionnaire is None:
                     continue

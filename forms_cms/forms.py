@@ -2,16 +2,14 @@ from django import forms
 from django.conf import settings
 
 from forms_cms.models import DocumentType, Field
-from workflow.models import Campaign
+from forms_cms.selectors import campaigns
 
 
 class FormVersionUploadForm(forms.Form):
     document_type = forms.ModelChoiceField(
         label="Document", queryset=DocumentType.objects.all(), empty_label=None
     )
-    campaign = forms.ModelChoiceField(
-        label="Campagne", queryset=Campaign.objects.all(), empty_label=None
-    )
+    campaign = forms.ModelChoiceField(label="Campagne", queryset=campaigns(), empty_label=None)
     file = forms.FileField(
         label="Support Excel (.xlsx)",
         help_text=(

@@ -18,3 +18,12 @@ def current_version(document_type, campaign) -> FormVersion | None:
         .order_by("-number")
         .first()
     )
+
+
+def campaigns() -> QuerySet:
+    """The platform's campaigns, newest first. A form version belongs to a campaign
+    (``FormVersion.campaign`` → ``workflow.Campaign``, a relation the model declares by name):
+    forms_cms reaches campaigns through that relation rather than by importing the upper
+    layer's models."""
+    campaign_model = FormVersion._meta.get_field("campaign").related_model
+    return campaign_model.objects.all()

@@ -27,8 +27,6 @@ BOTTOM = LAYERS[0]
 
 # upward imports that exist and are still to be removed: (module's path, app it imports)
 KNOWN_UPWARD = {
-    ("forms_cms/demo.py", "workflow"),
-    ("forms_cms/forms.py", "workflow"),
     # the demo loader fills every app (`manage.py demo_data`)
     ("organisms/demo.py", "workflow"),
     ("organisms/demo.py", "operations"),

@@ -234,6 +234,15 @@ WAGTAILADMIN_BASE_URL = os.environ.get(
     "WAGTAILADMIN_BASE_URL", f"http://{HARMONIA_BASE_DOMAIN}:8000"
 )
 WAGTAIL_I18N_ENABLED = False
+# Wagtail's own e-mails build links from the single WAGTAILADMIN_BASE_URL, which cannot name
+# each platform's host: its password reset is off (the platform's own, /comptes/, sends links
+# from tenants.links), the admin signs in through the platform's sign-in (lock-out and
+# password rules included), and the moderation workflows and comments, unused here, are off
+# so that they send nothing either.
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAILADMIN_LOGIN_URL = "accounts:login"
+WAGTAIL_WORKFLOW_ENABLED = False
+WAGTAILADMIN_COMMENTS_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("fr", "Français")]
 WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "french"}

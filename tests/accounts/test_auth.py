@@ -132,3 +132,16 @@ def test_logout_ends_the_session(client_for, demo_user):
     assert client.get("/").status_code == 200
     client.post("/comptes/deconnexion/")
     assert client.get("/").status_code == 302
+
+
+def test_the_cms_signs_in_and_resets_passwords_through_the_platform(client_for):
+    """Wagtail's own sign-in and password reset would bypass the lock-out and send links on
+    one host for every platform: the CMS sends people to the platform's sign-in, and its
+    password reset does not exist."""
+    client = client_for("oph")
+    response = client.get("/cms/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/comptes/connexion/?next=/cms/")
+    reset = client.post("/cms/password_reset/", {"email": "gestionnaire@oph.example"})
+    assert reset.status_code == 404
+    assert mail.outbox == []
