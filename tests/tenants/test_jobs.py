@@ -28,10 +28,19 @@ def committed(django_db_setup, django_db_blocker):
 
 
 def run_worker() -> None:
+    """A real worker, once through the queue, without the periodic deferrer's schedule: on
+    the first days of a month it would queue (and commit) the monthly activity reports,
+    which other tests and the benchmarks do not expect to find."""
+    from procrastinate.periodic import PeriodicRegistry
+
     with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
-        worker_app.run_worker(
-            wait=False, install_signal_handlers=False, listen_notify=False, queues=["default"]
-        )
+        schedule, worker_app.periodic_registry = worker_app.periodic_registry, PeriodicRegistry()
+        try:
+            worker_app.run_worker(
+                wait=False, install_signal_handlers=False, listen_notify=False, queues=["default"]
+            )
+        finally:
+            worker_app.periodic_registry = schedule
 
 
 def test_a_job_queued_on_oph_runs_in_oph_schema(committed):
