@@ -5,17 +5,24 @@ fields come straight from the workbook, as an upload derives them. One JSON line
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import time
 from dataclasses import dataclass
 
+import django
 from form_fixture import er_artifact, er_workbook, report
 
-from declarations.pdf.render import render_pdf
-from forms_cms.engine import CompiledForm, XLError
-from forms_cms.workbook.catalogue import catalogue_read
-from forms_cms.workbook.layout import sheet_layouts
-from forms_cms.workbook.safety import workbook_open
+# the renderer's module sits beside the dossier's (Django) model reads: load the apps, though
+# this benchmark touches no database
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harmonia.settings.test")
+django.setup()
+
+from declarations.pdf.render import render_pdf  # noqa: E402
+from forms_cms.engine import CompiledForm, XLError  # noqa: E402
+from forms_cms.workbook.catalogue import catalogue_read  # noqa: E402
+from forms_cms.workbook.layout import sheet_layouts  # noqa: E402
+from forms_cms.workbook.safety import workbook_open  # noqa: E402
 
 
 @dataclass(frozen=True)
