@@ -17,6 +17,7 @@ class SubstepViewSet(ScreenEditedViewSet):
     menu_label = "Sous-étapes de fiabilisation"
     icon = "list-ol"
     menu_order = 261
+    add_to_admin_menu = True  # registered alone, not in the forms group
     list_display = ["code", "label", "position"]
     screen_add_url_name = "workflow:substeps"
 

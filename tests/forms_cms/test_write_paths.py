@@ -229,6 +229,9 @@ def test_the_wagtail_admin_lists_and_links_to_the_screens_but_does_not_write(
     substeps = client.get("/cms/formulaires/sous-etapes/").content.decode()
     assert f'href="/campagnes/sous-etapes/{substep.pk}/"' in substeps
     assert 'href="/campagnes/sous-etapes/"' in substeps  # "add" opens the screen
+    menu = client.get("/cms/").content.decode()  # each list is in the admin's menu
+    for url in ("/cms/formulaires/champs/", "/cms/formulaires/sous-etapes/"):
+        assert url in menu, url
     # the object's history shows the journal the service wrote
     history = client.get(f"/cms/formulaires/controles/history/{control.pk}/")
     assert history.status_code == 200 and "Contrôle créé" in history.content.decode()
