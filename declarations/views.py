@@ -151,6 +151,8 @@ def dossier_save(request, dossier, policy):
             },
             "revision": result.revision,
             "others": result.revision - client_revision > len(entries),
+            # the first value moves the dossier to step 2: the page shows where it stands
+            "step": dossier.step_label,
         }
     )
 

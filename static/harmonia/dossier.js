@@ -158,6 +158,8 @@
       }
     }
     revision = data.revision;
+    const step = document.querySelector("[data-testid=step]");
+    if (step && data.step) step.textContent = data.step;
     say(
       "Enregistré." + (count ? " " + count + " cellule(s) calculée(s) mise(s) à jour." : "") +
         (data.others ? " D'autres modifications ont été faites en même temps : rechargez la page pour les voir." : "") +

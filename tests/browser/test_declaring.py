@@ -74,12 +74,15 @@ def test_an_organisme_user_declares(prepared, tmp_path):
             # open the dossier (created on first access) and type values
             page.goto(f"{base}/declarations/")
             page.click("text=Commencer")
+            expect(page.get_by_test_id("step")).to_have_text("1 — Initialisé")
             immo = page.locator('input[data-n="ACT_IMMO"]')
             immo.fill("1 000")
             immo.press("Enter")
             total = page.locator('td[data-n="TOTAL_ACTIF"]')
             expect(total).to_have_text(f"1{NARROW_NBSP}000")
             expect(page.get_by_test_id("status")).to_contain_text("Enregistré")
+            # the first value moved the dossier to step 2, without reloading the page
+            expect(page.get_by_test_id("step")).to_have_text("2 — En cours de saisie")
             # a wrong entry is refused on the spot and says what to type
             stocks = page.locator('input[data-n="TC_ACT_STOCKS"]')
             stocks.fill("beaucoup")

@@ -177,6 +177,7 @@ def test_sheet_page_and_save_endpoint(version, declarant, client_for):
     saved = client.post(url, json.dumps(body), content_type="application/json").json()
     assert saved["saved"]["ACT_IMMO"] == {"display": "2\u202f000", "seen": 2000.0}
     assert saved["computed"]["TOTAL_ACTIF"] == "2\u202f000"
+    assert saved["step"] == "2 — En cours de saisie"  # the first value: the page says so
     refused = client.post(
         url, json.dumps({"entries": {"ACT_IMMO": "deux"}}), content_type="application/json"
     )
