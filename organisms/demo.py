@@ -6,7 +6,6 @@ federation platform share the SIREN of the federation's members.
 
 from __future__ import annotations
 
-import datetime
 import json
 import random
 from dataclasses import dataclass
@@ -16,17 +15,14 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import Role, User
-from forms_cms.models import DocumentType
-from operations.models import Correspondent
 from organisms.models import Membership, Organism, Partner
+from organisms.signals import demo_loaded
 from organisms.siren import with_luhn_key
 from tenants.models import Platform
 from tenants.services import GESTIONNAIRES_GROUP
-from workflow.models import Campaign
 
 PLACES_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_places.json"
 DEMO_PASSWORD = "Harmonia-Demo-2024!"  # noqa: S105 - published demo credential
@@ -180,7 +176,7 @@ def load_platform_demo(
                 "partner": Partner.objects.get(kind="PREFECTURE", departement=first.departement)
             },
         )
-        _ensure_user(
+        editeur = _ensure_user(
             "editeur",
             Role.EDITEUR,
             platform.code,
@@ -188,16 +184,12 @@ def load_platform_demo(
             first_name="Émile",
             last_name="Éditeur",
         )
-
-        if not Campaign.objects.filter(exercise=DEMO_EXERCISE).exists():
-            today = timezone.localdate()
-            campaign = Campaign.objects.create(
-                exercise=DEMO_EXERCISE,
-                opening_date=today - datetime.timedelta(days=30),
-                deadline=today + datetime.timedelta(days=90),
-                opened_by=gestionnaire,
-            )
-            campaign.document_types.set(DocumentType.objects.all())
+        # the apps above add theirs (workflow: the open 2024 campaign)
+        demo_loaded.send(
+            sender=Platform,
+            platform=platform,
+            users={"gestionnaire": gestionnaire, "editeur": editeur},
+        )
 
 
 @transaction.atomic
@@ -212,11 +204,8 @@ def load_public_demo(password_hash: str) -> None:
             user = _ensure_user(
                 username, role, "public", password_hash, first_name=first, last_name=last
             )
-        # the correspondent named by CGLLS for the ministry platform, with access to the tracker
-        Correspondent.objects.get_or_create(
-            email=user.email,
-            defaults={"name": user.get_full_name(), "platforms": ["dhup"], "user": user},
-        )
+        # the apps above add theirs (operations: the correspondent named by CGLLS)
+        demo_loaded.send(sender=Platform, platform=None, users={"correspondant": user})
 
 
 def load_demo() -> dict[str, int]:

@@ -26,11 +26,7 @@ LAYER = {app: level for level, apps in enumerate(LAYERS) for app in apps}
 BOTTOM = LAYERS[0]
 
 # upward imports that exist and are still to be removed: (module's path, app it imports)
-KNOWN_UPWARD = {
-    # the demo loader fills every app (`manage.py demo_data`)
-    ("organisms/demo.py", "workflow"),
-    ("organisms/demo.py", "operations"),
-}
+KNOWN_UPWARD = {}
 
 
 def imported_modules(tree: ast.AST):

@@ -7,6 +7,7 @@ class WorkflowConfig(AppConfig):
 
     def ready(self) -> None:
         from forms_cms.signals import version_rules_changed
+        from organisms.signals import demo_loaded
         from tenants.signals import platform_prepared
         from workflow import receivers
         from workflow.signals import dossier_step_changed
@@ -14,3 +15,4 @@ class WorkflowConfig(AppConfig):
         dossier_step_changed.connect(receivers.notify_step_change, dispatch_uid="wf-notify")
         version_rules_changed.connect(receivers.refresh_derived, dispatch_uid="wf-derived")
         platform_prepared.connect(receivers.platform_seed, dispatch_uid="wf-platform")
+        demo_loaded.connect(receivers.demo_campaign, dispatch_uid="wf-demo")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.utils import timezone
+
+from forms_cms.models import DocumentType
+from organisms.demo import DEMO_EXERCISE
 from tenants.services import gestionnaires_grant
 from workflow.actions import dossiers_derived_refresh_job
-from workflow.models import FiabilisationStep
+from workflow.models import Campaign, FiabilisationStep
 from workflow.services.lifecycle import DEFAULT_SUBSTEPS, notify_step_change
 
-__all__ = ["notify_step_change", "platform_seed", "refresh_derived"]
+__all__ = ["demo_campaign", "notify_step_change", "platform_seed", "refresh_derived"]
 
 
 def refresh_derived(*, version, **kwargs) -> None:
@@ -33,3 +39,18 @@ def platform_seed(*, platform, spec, **kwargs) -> None:
             "view_campaign", "view_purgelog",
         ],
     )  # fmt: skip
+
+
+def demo_campaign(*, platform, users, **kwargs) -> None:
+    """``organisms.signals.demo_loaded`` on a platform: the demo's open campaign, collecting
+    every document type, opened by the demo gestionnaire (once)."""
+    if platform is None or Campaign.objects.filter(exercise=DEMO_EXERCISE).exists():
+        return
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(
+        exercise=DEMO_EXERCISE,
+        opening_date=today - datetime.timedelta(days=30),
+        deadline=today + datetime.timedelta(days=90),
+        opened_by=users["gestionnaire"],
+    )
+    campaign.document_types.set(DocumentType.objects.all())

@@ -183,3 +183,13 @@ def test_one_open_campaign_for_2024_per_platform(platforms, code):
         assert Campaign.objects.open_on(timezone.localdate()).filter(pk=campaign.pk).exists()
         assert campaign.opened_by.username == "gestionnaire"
         assert campaign.document_types.exists()
+
+
+def test_the_demo_correspondent_follows_the_ministry_platform(db):
+    """Added by the operator's space on the demo loader's signal (organisms.signals)."""
+    from operations.models import Correspondent
+
+    with schema_context("public"):
+        correspondent = Correspondent.objects.get(user__username="correspondant")
+        assert correspondent.platforms == ["dhup"]
+        assert correspondent.user.role == Role.CORRESPONDANT
