@@ -37,6 +37,8 @@ from operations.models import (
     Reclassification,
     Release,
 )
+from tenants.models import Platform
+from tenants.views import platform_url
 
 STAFF_ROLES = (Role.HOTLINE, Role.MAINTENANCE)
 
@@ -298,5 +300,20 @@ def maintenance_list(request):
             "windows": MaintenanceWindow.objects.order_by("-starts_at"),
             "form": form,
             "can_edit": request.user.role in STAFF_ROLES,
+        },
+    )
+
+
+@role_required(*TRACKER_ROLES)
+def operator_home(request):
+    """The operator's space: the platforms and the ways into the tracker and the reports."""
+    platforms = Platform.objects.declaration_platforms().prefetch_related("domains")
+    return render(
+        request,
+        "operations/operator_home.html",
+        {
+            "platforms": [(p, platform_url(request, p)) for p in platforms],
+            # correspondents see the anomaly tracker only
+            "operator": request.user.role in PUBLIC_ROLES,
         },
     )

@@ -2,11 +2,12 @@
 
 from django.urls import include, path
 
+from operations.views import operator_home
 from tenants import views
 
 urlpatterns = [
     path("", views.public_home, name="public_home"),
-    path("operateur/", views.operator_home, name="home"),
+    path("operateur/", operator_home, name="home"),
     path("operateur/", include("operations.urls")),
     path("comptes/", include("accounts.urls")),
     path("healthz", views.healthz, name="healthz"),

@@ -1,9 +1,10 @@
+"""Views of the bottom layer: the public host's list of platforms and the health check
+(the operator's space, behind a sign-in, is the operations app's)."""
+
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from accounts.models import PUBLIC_ROLES, TRACKER_ROLES
-from accounts.permissions import role_required
 from tenants.models import Platform
 
 
@@ -20,20 +21,6 @@ def public_home(request):
         request,
         "tenants/public_home.html",
         {"platforms": [(p, platform_url(request, p)) for p in platforms]},
-    )
-
-
-@role_required(*TRACKER_ROLES)
-def operator_home(request):
-    platforms = Platform.objects.declaration_platforms().prefetch_related("domains")
-    return render(
-        request,
-        "tenants/operator_home.html",
-        {
-            "platforms": [(p, platform_url(request, p)) for p in platforms],
-            # correspondents see the anomaly tracker only
-            "operator": request.user.role in PUBLIC_ROLES,
-        },
     )
 
 

@@ -126,3 +126,29 @@ def test_the_engine_is_reached_only_through_its_interface():
                 if module.startswith("forms_cms.engine."):
                     found.append(f"{relative}:{line} imports {module}")
     assert found == []
+
+
+def test_no_import_cycle_between_apps():
+    """Follow every app's imports of other apps: no app reaches itself again."""
+    graph: dict[str, set[str]] = {app: set() for app in LAYER}
+    for app in LAYER:
+        for path in (ROOT / app).rglob("*.py"):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for _, module in imported_modules(tree):
+                top = module.split(".")[0]
+                if top in graph and top != app:
+                    graph[app].add(top)
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                todo.extend(graph[current])
+        return False
+
+    cycles = [(app, other) for app in graph for other in graph[app] if reaches(other, app)]
+    assert cycles == []
