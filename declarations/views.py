@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from declarations.access import dossier_and_policy, dossier_view
+from declarations.access import dossier_view
 from declarations.grid import sheet_table
 from declarations.selectors import dossiers_visible_to
 from declarations.services import (
@@ -66,11 +66,6 @@ def dossier_start(request, campaign_pk, type_pk):
         messages.error(request, str(exc))
         return redirect("declarations:list")
     return redirect("declarations:sheet", pk=dossier.pk, index=0)
-
-
-def _dossier_for(request, pk):
-    """The dossier ``pk`` among those the user may see (404 otherwise)."""
-    return dossier_and_policy(request.user, pk)[0]
 
 
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)

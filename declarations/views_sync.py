@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from declarations.access import dossier_and_policy
 from declarations.services import DossierClosed
 from declarations.services.pairing import (
     PairingRefused,
@@ -17,13 +18,12 @@ from declarations.services.pairing import (
 )
 from declarations.services.sync import NothingToSync, dossier_sync, sync_preview
 from declarations.services.tronc_commun import platform_short_name, require_tc_owner
-from declarations.views import _dossier_for
 
 
 @role_required(Role.ORGANISME)
 def dossier_sync_page(request, pk):
     """« Rapatrier » : preview the tronc commun values of the other platform, then confirm."""
-    dossier = _dossier_for(request, pk)
+    dossier, _ = dossier_and_policy(request.user, pk)
     try:
         if request.method == "POST":
             result = dossier_sync(
@@ -69,7 +69,7 @@ class GrantForm(forms.Form):
 def tc_pairing_page(request, pk):
     """The organism's consents to « Rapatrier » this dossier from the other platform, and the
     bridge's journal for this dossier."""
-    dossier = _dossier_for(request, pk)
+    dossier, _ = dossier_and_policy(request.user, pk)
     require_tc_owner(dossier, request.user)
     form = GrantForm(request.POST or None)
     context = {"dossier": dossier, "form": form}

@@ -7,11 +7,15 @@ import html
 from django_tenants.utils import schema_context
 
 from workflow.actions import dossier_transition
+from workflow.models import FiabilisationStep
 
 
 def fire(dossier, action: str, user, schema: str = "dhup", **kwargs):
-    """Fire a lifecycle action through the service, inside the platform's schema."""
+    """Fire a lifecycle action through the service, inside the platform's schema; a sub-step
+    may be given by its code."""
     with schema_context(schema):
+        if isinstance(kwargs.get("substep"), str):
+            kwargs["substep"] = FiabilisationStep.objects.get(code=kwargs["substep"])
         change = dossier_transition(dossier=dossier, action=action, acting_user=user, **kwargs)
         _ = dossier.substep  # loaded here, inside the platform's schema
         return change

@@ -45,7 +45,7 @@ from workflow.models import (
     StepChange,
     ValueChange,
 )
-from workflow.policy import MSG_NOT_YOURS, DossierPolicy
+from workflow.policy import DossierPolicy
 from workflow.services.lifecycle import (
     ACTIONS,
     MSG_COMMENT,
@@ -103,12 +103,9 @@ def _failing_controls(dossier: Dossier) -> int:
     return len(dossier_blocking_failures(dossier))
 
 
-def _derive(locked: Dossier, *, recompute: bool = True) -> list[str]:
-    """Recompute everything that follows from the values, once; returns the fields to save.
-
-    ``recompute=False`` when the computed values are already those of ``locked.values``."""
-    if recompute:
-        locked.computed = dossier_evaluate(compiled_form(locked.form_version), locked.values)
+def _derive(locked: Dossier) -> list[str]:
+    """Recompute everything that follows from the values, once; returns the fields to save."""
+    locked.computed = dossier_evaluate(compiled_form(locked.form_version), locked.values)
     locked.failing_controls = _failing_controls(locked)
     return ["computed", "failing_controls", "updated_at"]
 
@@ -149,9 +146,7 @@ def _record_step(locked: Dossier, action: str, before_step, before_substep, acti
 # --- opening ----------------------------------------------------------------------------------
 def dossier_open(*, organism, campaign, document_type, acting_user) -> Dossier:
     """The organism's dossier for this campaign and document, created on first access."""
-    probe = Dossier(organism=organism)
-    if not DossierPolicy(acting_user, probe).is_owner:
-        raise PermissionDenied(MSG_NOT_YOURS)
+    DossierPolicy(acting_user, Dossier(organism=organism)).require_owner()
     existing = Dossier.objects.filter(
         organism=organism, campaign=campaign, document_type=document_type
     ).first()
@@ -205,9 +200,7 @@ def dossier_values_apply(
     change (all or nothing). ``describe(name, value)`` formats a value for the conflict
     message. The first value moves the dossier from step 1 to step 2 (a recorded
     transition)."""
-    policy = DossierPolicy(acting_user, dossier)
-    if not policy.is_owner:
-        raise PermissionDenied(MSG_NOT_YOURS)
+    DossierPolicy(acting_user, dossier).require_owner()
     errors = dict(errors or {})
     with transaction.atomic():
         locked = _lock(dossier)

@@ -129,6 +129,11 @@ class DossierPolicy:
             self.is_gestionnaire and values_visible_to_gestionnaires(self.dossier.step)
         )
 
+    def require_owner(self) -> None:
+        """Raise PermissionDenied unless the user is one of the dossier's organism's users."""
+        if not self.is_owner:
+            raise PermissionDenied(MSG_NOT_YOURS)
+
     def require_values(self) -> None:
         """Raise :class:`ValuesHidden` (with its French explanation) unless the user may read
         the values."""

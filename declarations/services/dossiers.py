@@ -3,8 +3,6 @@ the dossier's write gate (``workflow.actions``), which checks, locks, records, r
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-
 from forms_cms.fields import FieldInfo, version_fields
 from forms_cms.formats import Invalid, format_value, parse_value
 from workflow.actions import (
@@ -17,7 +15,7 @@ from workflow.actions import (
     dossier_values_apply,
 )
 from workflow.models import Dossier, ValueChange
-from workflow.policy import MSG_NOT_YOURS, DossierPolicy
+from workflow.policy import DossierPolicy
 
 __all__ = [
     "MSG_CLOSED",
@@ -34,13 +32,6 @@ MSG_COMPUTED = "Ce champ est calculé : sa valeur vient de sa formule."
 MSG_UNKNOWN = "Ce champ n'existe pas dans ce formulaire."
 
 
-def _check_owner(dossier_or_organism, acting_user) -> None:
-    """Only the organism's own users (the dossier policy's owner)."""
-    organism = getattr(dossier_or_organism, "organism", dossier_or_organism)
-    if not DossierPolicy(acting_user, Dossier(organism=organism)).is_owner:
-        raise PermissionDenied(MSG_NOT_YOURS)
-
-
 def dossier_values_save(
     *,
     dossier: Dossier,
@@ -53,7 +44,7 @@ def dossier_values_save(
 
     ``seen`` holds, per field, the stored value the person had on screen: if another user has
     changed it since, that field is a conflict and nothing is saved."""
-    _check_owner(dossier, acting_user)
+    DossierPolicy(acting_user, dossier).require_owner()
     fields = version_fields(dossier.form_version)
     errors: dict[str, str] = {}
     parsed: dict[str, object] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from declarations.services.dossiers import MSG_CLOSED, _check_owner, dossier_values_apply
+from declarations.services.dossiers import MSG_CLOSED, dossier_values_apply
 from forms_cms.fields import version_fields
 from forms_cms.verification import dossier_verify
 from forms_cms.xmlformat import (
@@ -12,12 +12,13 @@ from forms_cms.xmlformat import (
     import_plan,
 )
 from workflow.models import ValueChange
+from workflow.policy import DossierPolicy
 
 
 def dossier_import_xml(*, dossier, data: bytes, acting_user) -> ImportReport:
     """Apply a harmonised XML file to the dossier, or raise ``XmlImportRefused`` (nothing
     changed). Each import overwrites the fields it carries and leaves the others."""
-    _check_owner(dossier, acting_user)
+    DossierPolicy(acting_user, dossier).require_owner()
     if not dossier.accepts_entries:  # steps 1 to 3 only, or handed back
         report = ImportReport(errors=[MSG_CLOSED.format(step=dossier.get_step_display())])
         raise XmlImportRefused(report)

@@ -9,16 +9,15 @@ Either side may be the source: the organism consents on the source platform
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import QuerySet
 from django_tenants.utils import schema_context
 
 from declarations.models import TroncCommunEvent
-from declarations.services.dossiers import _check_owner
 from forms_cms.models import Field
 from tenants.platforms import PLATFORMS, platform_spec
 from workflow.models import Dossier
+from workflow.policy import DossierPolicy
 
 MINISTRY = "dhup"
 # the ministry's document whose common fields each federation's QDIS shares
@@ -37,21 +36,12 @@ class NothingToSync(Exception):
 
 
 def require_tc_owner(dossier, acting_user) -> None:
-    """Only the dossier's own organisme users act on its side of the bridge.
-
-    The one place the bridge asks who owns a dossier (to be swapped for the dossier
-    permission policy when it exists)."""
-    _check_owner(dossier, acting_user)
+    """Only the dossier's own organisme users act on its side of the bridge."""
+    DossierPolicy(acting_user, dossier).require_owner()
 
 
 def is_tc_owner(dossier, user) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    try:
-        require_tc_owner(dossier, user)
-    except PermissionDenied:
-        return False
-    return True
+    return DossierPolicy(user, dossier).is_owner
 
 
 def platform_short_name(code: str) -> str:

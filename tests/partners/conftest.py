@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 
 from declarations.services import dossier_values_save
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
-from workflow.actions import dossier_transition
+from tests.helpers import fire, transmit  # noqa: F401  (shared with the partners tests)
 
 
 @pytest.fixture
@@ -25,20 +25,6 @@ def dossier(version, declarant):  # noqa: F811
             acting_user=declarant,
         )
     return dossier
-
-
-def fire(dossier, action, user, **kw):
-    with schema_context("dhup"):
-        if isinstance(kw.get("substep"), str):
-            from workflow.models import FiabilisationStep
-
-            kw["substep"] = FiabilisationStep.objects.get(code=kw["substep"])
-        return dossier_transition(dossier=dossier, action=action, acting_user=user, **kw)
-
-
-def transmit(dossier, declarant):  # noqa: F811
-    fire(dossier, "validate", declarant)
-    return fire(dossier, "transmit", declarant)
 
 
 def partner(**filters):

@@ -32,7 +32,6 @@ from django.test import override_settings
 from django.urls import resolve
 from django_tenants.utils import schema_context
 
-from declarations.services import dossier_values_save
 from operations import services as operations
 from operations.models import Correspondent, Release
 from subscriptions.models import Scope
@@ -43,8 +42,9 @@ from tests.conftest import run_queued_jobs
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
 from tests.forms_cms.engine.helpers import workbook_bytes
 from tests.forms_cms.test_versions import NAMES, SHEETS, upload
+from tests.helpers import fire
 from tests.subscriptions.test_subscriptions import home, publish_child
-from workflow.actions import dossier_transition
+from tests.workflow.test_lifecycle import dossier  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -128,21 +128,6 @@ def test_absolute_url_uses_the_platform_host_the_scheme_and_the_base_domain_port
 
 
 # --- platform e-mails -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def dossier(version, declarant):  # noqa: F811
-    dossier = open_dossier(declarant)
-    with schema_context("dhup"):
-        dossier_values_save(
-            dossier=dossier, entries={"ACT_IMMO": "100", "PAS_CAPITAL": "10"}, acting_user=declarant
-        )
-    return dossier
-
-
-def fire(dossier, action, user, **kw):
-    with schema_context("dhup"):
-        dossier_transition(dossier=dossier, action=action, acting_user=user, **kw)
 
 
 def test_transmission_hand_back_and_partner_notices_link_to_the_dossier(

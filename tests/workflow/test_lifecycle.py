@@ -14,7 +14,7 @@ from forms_cms.xmlformat import XmlImportRefused
 from tests.conftest import run_queued_jobs
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
 from tests.declarations.test_xml import doc_for
-from workflow.actions import dossier_transition
+from tests.helpers import fire
 from workflow.models import DossierExport, FiabilisationStep, Step, StepChange
 from workflow.services.lifecycle import LifecycleRefused, available_actions
 
@@ -34,13 +34,6 @@ def dossier(version, declarant):  # noqa: F811
             dossier=dossier, entries={"ACT_IMMO": "100", "PAS_CAPITAL": "10"}, acting_user=declarant
         )
     return dossier
-
-
-def fire(dossier, action, user, **kw):
-    with schema_context("dhup"):
-        change = dossier_transition(dossier=dossier, action=action, acting_user=user, **kw)
-        _ = dossier.substep  # loaded here, inside the platform's schema
-        return change
 
 
 def test_first_value_moves_to_step_2_and_the_organism_validates_and_transmits(
