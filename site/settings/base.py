@@ -84,6 +84,13 @@ TENANT_APPS = [
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# The State's design system (templates, template tags, DSFR static files and the Marianne
+# font). In neither list on purpose: its one model (a site configuration we do not use) gets
+# no table in any schema.
+INSTALLED_APPS += ["dsfr"]
+# The manifest storage rewrites url() inside the DSFR's CSS, so its published SRI hashes no
+# longer match: the files are ours, served from our own host.
+DSFR_USE_INTEGRITY_CHECKSUMS = False
 
 TENANT_MODEL = "tenants.Platform"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
@@ -244,6 +251,8 @@ WAGTAILADMIN_LOGIN_URL = "accounts:login"
 WAGTAIL_WORKFLOW_ENABLED = False
 WAGTAILADMIN_COMMENTS_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("fr", "Français")]
+# No page may call an outside service: no Gravatar avatars in the admin.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "french"}
 }
