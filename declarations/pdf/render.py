@@ -22,6 +22,7 @@ from html import escape
 
 from django.utils import timezone
 
+from declarations.grid import label_text, merged_spans
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 
@@ -131,19 +132,7 @@ def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tupl
         return '<p class="none">Feuille sans contenu.</p>', 1.0
     col_set, row_set = set(visible_cols), set(visible_rows)
 
-    spans: dict[tuple[int, int], tuple[int, int]] = {}
-    covered: set[tuple[int, int]] = set()
-    for r1, c1, r2, c2 in layout.get("merged", []):
-        if r1 not in row_set or c1 not in col_set:
-            continue  # trimmed or hidden: its cells are drawn as plain cells
-        r2, c2 = min(r2, last_row), min(c2, last_col)
-        rows = sum(1 for r in range(r1, r2 + 1) if r in row_set)
-        cols = sum(1 for c in range(c1, c2 + 1) if c in col_set)
-        spans[(r1, c1)] = (rows, cols)
-        for r in range(r1, r2 + 1):
-            for c in range(c1, c2 + 1):
-                if (r, c) != (r1, c1):
-                    covered.add((r, c))
+    spans, covered = merged_spans(layout.get("merged", []), row_set, col_set, last_row, last_col)
 
     px = [widths[c - 1] * PX_PER_WIDTH_UNIT + 5 for c in visible_cols]
     scale = min(1.0, CONTENT_WIDTH_PX / sum(px))
@@ -179,7 +168,8 @@ def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tupl
             span = spans.get((row, col))
             attrs = ""
             if span:
-                rows, cols = span
+                rows, cols, origin_row, origin_col = span
+                entry = cells.get((origin_row, origin_col))  # its top-left may be hidden
                 attrs = (f' rowspan="{rows}"' if rows > 1 else "") + (
                     f' colspan="{cols}"' if cols > 1 else ""
                 )
@@ -191,8 +181,12 @@ def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tupl
             if kind in ("input", "computed"):
                 text, value_classes = _field_text(entry, fields, values, computed)
                 classes.extend(value_classes)
+            elif "v" in entry:  # a number or a date of the workbook, through its format
+                text = escape(label_text(entry))
+                if "align" not in entry:
+                    classes.append("R")
             else:
-                text = escape(entry.get("text", ""))
+                text = escape(label_text(entry))
                 if text and not span and not entry.get("wrap"):
                     # like Excel, a label runs over the empty cells on its right
                     absorbed = _free_cells_right(row, col, visible_cols, cells, covered, spans)

@@ -15,17 +15,26 @@ appears only when it has a solid fill), ``input`` and ``computed`` (named cells:
 intermediate result the engine computes by address). Optional keys appear only when they
 differ from the default: ``fmt`` (number format unless General), ``bold``, ``italic``,
 ``wrap`` (True), ``fill`` (solid fill as ``#RRGGBB``, theme colours and tints resolved),
-``align`` (horizontal alignment unless general).
+``align`` (horizontal alignment unless general), ``v`` (a label's constant when it is a
+number, a date or a time: the number Excel holds, dates as serial numbers, so that it is shown
+through ``fmt`` as Excel shows it — "0,13", "déc.-24"; ``text`` keeps the raw text).
+
+Hidden columns have width 0 (hidden in Excel, collapsed in an outline group, or of width 0;
+one ``<col min max>`` element may cover several columns) and hidden rows height 0. Readers
+must accept layouts stored before a key existed: a missing optional key means its default
+(no ``v``: the label is shown as its ``text``).
 """
 
 from __future__ import annotations
 
 import colorsys
+import datetime as dt
 
 from lxml import etree
 from openpyxl.cell.cell import MergedCell
 from openpyxl.styles.colors import COLOR_INDEX
 
+from forms_cms.engine import date_to_serial
 from forms_cms.workbook.cells import cell_at, display_text, formula_of, sheet_cells
 
 DEFAULT_WIDTH = 8.43
@@ -91,11 +100,31 @@ def _cell_entry(cell, name, palette, styles, row=None, column=None) -> dict | No
         entry = {"r": cell.row, "c": cell.column, "kind": "label"}
         if value is not None and display_text(value).strip():
             entry["text"] = display_text(value)
+            number = _number_of(value)
+            if number is not None:
+                entry["v"] = number
     style = _style(cell, palette, styles) if cell is not None else {}
     if name is None and "text" not in entry and entry["kind"] == "label" and "fill" not in style:
         return None
     entry.update(style)
     return entry
+
+
+def _number_of(value) -> float | int | None:
+    """A numeric constant as Excel holds it (dates and times as serial numbers), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, dt.datetime):
+        day = date_to_serial(value.date())
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+        return day + seconds / 86400 if seconds else day
+    if isinstance(value, dt.date):
+        return date_to_serial(value)
+    if isinstance(value, dt.time):
+        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+    return None
 
 
 def _style(cell, palette, cache) -> dict:
@@ -135,8 +164,9 @@ def _column_widths(ws, max_col: int) -> list[float]:
         last = dim.max or first
         if not first:
             continue
+        # one <col> element covers columns min..max (an outline group often is one element)
         for column in range(first, min(last, max_col) + 1):
-            if dim.hidden:
+            if dim.hidden or dim.width == 0:  # Excel hides a column of width 0 too
                 widths[column - 1] = 0
             elif dim.width:
                 widths[column - 1] = round(dim.width, 2)
