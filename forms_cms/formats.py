@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from openpyxl.styles.numbers import is_date_format
 
@@ -20,6 +20,8 @@ from forms_cms.engine import date_to_serial, serial_to_ymd
 TEXT_MAX_LENGTH = 2000
 NBSP = "\u00a0"
 NNBSP = "\u202f"  # the thousands separator, everywhere on the platform
+MAX_DECIMALS = 30  # Excel shows at most 30 decimals
+_WIDE = Context(prec=400)  # room for 1E+308 written in full with 30 decimals
 MINUS = "\u2212"  # the minus sign of displayed negatives (typed "-" is accepted too)
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin")
 MONTHS += ("juillet", "août", "septembre", "octobre", "novembre", "décembre")
@@ -136,7 +138,8 @@ def excel_round(value, decimals: int) -> Decimal:
     significant digits, half away from zero (0,125 → 0,13; −0,125 → −0,13; 2,675 → 2,68),
     where Python's ``round`` and ``%f`` round the binary value half to even (0,12; 2,67)."""
     exact = value if isinstance(value, Decimal) else _decimal(value)
-    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    step = Decimal(1).scaleb(-min(decimals, MAX_DECIMALS))
+    return exact.quantize(step, rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def _decimal(value) -> Decimal:
@@ -279,6 +282,7 @@ class _Section:
     shift: int  # power of ten applied (+2 a percent sign, −3 a trailing comma)
     general: bool = False
     digits: bool = True
+    exponent: int = 0  # digits of a scientific notation's exponent ("0.00E+00": 2)
 
 
 def _parse_section(section: str) -> _Section | None:
@@ -286,6 +290,7 @@ def _parse_section(section: str) -> _Section | None:
     after: list[str] = []
     code = None
     shift = 0
+    exponent = 0
     general = False
     for piece in _TOKEN.findall(section):
         target = before if code is None and not general else after
@@ -305,7 +310,9 @@ def _parse_section(section: str) -> _Section | None:
                 return None  # a second run of digits (fractions, "00 00"): not handled
             code = piece
         elif piece[0] in "eE" and len(piece) > 1:
-            return None  # scientific notation: shown as General
+            if code is None or exponent:
+                return None
+            exponent = len(piece) - 2  # "E+00": at least two digits
         elif piece == "%":
             shift += 2
             target.append("%")
@@ -331,10 +338,11 @@ def _parse_section(section: str) -> _Section | None:
         "".join(before),
         "".join(after),
         whole.count("0") + whole.count("?"),
-        len(decimals),
-        min_decimals,
+        min(len(decimals), MAX_DECIMALS),
+        min(min_decimals, MAX_DECIMALS),
         "," in whole.strip(","),
         shift,
+        exponent=exponent,
     )
 
 
@@ -367,6 +375,9 @@ def _render(value: float, section: _Section, *, signed: bool) -> str:
     if not section.digits:
         return _literal(section.before)
     exact = _decimal(abs(value)).scaleb(section.shift)
+    power = ""
+    if section.exponent:
+        exact, power = _scientific(exact, section)
     rounded = excel_round(exact, section.max_decimals)
     whole, _, fraction = f"{rounded:.{section.max_decimals}f}".partition(".")
     if len(fraction) > section.min_decimals:
@@ -376,9 +387,23 @@ def _render(value: float, section: _Section, *, signed: bool) -> str:
     whole = whole.zfill(section.int_zeros)
     if section.grouped:
         whole = group_thousands(whole)
-    number = whole + ("," + fraction if fraction else "")
+    number = whole + ("," + fraction if fraction else "") + power
     sign = MINUS if signed and value < 0 and rounded != 0 else ""
-    return sign + _literal(section.before) + number + _literal(section.after, after_number=True)
+    before = _literal(section.before)
+    if not signed and before.startswith("-"):
+        before = MINUS + before[1:]  # the negative section's own sign, as the platform writes it
+    return sign + before + number + _literal(section.after, after_number=True)
+
+
+def _scientific(exact: Decimal, section: _Section) -> tuple[Decimal, str]:
+    """The mantissa and the "E+24" of a number in scientific notation."""
+    power = exact.adjusted() if exact else 0
+    mantissa = exact.scaleb(-power)
+    if excel_round(mantissa, section.max_decimals) >= 10:  # 9,999 → 1,00E+1
+        power += 1
+        mantissa = exact.scaleb(-power)
+    sign = "-" if power < 0 else "+"
+    return mantissa, f"E{sign}{abs(power):0{section.exponent}d}"
 
 
 def _literal(text: str, *, after_number: bool = False) -> str:
