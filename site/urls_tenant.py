@@ -5,8 +5,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from dashboards.views import platform_home
 from tenants import views
-from workflow.views_home import platform_home
 
 urlpatterns = [
     path("", platform_home, name="home"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("partenaires/", include("partners.urls")),
     path("api/v1/", include("declarations.api.urls")),
     path("aide/", include("faq_wiki.urls")),
+    path("", include("faq_wiki.urls_legal")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("healthz", views.healthz, name="healthz"),

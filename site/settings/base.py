@@ -66,6 +66,7 @@ TENANT_APPS = [
     "subscriptions",
     "exchanges",
     "faq_wiki",
+    "dashboards",  # no tables: each role's home page
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
