@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -20,6 +21,7 @@ from declarations.services import (
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import DocumentType, FormVersion
+from forms_cms.verification import completion_percent, dossier_checklist, required_progress
 from workflow.models import Campaign, FiabilisationStep
 from workflow.services.lifecycle import available_actions
 
@@ -42,12 +44,24 @@ def dossier_list(request):
             key = (version.campaign_id, version.document_type_id)
             if key not in offered:
                 offered.add(key)
-                offers.append((version.campaign, version.document_type, existing.get(key)))
+                dossier = existing.get(key)
+                offers.append(
+                    (version.campaign, version.document_type, dossier, _completion(dossier))
+                )
+    # a gestionnaire's list holds hundreds of dossiers: no completion computed per row there
     return render(
         request,
         "declarations/dossier_list.html",
         {"dossiers": dossiers[:500], "offers": offers},
     )
+
+
+def _completion(dossier) -> dict | None:
+    """Required fields filled / total, for the gauge (an organism has few dossiers)."""
+    if dossier is None:
+        return None
+    filled, total = required_progress(dossier)
+    return {"filled": filled, "total": total, "percent": completion_percent(filled, total)}
 
 
 @role_required(Role.ORGANISME)
@@ -78,6 +92,8 @@ def dossier_sheet(request, dossier, policy, index=0):
     current = next((s for s in visible if s.position == index), visible[0])
     editable = policy.can_edit
     shown = policy.readable()
+    checklist = dossier_checklist(shown)
+    tabs = [(sheet, checklist.sheet(sheet.name)) for sheet in visible]
     table = sheet_table(
         current.layout,
         version_fields(dossier.form_version),
@@ -93,7 +109,10 @@ def dossier_sheet(request, dossier, policy, index=0):
             "policy": policy,
             "snapshot": getattr(shown, "snapshot", None),
             "sheets": visible,
+            "tabs": tabs,
+            "checklist": checklist,
             "current": current,
+            "current_checks": checklist.sheet(current.name),
             "table": table,
             "editable": editable,
             "actions": available_actions(dossier, request.user),
@@ -121,6 +140,7 @@ def dossier_save(request, dossier, policy):
     except (ValueError, KeyError, TypeError, AttributeError):
         return JsonResponse({"message": "Requête illisible."}, status=400)
     fields = version_fields(dossier.form_version)
+    step_before = dossier.step
     try:
         result = dossier_values_save(
             dossier=dossier, entries=entries, seen=seen, acting_user=request.user
@@ -148,6 +168,11 @@ def dossier_save(request, dossier, policy):
             "others": result.revision - client_revision > len(entries),
             # the first value moves the dossier to step 2: the page shows where it stands
             "step": dossier.step_label,
+            "stepper": (
+                render_to_string("declarations/_stepper.html", {"dossier": dossier})
+                if dossier.step != step_before
+                else None
+            ),
         }
     )
 

@@ -2,6 +2,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -31,8 +33,11 @@ def dossier_step(request, dossier, policy):
             substep=substep,
         )
     except LifecycleRefused as exc:
-        for problem in exc.problems:
-            messages.error(request, problem)
+        if exc.checklist is not None:
+            messages.error(request, _refusal(dossier, ACTIONS[action], exc.checklist))
+        else:
+            for problem in exc.problems:
+                messages.error(request, problem)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     else:
@@ -58,3 +63,34 @@ def snapshot_download(request, dossier, policy, export_pk):
     response = HttpResponse(bytes(snapshot.content), content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, snapshot.filename)
     return response
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _refusal(dossier, action, checklist):
+    """One alert for a validation or transmission refused by its checks: how many fields and
+    controls, on which sheets, and the link to the verification page that lists them all."""
+    parts = []
+    if missing := checklist.missing:
+        parts.append(_plural(len(missing), "champ obligatoire vide", "champs obligatoires vides"))
+    if checklist.blocking:
+        parts.append(
+            _plural(
+                len(checklist.blocking),
+                "contrôle bloquant en échec",
+                "contrôles bloquants en échec",
+            )
+        )
+    sheets = [g.sheet for g in checklist.to_fix]
+    where = ", ".join(f"« {name} »" for name in sheets)
+    return format_html(
+        "« {} » refusé : {} ({} : {}). "
+        '<a href="{}" class="fr-link" data-testid="refusal-link">Voir la liste et y accéder</a>',
+        action.label,
+        " et ".join(parts),
+        "feuille" if len(sheets) == 1 else "feuilles",
+        where,
+        reverse("declarations:verification", args=[dossier.pk]) + "#a-completer",
+    )

@@ -86,6 +86,11 @@ class ControlResult:
     def severity_label(self) -> str:
         return Control.Severity(self.severity).label
 
+    @property
+    def field_sheets(self) -> tuple[str, ...]:
+        """The sheets of the fields the control reads, in the order it reads them."""
+        return tuple(dict.fromkeys(c.sheet for c in self.cells))
+
 
 @dataclass
 class AggregateResult:
@@ -424,3 +429,162 @@ def dossier_blocking_failures(dossier) -> list[ControlResult]:
         severity=Control.Severity.BLOCKING,
     )
     return [r for r in (_check(control, ctx) for control in controls) if r.blocking]
+
+
+# the declarant's checklist: what is left to do, sheet by sheet ---------------------------------
+#
+# A failing blocking control is listed on every sheet holding a field it reads (its inputs and
+# the computed fields it compares): the fix is on one of them, and the declarant looking at any
+# of those sheets should know the control fails. When none of those sheets is shown in the
+# online form (fields on hidden sheets, a rule reading no field), it goes to the control's own
+# sheet, else to « Général », which has no tab. Counts per sheet may therefore add up to more
+# than the dossier's count, which counts each control once.
+@dataclass(frozen=True)
+class MissingField:
+    """A required input field left empty, and where to type it."""
+
+    name: str
+    label: str
+    sheet: str
+    sheet_index: int | None  # None: the sheet is not shown in the online form
+    address: str
+
+
+@dataclass(frozen=True)
+class SheetFailure:
+    """A failing blocking control as listed on one sheet, with the cell to go to there."""
+
+    control: ControlResult
+    cell: CellLink | None
+
+
+@dataclass
+class SheetChecklist:
+    sheet: str
+    sheet_index: int | None  # position of a sheet shown in the online form, else None
+    required_total: int = 0
+    missing: list[MissingField] = field(default_factory=list)
+    blocking: list[SheetFailure] = field(default_factory=list)
+
+    @property
+    def required_filled(self) -> int:
+        return self.required_total - len(self.missing)
+
+    @property
+    def has_problems(self) -> bool:
+        return bool(self.missing or self.blocking)
+
+
+@dataclass
+class DossierChecklist:
+    """Required fields left empty and failing blocking controls, grouped by sheet (in the
+    form's order): what prevents validating or transmitting the dossier."""
+
+    sheets: list[SheetChecklist]
+    blocking: list[ControlResult]  # each failing blocking control once
+    required_total: int
+
+    @property
+    def missing(self) -> list[MissingField]:
+        return [m for group in self.sheets for m in group.missing]
+
+    @property
+    def required_filled(self) -> int:
+        return self.required_total - len(self.missing)
+
+    @property
+    def percent(self) -> int:
+        return completion_percent(self.required_filled, self.required_total)
+
+    @property
+    def to_fix(self) -> list[SheetChecklist]:
+        return [group for group in self.sheets if group.has_problems]
+
+    @property
+    def ready(self) -> bool:
+        return not self.to_fix
+
+    def sheet(self, name: str) -> SheetChecklist | None:
+        return next((group for group in self.sheets if group.sheet == name), None)
+
+
+def completion_percent(filled: int, total: int) -> int:
+    """Whole percent, rounded down so that 100 % means every required field is filled."""
+    if total == 0:
+        return 100
+    return filled * 100 // total
+
+
+@lru_cache(maxsize=64)
+def _hidden_sheets(schema: str, version_id: int) -> frozenset[str]:
+    return frozenset(
+        SheetLayout.objects.filter(version_id=version_id, layout__hidden=True).values_list(
+            "name", flat=True
+        )
+    )
+
+
+def _is_empty(value) -> bool:
+    return value is None or value == ""
+
+
+def required_progress(dossier) -> tuple[int, int]:
+    """(required input fields filled, required input fields) — no evaluation, for lists."""
+    required = [
+        info.name
+        for info in version_fields(dossier.form_version).values()
+        if info.required and not info.computed
+    ]
+    filled = sum(1 for name in required if not _is_empty(dossier.values.get(name)))
+    return filled, len(required)
+
+
+def dossier_checklist(dossier, blocking: list[ControlResult] | None = None) -> DossierChecklist:
+    """The dossier's checklist; ``blocking`` the failing blocking controls when already known
+    (a verification report's), else they are run here."""
+    if blocking is None:
+        blocking = dossier_blocking_failures(dossier)
+    version = dossier.form_version
+    fields = version_fields(version)
+    positions = _sheet_positions(connection.schema_name, version.pk)
+    hidden = _hidden_sheets(connection.schema_name, version.pk)
+
+    def shown_index(sheet: str) -> int | None:
+        return None if sheet in hidden else positions.get(sheet)
+
+    groups: dict[str, SheetChecklist] = {}
+
+    def group(sheet: str) -> SheetChecklist:
+        if sheet not in groups:
+            groups[sheet] = SheetChecklist(sheet, shown_index(sheet))
+        return groups[sheet]
+
+    required = sorted(
+        (info for info in fields.values() if info.required and not info.computed),
+        key=lambda i: (positions.get(i.sheet, math.inf), i.sheet, i.row, i.column),
+    )
+    for info in required:
+        target = group(info.sheet)
+        target.required_total += 1
+        if _is_empty(dossier.values.get(info.name)):
+            target.missing.append(
+                MissingField(
+                    name=info.name,
+                    label=info.label,
+                    sheet=info.sheet,
+                    sheet_index=target.sheet_index,
+                    address=f"{info.sheet}!{get_column_letter(info.column)}{info.row}",
+                )
+            )
+    for result in blocking:
+        sheets = [s for s in result.field_sheets if shown_index(s) is not None]
+        for sheet in sheets or [result.sheet]:
+            here = [c for c in result.cells if c.sheet == sheet]
+            inputs = [c for c in here if c.name in fields and not fields[c.name].computed]
+            cell = (inputs or here or [None])[0]
+            group(sheet).blocking.append(SheetFailure(result, cell))
+    ordered = sorted(
+        groups.values(),
+        key=lambda g: (positions.get(g.sheet, math.inf), g.sheet),
+    )
+    return DossierChecklist(sheets=ordered, blocking=list(blocking), required_total=len(required))

@@ -4,7 +4,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
-from forms_cms.verification import dossier_verify
+from forms_cms.verification import dossier_checklist, dossier_verify
 
 
 @require_http_methods(["GET", "POST"])
@@ -13,12 +13,21 @@ from forms_cms.verification import dossier_verify
 def dossier_verification(request, dossier, policy):
     """ "Lancer la vérification": runs the controls (nothing is written, GET or POST) on the
     values the user may read (as last transmitted for a gestionnaire while handed back)."""
-    report = dossier_verify(policy.readable())
+    shown = policy.readable()
+    report = dossier_verify(shown)
+    # the same checklist the refusal of « Valider » / « Transmettre » counts, listed in full
+    checklist = dossier_checklist(shown, blocking=report.blocking_failures)
     tabs = report.tabs
     wanted = request.GET.get("onglet", "")
     current_tab = wanted if wanted in dict(tabs) else (tabs[0][0] if tabs else "")
     return render(
         request,
         "declarations/controls/verification.html",
-        {"dossier": dossier, "report": report, "tabs": tabs, "current_tab": current_tab},
+        {
+            "dossier": dossier,
+            "report": report,
+            "checklist": checklist,
+            "tabs": tabs,
+            "current_tab": current_tab,
+        },
     )

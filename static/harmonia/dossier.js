@@ -7,6 +7,35 @@
   "use strict";
   const wrap = document.getElementById("sheet");
   if (!wrap) return;
+
+  // a link to a cell (#NAME, from the verification page or the refusal of « Valider ») puts
+  // the cursor in that cell, scrolled into the middle of the grid's frame; on a read-only
+  // sheet the cell itself takes the focus. After the load, because the browser's own scroll
+  // to the fragment would take the focus away.
+  function focusTarget() {
+    if (!location.hash) return;
+    let name;
+    try {
+      name = decodeURIComponent(location.hash.slice(1));
+    } catch (err) {
+      return;
+    }
+    const cell = document.getElementById(name);
+    if (!cell || !wrap.contains(cell)) return;
+    const control = cell.querySelector("input, select");
+    let target = control && !control.disabled ? control : null;
+    if (!target) {
+      cell.setAttribute("tabindex", "-1");
+      target = cell;
+    }
+    target.focus({ preventScroll: true });
+    cell.scrollIntoView({ block: "center", inline: "center" });
+  }
+  if (document.readyState === "complete") setTimeout(focusTarget, 0);
+  else window.addEventListener("load", function () { setTimeout(focusTarget, 0); });
+  window.addEventListener("hashchange", focusTarget);
+
+  if (!wrap.dataset.editable) return; // read-only: nothing is saved from this page
   const url = wrap.dataset.saveUrl;
   const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   const status = document.getElementById("status");
@@ -83,6 +112,44 @@
     unsaved.delete(el);
   }
 
+  // the counts of required fields left empty (this sheet's tab, the dossier's gauge) follow
+  // the saves; the blocking controls are counted again on the next page load
+  function isEmpty(value) {
+    return value === null || value === undefined || value === "";
+  }
+  function plural(n, word) {
+    return n + " " + word + (n > 1 ? "s" : "");
+  }
+  function countRequired(wasEmpty, nowEmpty) {
+    if (wasEmpty === nowEmpty) return;
+    const delta = wasEmpty ? 1 : -1; // one more (or one less) filled
+    const gauge = document.querySelector(".dossier-progress [data-testid=completion]");
+    if (gauge && gauge.dataset.total) {
+      const total = parseInt(gauge.dataset.total, 10);
+      const filled = Math.max(0, Math.min(total, parseInt(gauge.dataset.filled, 10) + delta));
+      const percent = total ? Math.floor((filled * 100) / total) : 100;
+      gauge.dataset.filled = filled;
+      const shownFilled = gauge.querySelector("[data-completion=filled]");
+      const shownPercent = gauge.querySelector("[data-completion=percent]");
+      const bar = gauge.querySelector("progress");
+      if (shownFilled) shownFilled.textContent = filled;
+      if (shownPercent) shownPercent.textContent = percent;
+      if (bar) { bar.value = filled; bar.textContent = percent + " %"; }
+    }
+    const tab = document.querySelector("[data-testid=sheet-tabs] a[aria-current=page]");
+    const count = tab && tab.querySelector("[data-count=required]");
+    if (tab && count) {
+      const left = Math.max(0, parseInt(tab.dataset.requiredEmpty, 10) - delta);
+      tab.dataset.requiredEmpty = left;
+      count.hidden = left === 0;
+      count.textContent = " · " + plural(left, "obligatoire");
+      const spoken = document.createElement("span");
+      spoken.className = "fr-sr-only";
+      spoken.textContent = " " + (left > 1 ? "vides" : "vide");
+      count.appendChild(spoken);
+    }
+  }
+
   function flash(el) {
     el.classList.remove("updated");
     void el.offsetWidth;
@@ -145,6 +212,7 @@
     }
     const saved = data.saved[name];
     if (saved) {
+      if (el.required) countRequired(isEmpty(seen), isEmpty(saved.seen));
       el.dataset.seen = JSON.stringify(saved.seen); // what is stored now, shown or not
       if (stillShown) el.value = saved.display;
     }
@@ -160,6 +228,8 @@
     revision = data.revision;
     const step = document.querySelector("[data-testid=step]");
     if (step && data.step) step.textContent = data.step;
+    const stepper = document.querySelector("[data-testid=stepper]");
+    if (stepper && data.stepper) stepper.outerHTML = data.stepper;
     say(
       "Enregistré." + (count ? " " + count + " cellule(s) calculée(s) mise(s) à jour." : "") +
         (data.others ? " D'autres modifications ont été faites en même temps : rechargez la page pour les voir." : "") +
@@ -224,17 +294,6 @@
       if (target.select) target.select();
     }
   });
-  // a link from the verification results (#NAME) puts the cursor in that cell; after the
-  // load, because the browser's own scroll to the fragment would take the focus away
-  function focusTarget() {
-    if (!location.hash) return;
-    const cell = document.getElementById(decodeURIComponent(location.hash.slice(1)));
-    const control = cell && cell.querySelector("input, select");
-    if (control && !control.disabled) control.focus();
-  }
-  window.addEventListener("load", function () { setTimeout(focusTarget, 0); });
-  window.addEventListener("hashchange", focusTarget);
-
   wrap.addEventListener("focusin", function (event) {
     if (event.target.matches("td.i input")) event.target.select();
   });

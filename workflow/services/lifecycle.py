@@ -16,8 +16,7 @@ from django.urls import reverse
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
-from forms_cms.fields import version_fields
-from forms_cms.verification import dossier_blocking_failures
+from forms_cms.verification import DossierChecklist, dossier_checklist
 from tenants.links import absolute_url
 from tenants.tasks import queue_email
 from workflow.models import StepChange
@@ -35,12 +34,29 @@ DEFAULT_SUBSTEPS = (
 )
 
 
+CONFIRM_TRANSMIT = (
+    "Le dossier sera transmis aux gestionnaires de la plateforme et à vos partenaires "
+    "destinataires ; vous ne pourrez plus le modifier sauf si le gestionnaire vous rend la main."
+)
+CONFIRM_HAND_BACK = (
+    "L'organisme pourra de nouveau modifier le dossier et recevra votre motif par courriel ; "
+    "vous lirez la version transmise jusqu'à ce qu'il le transmette à nouveau."
+)
+CONFIRM_FINALISE = (
+    "Le dossier passera à l'étape « 5 — Finalisé » : la fiabilisation sera close, vous ne "
+    "pourrez plus changer de sous-étape ni rendre la main à l'organisme."
+)
+CONFIRM_ARCHIVE = "Le dossier sera archivé (étape 6) : ce changement est définitif."
+
+
 @dataclass(frozen=True)
 class Action:
     name: str  # the Dossier method (django-fsm transition)
     label: str  # the button (who may fire it: workflow.policy.ACTION_ROLES)
     needs_checks: bool = False  # controls and required fields
     snapshot: bool = False
+    # what happens, said before an action its user cannot undo (asked for confirmation)
+    confirm: str = ""
 
 
 ACTIONS = {
@@ -48,15 +64,18 @@ ACTIONS = {
     for a in (
         Action("validate", "Valider la saisie", needs_checks=True),
         Action("reopen", "Reprendre la saisie"),
-        Action("transmit", "Transmettre", needs_checks=True, snapshot=True),
+        Action(
+            "transmit", "Transmettre", needs_checks=True, snapshot=True,
+            confirm=CONFIRM_TRANSMIT,
+        ),
         Action(
             "retransmit", "Transmettre à nouveau", needs_checks=True,
-            snapshot=True,
+            snapshot=True, confirm=CONFIRM_TRANSMIT,
         ),
         Action("move", "Changer de sous-étape"),
-        Action("hand_back", "Rendre la main à l'organisme"),
-        Action("finalise", "Finaliser"),
-        Action("archive", "Archiver"),
+        Action("hand_back", "Rendre la main à l'organisme", confirm=CONFIRM_HAND_BACK),
+        Action("finalise", "Finaliser", confirm=CONFIRM_FINALISE),
+        Action("archive", "Archiver", confirm=CONFIRM_ARCHIVE),
     )
 }  # fmt: skip
 
@@ -76,26 +95,45 @@ class LifecycleRefused(Exception):
         self.problems = problems
         super().__init__("\n".join(problems))
 
+    @property
+    def checklist(self) -> DossierChecklist | None:
+        """When refused for its checks (blocking controls, empty required fields): the
+        dossier's checklist, grouped by sheet, as it stood when refused."""
+        return getattr(self.problems, "checklist", None)
+
+
+class DossierProblems(list):
+    """:func:`dossier_problems`' list of French sentences, carrying the structured
+    :class:`~forms_cms.verification.DossierChecklist` they were written from."""
+
+    checklist: DossierChecklist | None = None
+
 
 def _check_who(dossier, action: Action, user) -> None:
     if (refusal := DossierPolicy(user, dossier).transition_refusal(action.name)) is not None:
         raise PermissionDenied(refusal)
 
 
+def dossier_check_summary(dossier) -> DossierChecklist:
+    """What prevents validating or transmitting, structured: the required fields left empty
+    and the failing blocking controls, grouped by sheet, with the completion of the required
+    fields (the verification page and the refusal of « Valider » / « Transmettre »)."""
+    return dossier_checklist(dossier)
+
+
 def dossier_problems(dossier) -> list[str]:
-    """What prevents validating or transmitting: blocking controls, empty required fields."""
-    problems = [
-        MSG_BLOCKING.format(code=r.code, message=r.message)
-        for r in dossier_blocking_failures(dossier)
-    ]
-    missing = [
-        info
-        for info in version_fields(dossier.form_version).values()
-        if info.required and not info.computed and dossier.values.get(info.name) in (None, "")
-    ]
-    problems += [MSG_REQUIRED.format(label=i.label, name=i.name) for i in missing[:MAX_LISTED]]
+    """What prevents validating or transmitting: blocking controls, empty required fields
+    (sentences, the first :data:`MAX_LISTED` empty fields named); the structured checklist
+    rides along as ``.checklist``."""
+    checklist = dossier_check_summary(dossier)
+    problems = DossierProblems(
+        MSG_BLOCKING.format(code=r.code, message=r.message) for r in checklist.blocking
+    )
+    missing = checklist.missing
+    problems += [MSG_REQUIRED.format(label=m.label, name=m.name) for m in missing[:MAX_LISTED]]
     if len(missing) > MAX_LISTED:
         problems.append(f"… et {len(missing) - MAX_LISTED} autres champs obligatoires vides.")
+    problems.checklist = checklist
     return problems
 
 
