@@ -10,3 +10,4 @@ class FaqWikiConfig(AppConfig):
         from tenants.signals import platform_prepared
 
         platform_prepared.connect(receivers.platform_home_seed, dispatch_uid="faq-platform")
+        platform_prepared.connect(receivers.legal_pages_create, dispatch_uid="faq-legal-pages")

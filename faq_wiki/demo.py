@@ -1,4 +1,5 @@
-"""Demo content of every platform: FAQ, wiki, editors' section, manager page, three manuals.
+"""Demo content of every platform: FAQ, wiki, editors' section, manager page, three manuals,
+the three legal pages (as a new platform gets them).
 
 Idempotent: a page that already exists (same slug under the same parent) is left as it is."""
 
@@ -16,7 +17,16 @@ from faq_wiki.models import (
     PlatformHomePage,
     WikiPage,
 )
+from faq_wiki.services import legal_pages_seed
+from tenants.models import Platform
 from tenants.platforms import PLATFORMS, PlatformSpec
+
+QDIS_EXPANDED = "questionnaire du dossier individuel de situation (QDIS)"
+
+
+def expand_qdis(text: str) -> str:
+    """The first « QDIS » of a text readers see, spelt out."""
+    return text.replace("QDIS", QDIS_EXPANDED, 1)
 
 
 def _other(spec: PlatformSpec) -> str:
@@ -326,6 +336,7 @@ def _child(parent, model, slug: str, **fields):
 def demo_content_for(spec: PlatformSpec) -> None:
     """Inside the current platform schema."""
     home = PlatformHomePage.objects.get()
+    legal_pages_seed(platform=Platform.objects.get(code=spec.code))
     faq = _child(
         home,
         FaqIndexPage,
@@ -350,7 +361,7 @@ def demo_content_for(spec: PlatformSpec) -> None:
         title="Informations générales",
         intro=f"Ce que collecte la plateforme {spec.short_name} et comment.",
         body=[
-            ("text", f"<p>La plateforme collecte : {spec.collects}.</p>"),
+            ("text", f"<p>La plateforme collecte : {expand_qdis(spec.collects)}.</p>"),
             (
                 "callout",
                 {

@@ -23,6 +23,7 @@ from wagtail.search import index
 
 from accounts.models import Role
 from faq_wiki.blocks import ChapterBlock, NewsBlock, WikiStreamBlock
+from faq_wiki.legal import LEGAL_KINDS
 from forms_cms.models import VersionFile
 from forms_cms.selectors import form_versions
 from workflow.models import Campaign
@@ -101,11 +102,13 @@ class PlatformHomePage(Page):
         "faq_wiki.EditorsIndexPage",
         "faq_wiki.ManagerPage",
         "faq_wiki.ManualPage",
+        "faq_wiki.LegalPage",
     ]
     max_count = 1
 
     class Meta:
         verbose_name = "accueil de la plateforme"
+        verbose_name_plural = "accueils de la plateforme"
 
     def get_context(self, request, *args, **kwargs):
 
@@ -114,7 +117,8 @@ class PlatformHomePage(Page):
         context["open_campaigns"] = Campaign.objects.open_on(today).prefetch_related(
             "document_types"
         )
-        sections = self.get_children().live().specific()
+        # the legal pages are linked from every page's footer, not listed as sections
+        sections = self.get_children().live().not_type(LegalPage).specific()
         context["sections"] = [p for p in sections if user_may_read(p, request.user)]
         return context
 
@@ -129,6 +133,7 @@ class FaqIndexPage(Page):
 
     class Meta:
         verbose_name = "foire aux questions"
+        verbose_name_plural = "foires aux questions"
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -367,3 +372,33 @@ class ManualPage(AudienceMixin, Page):
 def _no_fetch(url, *args, **kwargs):
     """The PDF embeds nothing from outside (no network, no file access)."""
     raise ValueError(f"ressource externe refusée : {url}")
+
+
+class LegalPage(Page):
+    """One of the three pages every State site links from its footer (accessibility
+    statement, legal notice, personal data), served at its fixed address (``legal:*`` URLs,
+    readable without signing in) rather than under /contenus/."""
+
+    kind = models.CharField(
+        "nature",
+        max_length=20,
+        choices=[(kind.code, kind.title) for kind in LEGAL_KINDS],
+        unique=True,
+        help_text="Chaque page légale n'existe qu'une fois par plateforme.",
+    )
+    body = RichTextField(
+        "texte",
+        features=["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link"],
+        help_text="Texte affiché à l'adresse fixe de la page (pied de chaque page).",
+    )
+
+    content_panels = [*Page.content_panels, "kind", "body"]
+    parent_page_types = ["faq_wiki.PlatformHomePage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "page légale"
+        verbose_name_plural = "pages légales"
+
+    def __str__(self) -> str:
+        return self.title

@@ -5,6 +5,7 @@ from __future__ import annotations
 from wagtail.models import Page, Site
 
 from faq_wiki.models import PlatformHomePage
+from faq_wiki.services import legal_pages_seed
 
 
 def platform_home_seed(*, platform, spec, **kwargs) -> None:
@@ -24,3 +25,11 @@ def platform_home_seed(*, platform, spec, **kwargs) -> None:
     site.save()
     # Wagtail's own placeholder page is replaced by the platform home.
     Page.objects.filter(depth=2).exclude(pk=home.pk).delete()
+
+
+def legal_pages_create(*, platform, spec, **kwargs) -> None:
+    """``tenants.signals.platform_prepared``: the three legal pages of a new platform, with
+    its default texts (publisher, host). Not in the template schema, whose texts could not
+    name the platform a clone of it becomes."""
+    if spec is not None:
+        legal_pages_seed(platform=platform)

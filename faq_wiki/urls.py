@@ -6,4 +6,5 @@ app_name = "faq_wiki"
 
 urlpatterns = [
     path("recherche/", views.search, name="search"),
+    path("sur-cette-page/", views.help_for, name="help_for"),
 ]

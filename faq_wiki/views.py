@@ -1,10 +1,15 @@
-"""Search across the FAQ, the wiki and the manuals (Wagtail search, French configuration)."""
+"""Search across the FAQ, the wiki and the manuals (Wagtail search, French configuration);
+the legal pages at their fixed addresses."""
 
-from django.shortcuts import render
+from django.db import connection
+from django.shortcuts import redirect, render
+from django_tenants.utils import get_public_schema_name
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from faq_wiki.models import FaqPage, ManualPage, WikiPage, user_may_read
+from faq_wiki.help import help_url
+from faq_wiki.legal import LEGAL_KIND, legal_body
+from faq_wiki.models import FaqPage, LegalPage, ManualPage, WikiPage, user_may_read
 
 SEARCHED = ((FaqPage, "Question"), (WikiPage, "Wiki"), (ManualPage, "Manuel"))
 MAX_RESULTS = 50
@@ -27,3 +32,30 @@ def search(request):
     query = request.GET.get("q", "").strip()
     results = content_search(query, request.user) if query else []
     return render(request, "faq_wiki/search.html", {"q": query, "results": results})
+
+
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.PARTENAIRE, Role.EDITEUR)
+def help_for(request):
+    """« Aide sur cette page »: the help section about the page ``?vue=`` names."""
+    return redirect(help_url(request.GET.get("vue", ""), request.user))
+
+
+def legal_page(request, kind: str):
+    """A legal page, readable by anyone: the platform's published page from the CMS when
+    there is one, else the default text (always on the public host, which has no CMS)."""
+    page = None
+    if connection.schema_name != get_public_schema_name():
+        page = LegalPage.objects.live().filter(kind=kind).first()
+    platform = getattr(request, "tenant", None)
+    return render(
+        request,
+        "legal/page.html",
+        {
+            "kind": LEGAL_KIND[kind],
+            "page": page,
+            "default_body": None if page else legal_body(kind, platform),
+            "can_edit": page is not None
+            and request.user.is_authenticated
+            and request.user.role == Role.GESTIONNAIRE,
+        },
+    )

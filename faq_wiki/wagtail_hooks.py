@@ -2,14 +2,19 @@
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from wagtail import hooks
 
 from accounts.models import PLATFORM_ROLES
-from faq_wiki.models import user_may_read
+from faq_wiki.legal import LEGAL_KIND
+from faq_wiki.models import LegalPage, user_may_read
 
 
 @hooks.register("before_serve_page")
 def require_platform_user(page, request, serve_args, serve_kwargs):
+    if isinstance(page, LegalPage):
+        # readable by anyone, at the fixed address the footer links to
+        return redirect(f"legal:{LEGAL_KIND[page.kind].url_name}")
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())

@@ -7,6 +7,7 @@ app_name = "forms_cms"
 urlpatterns = [
     path("", views.version_list, name="version_list"),
     path("deposer/", views.version_upload, name="version_upload"),
+    path("deposer/exemple.xlsx", views.sample_workbook, name="sample_workbook"),
     path("types/", views.document_types, name="document_types"),
     path("types/<int:pk>/", views.document_types, name="document_type_edit"),
     path("<int:pk>/", views.version_detail, name="version_detail"),

@@ -1,9 +1,16 @@
+import io
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -51,7 +58,92 @@ def version_upload(request):
                 f"{version.input_count + version.computed_count} champs.",
             )
             return redirect("forms_cms:version_detail", pk=version.pk)
-    return render(request, "forms_cms/version_upload.html", {"form": form, "problems": problems})
+    return render(
+        request,
+        "forms_cms/version_upload.html",
+        {
+            "form": form,
+            "problems": problems,
+            "sample": SAMPLE_ROWS,
+            "max_megabytes": settings.HARMONIA_FORM_MAX_BYTES // (1024 * 1024),
+        },
+    )
+
+
+# The sample workbook: one row per field, each showing one rule of the upload (the same rules
+# as forms_cms/workbook/: defined name = field, TC_ prefix, required = a validation with
+# « Ignorer si vide » unchecked, list validation = choices, number format = type, formula =
+# computed; a hidden sheet holds the list). (label, name, number format, value or formula,
+# validation: None, ("list", source) or (type, required)).
+SAMPLE_SHEET, SAMPLE_LISTS = "Bilan", "Listes"
+SAMPLE_ROWS = (
+    ("Immobilisations", "ACT_IMMO", "#,##0.00", None, ("decimal", True)),
+    ("Stocks", "TC_ACT_STOCKS", "#,##0.00", None, None),
+    ("Total actif", "TOTAL_ACTIF", "#,##0.00", "=SUM(B4:B5)", None),
+    ("Effectif au 31 décembre", "TC_EFFECTIF", "0", None, ("whole", True)),
+    ("Taux de vacance", "TAUX_VACANCE", "0.00%", None, None),
+    ("Date de clôture", "DATE_CLOTURE", "DD/MM/YYYY", None, ("date", False)),
+    ("Catégorie", "CATEGORIE", "General", None, ("list", "LISTE_CATEGORIES")),
+    ("Commentaire", "COMMENTAIRE", "@", None, None),
+    ("Part des stocks dans l'actif", "PART_STOCKS", "0.00%", "=IF(B6=0,0,B5/B6)", None),
+)
+SAMPLE_CHOICES = (
+    "Office public de l'habitat",
+    "Entreprise sociale pour l'habitat",
+    "Coopérative d'HLM",
+    "Entreprise publique locale",
+)
+_INPUT_FILL = PatternFill("solid", fgColor="FFFFFFFF")
+_COMPUTED_FILL = PatternFill("solid", fgColor="FFE5E5E5")
+
+
+def sample_workbook_bytes() -> bytes:
+    """A small support that the upload accepts and that shows each rule once."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SAMPLE_SHEET
+    ws["A1"] = "Exemple de support Excel Harmonia — bilan simplifié"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 22
+    for row, (label, name, number_format, content, validation) in enumerate(SAMPLE_ROWS, 4):
+        ws.cell(row=row, column=1, value=label)
+        cell = ws.cell(row=row, column=2, value=content)
+        cell.number_format = number_format
+        cell.fill = _COMPUTED_FILL if content else _INPUT_FILL
+        wb.defined_names[name] = DefinedName(name, attr_text=f"{SAMPLE_SHEET}!$B${row}")
+        if validation is not None:
+            kind, option = validation
+            if kind == "list":
+                dv = DataValidation(type="list", formula1=option, allow_blank=True)
+            else:
+                dv = DataValidation(
+                    type=kind, operator="greaterThanOrEqual", formula1="0", allow_blank=not option
+                )
+            ws.add_data_validation(dv)
+            dv.add(cell.coordinate)
+    lists = wb.create_sheet(SAMPLE_LISTS)
+    for row, choice in enumerate(SAMPLE_CHOICES, 1):
+        lists.cell(row=row, column=1, value=choice)
+    lists.sheet_state = "hidden"
+    last = len(SAMPLE_CHOICES)
+    wb.defined_names["LISTE_CATEGORIES"] = DefinedName(
+        "LISTE_CATEGORIES", attr_text=f"{SAMPLE_LISTS}!$A$1:$A${last}"
+    )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+@role_required(Role.GESTIONNAIRE, Role.EDITEUR)
+def sample_workbook(request):
+    """The sample support (generated, no data of the platform's)."""
+    response = HttpResponse(
+        sample_workbook_bytes(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="exemple-support-harmonia.xlsx"'
+    return response
 
 
 @role_required(*READERS)

@@ -10,5 +10,6 @@ urlpatterns = [
     path("operateur/", operator_home, name="home"),
     path("operateur/", include("operations.urls")),
     path("comptes/", include("accounts.urls")),
+    path("", include("faq_wiki.urls_legal")),
     path("healthz", views.healthz, name="healthz"),
 ]
