@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from forms_cms.formats import MONTHS, NBSP, format_number, month_abbr
 from operations.models import (
     HOTLINE_PLATFORM_CHOICES,
     HotlineChannel,
@@ -24,16 +25,13 @@ from operations.models import (
     HotlineSubject,
 )
 
-MONTHS_FR = [
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-]  # fmt: skip
+MONTHS_FR = list(MONTHS)
 PLATFORM_LABELS = dict(HOTLINE_PLATFORM_CHOICES)
 
 
 def percent_fr(value: float) -> str:
     """12.5 → "12,5 %" (one decimal, French comma, no-break space)."""
-    return f"{value:.1f}".replace(".", ",") + "\u00a0%"
+    return format_number(value, 1) + NBSP + "%"  # rounded as Excel does: 12,25 → 12,3
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
@@ -100,7 +98,7 @@ def monthly_report(year: int, month: int) -> HotlineReport:
         .annotate(n=Count("id"))
         .order_by()
     }
-    per_month = [(MONTHS_FR[m - 1][:4].rstrip("."), months.get(m, 0)) for m in range(1, month + 1)]
+    per_month = [(month_abbr(m), months.get(m, 0)) for m in range(1, month + 1)]
     return HotlineReport(
         year=year,
         month=month,
@@ -249,11 +247,18 @@ DETAIL_HEADER = [
 ]  # fmt: skip
 
 
-def _detail_rows(contacts) -> list[list[str]]:
+def _local(value: dt.datetime | None) -> dt.datetime | None:
+    """A moment as the naive local (Europe/Paris) date and time a spreadsheet cell holds."""
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
+def _detail_rows(contacts, *, typed: bool = False) -> list[list]:
+    """The detail's rows; moments as text (CSV) or as local datetimes (``typed``, XLSX)."""
+    moment = _local if typed else _dt
     channels = dict(HotlineChannel.choices)
     return [
         [
-            _dt(c.received_at),
+            moment(c.received_at),
             channels.get(c.channel, c.channel),
             PLATFORM_LABELS.get(c.platform, c.platform),
             c.caller_name,
@@ -263,20 +268,20 @@ def _detail_rows(contacts) -> list[list[str]]:
             c.description,
             c.get_status_display(),
             c.resolution,
-            _dt(c.resolved_at),
+            moment(c.resolved_at),
         ]
         for c in contacts
     ]
 
 
 def detail_export(contacts, fmt: str) -> bytes:
-    """The per-call detail of ``contacts`` as CSV (``;``, UTF-8 with BOM) or XLSX."""
-    rows = _detail_rows(contacts)
+    """The per-call detail of ``contacts`` as CSV (``;``, UTF-8 with BOM) or XLSX (dates as
+    Excel dates in local time)."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";")
         writer.writerow(DETAIL_HEADER)
-        writer.writerows(rows)
+        writer.writerows(_detail_rows(contacts))
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     from openpyxl import Workbook
 
@@ -284,6 +289,8 @@ def detail_export(contacts, fmt: str) -> bytes:
     sheet = workbook.active
     sheet.title = "contacts"
     sheet.append(DETAIL_HEADER)
-    for row in rows:
+    for row in _detail_rows(contacts, typed=True):
         sheet.append(row)
+        for column in (1, 11):
+            sheet.cell(row=sheet.max_row, column=column).number_format = "dd/mm/yyyy hh:mm"
     return _workbook_bytes(workbook)

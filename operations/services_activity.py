@@ -49,6 +49,19 @@ def current_exercise(platform: str, day: dt.date | None = None) -> int | None:
     return campaign.exercise if campaign else None
 
 
+def default_exercise(day: dt.date | None = None) -> int:
+    """The exercise an on-demand report is for unless told otherwise: that of the campaign
+    under way on the first installed platform that has one (platforms collect the same
+    exercise), else the last calendar year — never simply this calendar year, which is the
+    exercise of next year's campaign."""
+    day = day or timezone.localdate()
+    installed = set(Platform.objects.declaration_platforms().values_list("code", flat=True))
+    for spec in PLATFORMS:
+        if spec.code in installed and (exercise := current_exercise(spec.code, day)):
+            return exercise
+    return day.year - 1
+
+
 def monthly_activity_reports_produce() -> list[ActivityReport]:
     """For each platform with a campaign, produce and store this month's automatic report for
     its current exercise. A platform that already has an automatic report produced this month

@@ -1,4 +1,5 @@
 import csv
+import datetime as dt
 import io
 
 import openpyxl
@@ -24,7 +25,10 @@ from workflow.services.substeps import (
 )
 from workflow.workspace import (
     EXPORT_HEADERS,
+    NOT_STARTED,
     STEP_FILTER_CHOICES,
+    XLSX_DATETIME_FORMAT,
+    csv_cell,
     export_rows,
     workspace_rows,
 )
@@ -37,7 +41,7 @@ class WorkspaceFilterForm(forms.Form):
     q = forms.CharField(label="SIREN ou nom", required=False)
     steps = forms.MultipleChoiceField(
         label="Étapes", required=False, choices=STEP_FILTER_CHOICES,
-        widget=forms.SelectMultiple(attrs={"size": 4}),
+        widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
     substep = forms.ChoiceField(label="Sous-étape", required=False)
     family = forms.ChoiceField(label="Famille", required=False)
@@ -78,6 +82,11 @@ def workspace(request, pk):
         (code, label, counts.get(code, 0), _percent(counts.get(code, 0), total))
         for code, label in STEP_FILTER_CHOICES
     ]
+    # organisms without a dossier are a count and a link, unless asked for by the step filter
+    hidden = 0
+    if NOT_STARTED not in request.GET.getlist("steps"):
+        hidden = sum(1 for r in rows if r.dossier is None)
+        rows = [r for r in rows if r.dossier is not None]
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -91,6 +100,9 @@ def workspace(request, pk):
             "page": page,
             "total": len(rows),
             "steps": steps,
+            "top": max((count for _, _, count, _ in steps), default=0) or 1,
+            "not_started": hidden,
+            "chart_base": f"?document_type={document_type.pk}",
             "query": query.urlencode(),
             "substeps": FiabilisationStep.objects.all(),
         },
@@ -107,7 +119,7 @@ def workspace_export(request, pk, fmt):
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";")
         writer.writerow(EXPORT_HEADERS)
-        writer.writerows(data)
+        writer.writerows([csv_cell(value) for value in row] for row in data)
         response = HttpResponse(
             "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
         )
@@ -119,6 +131,9 @@ def workspace_export(request, pk, fmt):
     ws.append(EXPORT_HEADERS)
     for row in data:
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, dt.datetime):
+                cell.number_format = XLSX_DATETIME_FORMAT
     for cell in ws[1]:
         cell.font = openpyxl.styles.Font(bold=True)
     buffer = io.BytesIO()

@@ -3,10 +3,12 @@ that have none yet ("non initialisé"), filters, counts per step and exports."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 
 from organisms.models import Organism
 from workflow.models import Dossier, Step
@@ -64,6 +66,9 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
         Organism.objects.filter(is_active=True).exclude(pk__in=dossiers.keys()).count()
     )
     rows = [Row(o, dossiers.get(o.pk)) for o in organisms]
+    # what needs the gestionnaire first: transmitted, then most recently active dossiers;
+    # organisms without a dossier last (by name, the queryset's order; the sort is stable)
+    rows.sort(key=_activity, reverse=True)
     if steps := filters.get("steps"):
         rows = [r for r in rows if r.step in steps]
     if substep := filters.get("substep"):
@@ -71,6 +76,14 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     if filters.get("failing"):
         rows = [r for r in rows if r.failing_controls]
     return rows, counts
+
+
+def _activity(row: Row) -> tuple:
+    d = row.dossier
+    if d is None:
+        return (0, 0.0, 0.0)
+    transmitted = d.transmitted_at.timestamp() if d.transmitted_at else 0.0
+    return (1, transmitted, d.updated_at.timestamp())
 
 
 EXPORT_HEADERS = [
@@ -86,7 +99,28 @@ EXPORT_HEADERS = [
 ]
 
 
+# Exported moments are the local time of the platform (Europe/Paris), as the pages show them:
+# typed dates in XLSX (Excel can sort and compute on them), jj/mm/aaaa hh:mm text in CSV.
+XLSX_DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+CSV_DATETIME_FORMAT = "%d/%m/%Y %H:%M"
+
+
+def local_moment(moment: dt.datetime | None) -> dt.datetime | None:
+    """An aware moment as the naive local date and time a spreadsheet cell holds."""
+    if moment is None:
+        return None
+    return timezone.localtime(moment).replace(tzinfo=None)
+
+
+def csv_cell(value):
+    """A cell of :func:`export_rows` as CSV text."""
+    if isinstance(value, dt.datetime):
+        return value.strftime(CSV_DATETIME_FORMAT)
+    return "" if value is None else value
+
+
 def export_rows(rows: list[Row]) -> list[list]:
+    """The export's rows: text and numbers, and local naive datetimes (or None)."""
     out = []
     for r in rows:
         d = r.dossier
@@ -99,8 +133,8 @@ def export_rows(rows: list[Row]) -> list[list]:
                 r.step_label,
                 r.substep,
                 "" if r.failing_controls is None else r.failing_controls,
-                d.transmitted_at.strftime("%d/%m/%Y %H:%M") if d and d.transmitted_at else "",
-                d.updated_at.strftime("%d/%m/%Y %H:%M") if d else "",
+                local_moment(d.transmitted_at) if d else None,
+                local_moment(d.updated_at) if d else None,
             ]
         )
     return out

@@ -75,7 +75,7 @@ def test_report_figures(constructed):
         "Mars 4",
         "Mars 7",
     ]
-    assert report.per_month == [("janv", 2), ("févr", 1), ("mars", 8)]
+    assert report.per_month == [("janv.", 2), ("févr.", 1), ("mars", 8)]
     empty = hotline.monthly_report(2027, 6)
     assert empty.period_count == 0 and all(s.share == 0 for s in empty.subjects)
 
