@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
@@ -57,8 +58,15 @@ def _gestionnaire_home(user, campaigns) -> dict:
         for document_type in campaign.document_types.all():
             bars = step_counts(campaign, document_type, organisms)
             top = max(count for _, _, count in bars) or 1
+            url = reverse("workflow:workspace", args=[campaign.pk])
             progress.append(
-                {"campaign": campaign, "document_type": document_type, "bars": bars, "top": top}
+                {
+                    "campaign": campaign,
+                    "document_type": document_type,
+                    "bars": bars,
+                    "top": top,
+                    "url": f"{url}?document_type={document_type.pk}",
+                }
             )
     late = []
     for campaign in Campaign.objects.filter(deadline__lt=timezone.localdate())[:3]:

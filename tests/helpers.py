@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from django_tenants.utils import schema_context
 
@@ -30,3 +31,9 @@ def transmit(dossier, declarant, schema: str = "dhup"):
 def text_of(response) -> str:
     """The response body with HTML entities decoded (apostrophes are escaped in pages)."""
     return html.unescape(response.content.decode())
+
+
+def without_tokens(page: str) -> str:
+    """The page without its CSRF tokens: random text in which a figure such as « 50 » may
+    appear by chance (every page holds one, in the header's sign-out form)."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)

@@ -63,6 +63,14 @@ def sign_in(browser, base, username):
     return page
 
 
+def confirm(page, says: str) -> None:
+    """Answer the confirmation an action that cannot be undone asks for."""
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_contain_text(says)
+    expect(dialog.locator("[data-confirm-no]")).to_be_focused()  # the safe answer first
+    dialog.locator("[data-confirm-yes]").click()
+
+
 def test_transmit_hand_back_transmit_again_finalise(dossier_url):
     with serve_on_test_connection() as (port, _app), sync_playwright() as playwright:
         base = f"http://dhup.localhost:{port}"
@@ -86,6 +94,12 @@ def test_transmit_hand_back_transmit_again_finalise(dossier_url):
             organism.click("button[data-action=validate]")
             expect(organism.locator(step)).to_have_text("3 — Validé par l'organisme")
             organism.click("button[data-action=transmit]")
+            # cancelling leaves the dossier where it was
+            organism.locator("dialog[open] [data-confirm-no]").click()
+            expect(organism.locator("dialog[open]")).to_have_count(0)
+            expect(organism.locator(step)).to_have_text("3 — Validé par l'organisme")
+            organism.click("button[data-action=transmit]")
+            confirm(organism, "vous ne pourrez plus le modifier")
             expect(organism.locator(step)).to_have_text(
                 "4 — Fiabilisation — sous-étape 4.1 — Réception et premier examen"
             )
@@ -94,6 +108,7 @@ def test_transmit_hand_back_transmit_again_finalise(dossier_url):
             manager.goto(base + dossier_url)
             manager.fill("input[name=comment]", "Le capital est à renseigner.")
             manager.click("button[data-action=hand_back]")
+            confirm(manager, "recevra votre motif par courriel")
             expect(manager.locator(step)).to_contain_text("Main rendue à l'organisme")
 
             organism.reload()
@@ -108,6 +123,7 @@ def test_transmit_hand_back_transmit_again_finalise(dossier_url):
             expect(manager.locator('input[data-n="ACT_IMMO"]')).to_have_value("100")
             shot(manager, "gestionnaire-4R-snapshot")
             organism.click("button[data-action=retransmit]")
+            confirm(organism, "vous ne pourrez plus le modifier")
             expect(organism.locator(step)).to_contain_text("4 — Fiabilisation")
 
             manager.reload()
@@ -128,6 +144,7 @@ def test_transmit_hand_back_transmit_again_finalise(dossier_url):
             shot(manager, "gestionnaire-cell-history")
             manager.goto(base + dossier_url)
             manager.click("button[data-action=finalise]")
+            confirm(manager, "la fiabilisation sera close")
             expect(manager.locator(step)).to_have_text("5 — Finalisé")
             expect(manager.locator("details")).to_contain_text("Le capital est à renseigner.")
         finally:

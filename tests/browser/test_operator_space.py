@@ -28,7 +28,7 @@ def sign_in(page, base: str, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("form.login button[type=submit]")
-    expect(page.locator(".user-nav .user")).to_be_visible()
+    expect(page.locator(".fr-header__tools .user-identity")).to_be_visible()
 
 
 def test_a_call_becomes_an_anomaly_that_the_correspondent_reads(db):

@@ -172,7 +172,7 @@ def test_each_platform_shows_its_own_name_and_organisms(browser, live_port, show
             page = context.new_page()
             sign_in(page, code, live_port)
             expect(page.get_by_test_id("platform-name")).to_have_text(expected.name)
-            expect(page.locator("nav.user-nav")).to_contain_text("Gestionnaire")
+            expect(page.locator(".fr-header__tools .user-identity")).to_contain_text("Gestionnaire")
 
             page.goto(f"{origin(code, live_port)}/organismes/")
             expect(page.get_by_test_id("platform-name")).to_have_text(expected.name)
@@ -330,7 +330,7 @@ def test_the_organism_consents_on_the_ministry_then_pulls_on_its_federation(brid
             expect(erasing.locator("input[name=effacer]")).not_to_be_checked()
             oph.screenshot(path=screenshot_path("tc-preview", tmp_path), full_page=True)
             oph.get_by_role("button", name="Confirmer le rapatriement").click()
-            expect(oph.locator("ul.messages")).to_contain_text(
+            expect(oph.locator("div.messages")).to_contain_text(
                 "2 valeur(s) du tronc commun rapatriée(s)"
             )
             expect(oph.locator('input[data-n="TC_CLOTURE"]')).to_have_value("31/12/2024")

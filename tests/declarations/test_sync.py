@@ -35,6 +35,7 @@ from workflow.models import Campaign, Dossier, ValueChange
 
 from ..forms_cms.engine.helpers import workbook_bytes
 from ..forms_cms.test_versions import upload
+from ..helpers import without_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +188,7 @@ def test_the_refusal_page_says_what_to_do_and_shows_nothing_of_the_source(pair, 
     user, qdis, _ = pair
     client = client_for("oph", user)
     url = f"/declarations/dossiers/{qdis.pk}/rapatrier/"
-    page = client.get(url).content.decode()
+    page = without_tokens(client.get(url).content.decode())
     assert "Votre compte n&#x27;est pas autorisé" in page
     assert GRANT_TO_FEDERATION in page and user.email in page
     assert "1 000" not in page and "50" not in page and "TC_CAPITAL" not in page

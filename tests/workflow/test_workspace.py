@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 
 import openpyxl
@@ -35,12 +36,31 @@ def test_every_organism_with_its_step_and_counts(transmitted, gestionnaire, clie
     with schema_context("dhup"):
         campaign = Campaign.objects.get(exercise=2024)
         active = Organism.objects.filter(is_active=True).count()
-    page = client_for("dhup", gestionnaire).get(url(campaign.pk)).content.decode()
-    assert f"{active} organisme(s)" in page
+    client = client_for("dhup", gestionnaire)
+    page = client.get(url(campaign.pk)).content.decode()
+    # the dossiers are listed; the organisms without one are a count with a link
+    assert "1 dossier listé" in page and transmitted.organism.siren in page
+    notice = page[page.index('data-testid="not-started"') :][:600]
+    assert f"{active - 1} organismes n'ont pas encore ouvert de dossier" in html.unescape(notice)
+    assert "steps=0" in notice
     assert "0 — Non initialisé" in page and "4 — Fiabilisation" in page
-    counts = page[page.index('data-testid="step-counts"') :][:3000]
-    assert f">{active - 1}</a>" in counts  # not initialised
-    assert ">1</a>" in counts  # step 4
+    counts = page[page.index('data-testid="step-counts"') :][:6000]
+    assert f'data-testid="count">{active - 1}</a>' in counts  # not initialised
+    assert 'data-step="4"><th scope="row">4 — Fiabilisation</th>' in counts
+    assert 'data-testid="count">1</a>' in counts  # step 4
+    everyone = client.get(url(campaign.pk, "?steps=0&steps=4")).content.decode()
+    assert f"{active} dossiers listés" in everyone
+
+
+def test_transmitted_and_recent_dossiers_come_first(transmitted, gestionnaire, client_for):  # noqa: F811
+    from workflow.workspace import workspace_rows
+
+    with schema_context("dhup"):
+        campaign = Campaign.objects.get(exercise=2024)
+        er = campaign.document_types.get(code="ER_SOCIAUX")
+        rows, _ = workspace_rows(campaign=campaign, document_type=er, filters={})
+    assert rows[0].dossier == transmitted
+    assert all(r.dossier is None for r in rows[1:])
 
 
 def test_filters(transmitted, gestionnaire, client_for):  # noqa: F811
@@ -51,14 +71,14 @@ def test_filters(transmitted, gestionnaire, client_for):  # noqa: F811
     organism = transmitted.organism
     base = f"?document_type={er.pk}"
     only_4 = client.get(url(campaign.pk, base + "&steps=4")).content.decode()
-    assert "1 organisme(s)" in only_4 and organism.siren in only_4
+    assert "1 dossier listé" in only_4 and organism.siren in only_4
     by_siren = client.get(url(campaign.pk, base + f"&q={organism.siren[:3]} {organism.siren[3:]}"))
-    assert "1 organisme(s)" in by_siren.content.decode()
+    assert "1 dossier listé" in by_siren.content.decode()
     other_family = next(f for f in ("OPH", "ESH", "COOP", "EPL") if f != organism.family)
     by_family = client.get(url(campaign.pk, base + f"&family={other_family}&steps=4"))
-    assert "0 organisme(s)" in by_family.content.decode()
+    assert "0 dossier listé" in by_family.content.decode()
     failing = client.get(url(campaign.pk, base + "&failing=on")).content.decode()
-    assert "0 organisme(s)" in failing
+    assert "0 dossier listé" in failing
 
 
 def test_bulk_move_and_exports(transmitted, gestionnaire, client_for):  # noqa: F811
