@@ -200,7 +200,7 @@ def dossiers_visible_to(user) -> QuerySet[Dossier]:
     queryset: organisme users their organism's; gestionnaires all (their values only as the
     policy allows); nobody else (partners read what was transmitted to them, in their app)."""
     dossiers = Dossier.objects.select_related(
-        "organism", "campaign", "document_type", "form_version"
+        "organism", "campaign", "document_type", "form_version", "substep"
     )
     if not (getattr(user, "is_authenticated", False) and user.is_active):
         return dossiers.none()

@@ -97,24 +97,34 @@ def serve_on_test_connection() -> Iterator[tuple[int, Serialized]]:
             signal.connect(close_old_connections)
 
 
-def run_jobs_beside(app: Serialized) -> int:
-    """Run the queued jobs as the worker would, on the test's connection, from a thread of
-    their own (Playwright keeps an event loop in the test's thread, where Django refuses
-    database access) and while no request is in flight. Returns how many ran (-1: failed)."""
+def beside(app: Serialized, work):
+    """``work()``'s result, run on the test's connection from a thread of its own (Playwright
+    keeps an event loop in the test's thread, where Django refuses database access) and
+    while no request is in flight."""
     from django.db import connections as handler
 
-    from tests.conftest import run_queued_jobs
+    result = []
 
-    ran = []
-
-    def work():
+    def run():
         # not read in the test's thread: inside Playwright's sync API, Django's
         # context-local connection handler would hand out a fresh connection
         handler["default"] = app.connection
         with app.lock:
-            ran.append(run_queued_jobs())
+            result.append(work())
 
-    thread = threading.Thread(target=work)
+    thread = threading.Thread(target=run)
     thread.start()
     thread.join(timeout=60)
-    return ran[0] if ran else -1
+    if not result:
+        raise RuntimeError("the database work beside the server did not finish")
+    return result[0]
+
+
+def run_jobs_beside(app: Serialized) -> int:
+    """Run the queued jobs as the worker would (see ``beside``). Returns how many ran."""
+    from tests.conftest import run_queued_jobs
+
+    try:
+        return beside(app, run_queued_jobs)
+    except RuntimeError:
+        return -1
