@@ -1,5 +1,6 @@
-"""What every page shows: the current version (footer) and, on a platform, the maintenance
-windows announced for it (banner from 7 days before the start until the end).
+"""What every page shows: the current version (footer), on a platform the maintenance windows
+announced for it (banner from 7 days before the start until the end), and on the public host
+the operator's space navigation for its staff and correspondents.
 
 Both tables exist only in the public schema (a shared app). One query reads both, naming
 ``public.`` explicitly so that it works from any platform's request whatever its search path,
@@ -12,8 +13,10 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import PUBLIC_ROLES, TRACKER_ROLES
 from operations.models import MaintenanceWindow, Release
 
 BANNER_AHEAD = timedelta(days=7)
@@ -45,10 +48,87 @@ def service_state(code: str | None, now: datetime | None = None) -> tuple[str, l
     return version, windows
 
 
+# The operator's space menu: (label, URL name, the URL names it is current for, who sees it).
+# Each entry's roles are those its view admits (operations/views*.py), so no link leads to a 403.
+OPERATOR_MENU = (
+    ("Accueil", "home", ("home",), TRACKER_ROLES),
+    (
+        "Anomalies",
+        "operations:anomaly_list",
+        (
+            "operations:anomaly_list",
+            "operations:anomaly_create",
+            "operations:anomaly_detail",
+            "operations:anomaly_details",
+            "operations:anomaly_change",
+            "operations:reclassification_request",
+            "operations:reclassification_decide",
+        ),
+        TRACKER_ROLES,
+    ),
+    (
+        "Synthèse mensuelle",
+        "operations:anomaly_synthesis",
+        ("operations:anomaly_synthesis",),
+        TRACKER_ROLES,
+    ),
+    (
+        "Correspondants",
+        "operations:correspondent_list",
+        ("operations:correspondent_list", "operations:correspondent_edit"),
+        PUBLIC_ROLES,
+    ),
+    (
+        "Hotline",
+        "operations:hotline_list",
+        (
+            "operations:hotline_list",
+            "operations:hotline_create",
+            "operations:hotline_edit",
+            "operations:hotline_report",
+        ),
+        PUBLIC_ROLES,
+    ),
+    (
+        "Rapports d'activité",
+        "operations:activity_list",
+        ("operations:activity_list",),
+        PUBLIC_ROLES,
+    ),
+    (
+        "Versions",
+        "operations:release_list",
+        ("operations:release_list", "operations:release_publish"),
+        PUBLIC_ROLES,
+    ),
+    ("Maintenances", "operations:maintenance_list", ("operations:maintenance_list",), PUBLIC_ROLES),
+)
+
+
+def operator_menu(request) -> list[SimpleNamespace]:
+    """The entries of the operator's space menu the signed-in user may follow, the current
+    one marked; empty for anyone else."""
+    user = getattr(request, "user", None)
+    role = getattr(user, "role", None) if user is not None and user.is_authenticated else None
+    if role not in TRACKER_ROLES:
+        return []
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else ""
+    return [
+        SimpleNamespace(label=label, url=reverse(name), current=current in names)
+        for label, name, names, roles in OPERATOR_MENU
+        if role in roles
+    ]
+
+
 def service(request):
     tenant = getattr(request, "tenant", None) or getattr(connection, "tenant", None)
     code = None
     if tenant is not None and tenant.schema_name != "public":
         code = tenant.code
     version, windows = service_state(code)
-    return {"harmonia_version": version, "maintenance_windows": windows}
+    return {
+        "harmonia_version": version,
+        "maintenance_windows": windows,
+        "operator_menu": operator_menu(request) if code is None else [],
+    }

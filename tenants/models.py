@@ -47,6 +47,12 @@ class Platform(TenantMixin):
         return self.name
 
     @property
+    def tagline(self) -> str:
+        """The platform's name under the header's « Harmonia » (« Fédération des OPH »), not
+        « Harmonia » twice."""
+        return self.name.removeprefix("Harmonia — ")
+
+    @property
     def user_limit_per_organism(self) -> int:
         return self.max_users_per_organism or settings.HARMONIA_MAX_USERS_PER_ORGANISM
 

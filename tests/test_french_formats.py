@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -80,6 +81,38 @@ def test_operator_pages_show_years_whole_and_default_to_the_campaign_exercise(
     from operations.models import ActivityReport
 
     assert ActivityReport.objects.filter(platform="esh").get().exercise == 2024
+
+
+@pytest.mark.django_db
+def test_dossier_pages_and_campaign_list_show_years_whole(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    client_for,
+):
+    dossier = open_dossier(declarant)
+    client = client_for("dhup", declarant)
+    for url in (
+        f"/declarations/dossiers/{dossier.pk}/",  # the breadcrumb names the exercise
+        f"/declarations/dossiers/{dossier.pk}/verification/",
+        "/campagnes/",
+    ):
+        page = client.get(url).content.decode()
+        assert "2024" in page and not GROUPED_YEAR.search(page), url
+
+
+def test_no_template_prints_an_exercise_or_a_year_localized():
+    """A year printed with ``{{ x.exercise }}`` is grouped (« 2 024 ») by
+    USE_THOUSAND_SEPARATOR: every template prints it through ``|unlocalize`` or ``|year``."""
+    from django.conf import settings
+
+    bare = re.compile(r"\{\{\s*[\w.]*(?:exercise|year)\s*\}\}")
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}: {match.group()}"
+        for root in settings.TEMPLATES[0]["DIRS"]
+        for path in Path(root).rglob("*.*")
+        for match in bare.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
 
 
 @pytest.mark.django_db

@@ -95,7 +95,7 @@ def shown() -> dict[str, Shown]:
             assert not _matches(foreign.name).exists()
             assert list(_matches(own.siren)) == [own]
         result[code] = Shown(
-            name=platform_spec(code).name,
+            name=platform_spec(code).name.removeprefix("Harmonia — "),  # the tagline
             count=len(mine),
             first=next(iter(mine.values())),
             own=own,
