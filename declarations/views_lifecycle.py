@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
+from forms_cms.formats import counted
 from workflow.actions import dossier_transition
 from workflow.models import DossierExport, FiabilisationStep
 from workflow.services.lifecycle import ACTIONS, LifecycleRefused
@@ -65,19 +66,15 @@ def snapshot_download(request, dossier, policy, export_pk):
     return response
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
 def _refusal(dossier, action, checklist):
     """One alert for a validation or transmission refused by its checks: how many fields and
     controls, on which sheets, and the link to the verification page that lists them all."""
     parts = []
     if missing := checklist.missing:
-        parts.append(_plural(len(missing), "champ obligatoire vide", "champs obligatoires vides"))
+        parts.append(counted(len(missing), "champ obligatoire vide", "champs obligatoires vides"))
     if checklist.blocking:
         parts.append(
-            _plural(
+            counted(
                 len(checklist.blocking),
                 "contrôle bloquant en échec",
                 "contrôles bloquants en échec",

@@ -18,6 +18,7 @@ from declarations.services.pairing import (
 )
 from declarations.services.sync import NothingToSync, dossier_sync, sync_preview
 from declarations.services.tronc_commun import platform_short_name, require_tc_owner
+from forms_cms.formats import counted
 
 
 @role_required(Role.ORGANISME)
@@ -50,10 +51,17 @@ def _applied_message(result) -> str:
     if not result.saved:
         return "Aucune valeur rapatriée : aucun champ coché ne différait de votre saisie."
     erased = sum(1 for value in result.saved.values() if value in (None, ""))
-    text = f"{len(result.saved)} valeur(s) du tronc commun rapatriée(s)"
+    text = counted(
+        len(result.saved),
+        "valeur du tronc commun rapatriée",
+        "valeurs du tronc commun rapatriées",
+    )
     if erased:
-        text += f", dont {erased} effacée(s) à votre demande"
-    return f"{text} ; {len(result.computed)} valeur(s) calculée(s) mise(s) à jour."
+        text += f", dont {counted(erased, 'effacée', 'effacées')} à votre demande"
+    computed = counted(
+        len(result.computed), "valeur calculée mise à jour", "valeurs calculées mises à jour"
+    )
+    return f"{text} ; {computed}."
 
 
 class GrantForm(forms.Form):

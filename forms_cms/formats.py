@@ -167,6 +167,11 @@ def format_year(year) -> str:
     )
 
 
+def counted(count: int, one: str, many: str) -> str:
+    """« 1 dossier », « 0 dossier », « 1 234 dossiers »: French takes the singular below two."""
+    return f"{group_thousands(str(count))} {one if abs(count) < 2 else many}"
+
+
 def month_abbr(month: int) -> str:
     """The French abbreviation of a month (1–12): « janv. », « févr. », … « déc. »."""
     return MONTHS_ABBR[month - 1]

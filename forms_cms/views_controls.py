@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.permissions import role_required
 from forms_cms import controls as rules
+from forms_cms.formats import counted
 from forms_cms.models import Aggregate, Control
 from forms_cms.selectors import form_versions
 
@@ -236,10 +237,12 @@ def controls_carry_over(request, pk):
     done = request.method == "POST"
     report = rules.controls_carry_over(version=version, acting_user=request.user, dry_run=not done)
     if done:
+        copied = counted(
+            len(report.copied), "contrôle ou agrégat repris", "contrôles ou agrégats repris"
+        )
         messages.success(
             request,
-            f"{len(report.copied)} contrôle(s) et agrégat(s) repris de la version "
-            f"{report.previous.number} ; {len(report.refused)} non repris.",
+            f"{copied} de la version {report.previous.number} ; {len(report.refused)} non repris.",
         )
     return render(
         request,

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
+from forms_cms.formats import counted
 from organisms.forms import OrganismFilterForm, PlatformUserForm, RegistryUploadForm
 from organisms.models import RegistryImport
 from organisms.selectors import organisms_visible_to
@@ -51,13 +52,15 @@ def registry_import(request):
             if report.applied:
                 messages.success(
                     request,
-                    f"Référentiel mis à jour : {report.created} créé(s), {report.updated} "
-                    f"modifié(s), {report.unchanged} inchangé(s).",
+                    f"Référentiel mis à jour : {counted(report.created, 'créé', 'créés')}, "
+                    f"{counted(report.updated, 'modifié', 'modifiés')}, "
+                    f"{counted(report.unchanged, 'inchangé', 'inchangés')}.",
                 )
             else:
                 messages.error(
                     request,
-                    f"Le fichier contient {len(report.errors)} erreur(s) : aucun organisme n'a "
+                    f"Le fichier contient {counted(len(report.errors), 'erreur', 'erreurs')} : "
+                    "aucun organisme n'a "
                     "été modifié. Corrigez les lignes indiquées puis déposez-le à nouveau.",
                 )
     return render(

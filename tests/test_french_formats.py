@@ -18,7 +18,7 @@ from django_tenants.utils import schema_context
 
 from declarations.pdf.render import header_lines
 from exchanges.services import message_post
-from forms_cms.formats import MONTHS_ABBR, month_abbr
+from forms_cms.formats import MONTHS_ABBR, NNBSP, month_abbr
 from operations import hotline
 from operations.models import HotlineContact
 from operations.services_activity import activity_report_produce
@@ -35,8 +35,30 @@ def render(text: str, **context) -> str:
 
 
 def test_year_filter_never_groups_while_other_integers_are():
-    assert render("{{ y|year }} · {{ n }}", y=2024, n=1234) == "2024 · 1\u00a0234"
+    # one thousands separator: Django's integers take the grid's (forms_cms.formats.NNBSP)
+    assert render("{{ y|year }} · {{ n }}", y=2024, n=1234) == f"2024 · 1{NNBSP}234"
+    assert render("{{ x }}", x=1234567.5) == f"1{NNBSP}234{NNBSP}567,5"
     assert render("{{ y|year }}", y=None) == ""
+
+
+def test_counts_take_the_singular_below_two_as_french_does():
+    assert render('{{ n|counted:"contrôle satisfait,contrôles satisfaits" }}', n=0) == (
+        "0 contrôle satisfait"
+    )
+    assert render('{{ n|counted:"erreur,erreurs" }}', n=1) == "1 erreur"
+    assert render('{{ n|counted:"erreur,erreurs" }}', n=2) == "2 erreurs"
+    assert render('{{ items|counted:"feuille,feuilles" }}', items=["a", "b", "c"]) == "3 feuilles"
+    assert render('{{ n|counted:"organisme,organismes" }}', n=1234) == f"1{NNBSP}234 organismes"
+    # no template says « (s) » any more
+    from django.conf import settings
+
+    lazy = [
+        str(path.relative_to(settings.BASE_DIR))
+        for root in settings.TEMPLATES[0]["DIRS"]
+        for path in Path(root).rglob("*.*")
+        if re.search(r"\w\(s\)", path.read_text(encoding="utf-8"))
+    ]
+    assert lazy == []
 
 
 def test_french_month_abbreviations():

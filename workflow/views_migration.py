@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from forms_cms.formats import counted
 from forms_cms.selectors import form_versions
 from workflow.services.migration import form_version_migrate, version_migration_impact
 
@@ -18,9 +19,10 @@ def version_migration(request, pk):
         impact = form_version_migrate(version=version, acting_user=request.user)
         messages.success(
             request,
-            f"{len(impact.dossiers)} dossier(s) passé(s) à la version {version.number} et "
-            f"recalculé(s) ; {impact.removed_values} valeur(s) de champs supprimés conservée(s) "
-            "dans l'historique.",
+            f"{counted(len(impact.dossiers), 'dossier passé', 'dossiers passés')} à la version "
+            f"{version.number} et recalculés ; "
+            f"{counted(impact.removed_values, 'valeur', 'valeurs')} de champs supprimés "
+            "conservées dans l'historique.",
         )
         return redirect("forms_cms:version_detail", pk=version.pk)
     impact = version_migration_impact(version=version)

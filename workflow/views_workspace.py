@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from forms_cms.formats import counted
 from forms_cms.models import DocumentType
 from organisms.models import DEPARTEMENT_CHOICES, Family
 from workflow.actions import dossier_transition
@@ -164,7 +165,8 @@ def workspace_move(request, pk):
         except (LifecycleRefused, PermissionDenied) as exc:
             refused.append(f"{dossier.organism.name} : {exc}")
     if moved:
-        messages.success(request, f"{moved} dossier(s) déplacé(s) en sous-étape {substep}.")
+        moved_text = counted(moved, "dossier déplacé", "dossiers déplacés")
+        messages.success(request, f"{moved_text} en sous-étape {substep}.")
     for problem in refused[:20]:
         messages.error(request, problem)
     back = request.POST.get("next", "")

@@ -33,7 +33,7 @@ from declarations.services.tronc_commun import (
     tc_journal,
 )
 from forms_cms.fields import version_fields
-from forms_cms.formats import format_value
+from forms_cms.formats import counted, format_value
 from forms_cms.models import Field
 from workflow.models import ValueChange
 
@@ -204,8 +204,8 @@ def sync_preview(*, dossier, acting_user) -> SyncPreview:
         dossier=dossier,
         acting_user=acting_user,
         detail=(
-            f"aperçu : {len(preview.lines)} champ(s) différent(s), dont "
-            f"{len(preview.erasing)} vide(s) sur la plateforme source"
+            f"aperçu : {counted(len(preview.lines), 'champ différent', 'champs différents')}, "
+            f"dont {counted(len(preview.erasing), 'vide', 'vides')} sur la plateforme source"
         ),
     )
     return preview
@@ -245,6 +245,9 @@ def dossier_sync(
         pulled=pulled,
         dossier=dossier,
         acting_user=acting_user,
-        detail=f"{len(result.saved)} valeur(s) rapatriée(s), dont {erased} effacée(s)",
+        detail=(
+            f"{counted(len(result.saved), 'valeur rapatriée', 'valeurs rapatriées')}, "
+            f"dont {counted(erased, 'effacée', 'effacées')}"
+        ),
     )
     return result

@@ -199,6 +199,8 @@ TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
+# one thousands separator everywhere: Django's integers as the grid's (site/formats/fr)
+FORMAT_MODULE_PATH = ["harmonia.formats"]
 # corrections to the libraries' French (site/locale/fr/LC_MESSAGES/django.po)
 LOCALE_PATHS = [BASE_DIR / "site" / "locale"]
 

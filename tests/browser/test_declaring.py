@@ -92,7 +92,7 @@ def test_an_organisme_user_declares(prepared, tmp_path):
 
             # the verification shows the blocking failure, with a link to the cell
             page.click("text=Lancer la vérification")
-            expect(page.get_by_test_id("summary")).to_contain_text("1 bloquant(s) en échec")
+            expect(page.get_by_test_id("summary")).to_contain_text("1 bloquant en échec")
             page.locator('[data-code="C001"] a').first.click()
             capital = page.locator('input[data-n="PAS_CAPITAL"]')
             expect(capital).to_be_focused()

@@ -157,7 +157,7 @@ def test_xml_page_import_and_export(dossier, declarant, client_for, outsider, de
     url = f"/declarations/dossiers/{dossier.pk}/xml/"
     upload = SimpleUploadedFile("d.xml", doc_for(dossier, "<ACT_IMMO>12</ACT_IMMO>"))
     page = client.post(url, {"file": upload}).content.decode()
-    assert "Import effectué" in page and "1 valeur(s) appliquée(s)" in page
+    assert "Import effectué" in page and "1 valeur appliquée" in page
     bad = SimpleUploadedFile("d.xml", doc_for(dossier, "<INCONNU>1</INCONNU>"))
     page = client.post(url, {"file": bad}).content.decode()
     assert "Fichier refusé" in page and "INCONNU" in page

@@ -96,9 +96,9 @@ def test_migration_pages(campaign_with_dossiers, client_for):
     gestionnaire, _, v2, dossiers = campaign_with_dossiers
     client = client_for("dhup", gestionnaire)
     detail = client.get(f"/formulaires/{v2.pk}/").content.decode()
-    assert "3 dossier(s) de cette campagne sont sur une version antérieure" in detail
+    assert "3 dossiers de cette campagne sont sur une version antérieure" in detail
     page = client.get(f"/campagnes/versions/{v2.pk}/migration/").content.decode()
-    assert "3 dossier(s) concerné(s) · 3 valeur(s) de champs supprimés" in page
+    assert "3 dossiers concernés · 3 valeurs de champs supprimés" in page
     assert "PAS_CAPITAL" in page
     response = client.post(f"/campagnes/versions/{v2.pk}/migration/")
     assert response.status_code == 302

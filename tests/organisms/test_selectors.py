@@ -37,7 +37,7 @@ def rows(response) -> list[dict]:
 
 
 def total(response) -> int:
-    match = re.search(r"<p>([\d\s\u00a0\u202f.]+) organisme\(s\)</p>", response.content.decode())
+    match = re.search(r"<p>([\d\s\u00a0\u202f.]+) organismes?</p>", response.content.decode())
     assert match, "no total on the page"
     return int(re.sub(r"\D", "", match.group(1)))
 

@@ -57,7 +57,7 @@ def test_dry_run_lists_and_deletes_nothing(old_and_new):
     out = StringIO()
     call_command("dossiers_purge", platform="dhup", reference=2024, stdout=out)
     text = out.getvalue()
-    assert "exercices antérieurs à 2020 — 1 dossier(s), 2 document(s), 1 pièce(s) jointe(s)" in text
+    assert "exercices antérieurs à 2020 — 1 dossier, 2 documents, 1 pièce jointe" in text
     assert f"2018 ER_SOCIAUX {old.organism.siren}" in text
     assert "Simulation : rien n'a été supprimé" in text
     with schema_context("dhup"):

@@ -3,6 +3,7 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
+from forms_cms.formats import counted
 from tenants.models import Platform
 from workflow.actions import dossiers_purge
 from workflow.services.retention import KEPT_EXERCISES, purge_plan
@@ -32,8 +33,9 @@ class Command(BaseCommand):
                 plan = purge_plan(reference=reference)
                 self.stdout.write(
                     f"{p.code}: exercices antérieurs à {plan.oldest_kept} — "
-                    f"{len(plan.dossiers)} dossier(s), {plan.exports} document(s), "
-                    f"{plan.attachments} pièce(s) jointe(s)"
+                    f"{counted(len(plan.dossiers), 'dossier', 'dossiers')}, "
+                    f"{counted(plan.exports, 'document', 'documents')}, "
+                    f"{counted(plan.attachments, 'pièce jointe', 'pièces jointes')}"
                 )
                 for line in plan.lines():
                     self.stdout.write(f"  {line}")
