@@ -1,6 +1,7 @@
 import json
 
 from django.contrib import messages
+from django.db.models.fields.json import KT
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -85,14 +86,22 @@ def dossier_start(request, campaign_pk, type_pk):
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
 @dossier_view(values=True)
 def dossier_sheet(request, dossier, policy, index=0):
-    sheets = list(dossier.form_version.sheets.order_by("position"))
-    visible = [s for s in sheets if not s.layout.get("hidden")]
+    # the tabs need names only: the layouts (1.4 MB of JSON for the ER) stay in the database
+    # but the shown sheet's, read alone below
+    sheets = list(
+        dossier.form_version.sheets.order_by("position")
+        .defer("layout")
+        .annotate(hidden_flag=KT("layout__hidden"))
+    )
+    visible = [s for s in sheets if s.hidden_flag != "true"]
     if not visible:
         raise Http404("Ce formulaire n'a pas de feuille visible.")
     current = next((s for s in visible if s.position == index), visible[0])
     editable = policy.can_edit
     shown = policy.readable()
-    checklist = dossier_checklist(shown)
+    # the count kept at each save says when no blocking control fails: nothing to run then
+    known = [] if shown is dossier and dossier.failing_controls == 0 else None
+    checklist = dossier_checklist(shown, blocking=known)
     tabs = [(sheet, checklist.sheet(sheet.name)) for sheet in visible]
     table = sheet_table(
         current.layout,

@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 
 from openpyxl.styles.numbers import is_date_format
 
@@ -351,9 +352,11 @@ def _parse_section(section: str) -> _Section | None:
     )
 
 
-def _number_sections(number_format: str) -> list[_Section] | None:
+@lru_cache(maxsize=2048)
+def _number_sections(number_format: str) -> tuple[_Section, ...] | None:
     """The parsed numeric sections of a format, or None for General, dates, text formats
-    and codes this renderer does not handle (they fall back to the defaults)."""
+    and codes this renderer does not handle (they fall back to the defaults). A form has a few
+    dozen formats for thousands of cells: each is parsed once per process."""
     fmt = (number_format or "").strip()
     if not fmt or fmt.lower() == "general" or _is_date_format(fmt):
         return None
@@ -362,10 +365,10 @@ def _number_sections(number_format: str) -> list[_Section] | None:
         return None
     if any(s is None for s in sections):
         return None
-    return sections
+    return tuple(sections)
 
 
-def _format_sections(value: float, sections: list[_Section]) -> str:
+def _format_sections(value: float, sections: tuple[_Section, ...]) -> str:
     if value < 0 and len(sections) >= 2:
         return _render(abs(value), sections[1], signed=False)
     if value == 0 and len(sections) >= 3:

@@ -41,10 +41,12 @@ PLATFORMS: tuple[PlatformSpec, ...] = (
         name="Harmonia — Fédération des OPH",
         short_name="Fédération des OPH",
         kind="federation",
-        collects="QDIS OPH et enquêtes fédérales",
+        collects=(
+            "Questionnaire du dossier individuel de situation (QDIS OPH) et enquêtes fédérales"
+        ),
         family="OPH",
         document_types=(
-            ("QDIS_OPH", "Questionnaire de données individuelles et statistiques (OPH)"),
+            ("QDIS_OPH", "Questionnaire du dossier individuel de situation (QDIS OPH)"),
             ("ENQUETE_OPH", "Enquête fédérale"),
         ),
     ),
@@ -53,10 +55,12 @@ PLATFORMS: tuple[PlatformSpec, ...] = (
         name="Harmonia — Fédération des ESH",
         short_name="Fédération des ESH",
         kind="federation",
-        collects="QDIS ESH et enquêtes fédérales",
+        collects=(
+            "Questionnaire du dossier individuel de situation (QDIS ESH) et enquêtes fédérales"
+        ),
         family="ESH",
         document_types=(
-            ("QDIS_ESH", "Questionnaire de données individuelles et statistiques (ESH)"),
+            ("QDIS_ESH", "Questionnaire du dossier individuel de situation (QDIS ESH)"),
             ("ENQUETE_ESH", "Enquête fédérale"),
         ),
     ),
@@ -65,10 +69,12 @@ PLATFORMS: tuple[PlatformSpec, ...] = (
         name="Harmonia — Fédération des coopératives HLM",
         short_name="Fédération des coopératives HLM",
         kind="federation",
-        collects="QDIS COOP et enquêtes fédérales",
+        collects=(
+            "Questionnaire du dossier individuel de situation (QDIS COOP) et enquêtes fédérales"
+        ),
         family="COOP",
         document_types=(
-            ("QDIS_COOP", "Questionnaire de données individuelles et statistiques (COOP)"),
+            ("QDIS_COOP", "Questionnaire du dossier individuel de situation (QDIS COOP)"),
             ("ENQUETE_COOP", "Enquête fédérale"),
         ),
     ),
@@ -77,10 +83,12 @@ PLATFORMS: tuple[PlatformSpec, ...] = (
         name="Harmonia — Fédération des EPL",
         short_name="Fédération des EPL",
         kind="federation",
-        collects="QDIS SEM et enquêtes fédérales",
+        collects=(
+            "Questionnaire du dossier individuel de situation (QDIS SEM) et enquêtes fédérales"
+        ),
         family="EPL",
         document_types=(
-            ("QDIS_SEM", "Questionnaire de données individuelles et statistiques (SEM)"),
+            ("QDIS_SEM", "Questionnaire du dossier individuel de situation (QDIS SEM)"),
             ("ENQUETE_EPL", "Enquête fédérale"),
         ),
     ),

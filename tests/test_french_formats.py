@@ -195,3 +195,47 @@ def test_hotline_detail_xlsx_has_local_typed_dates():
     assert cell.is_date and cell.value == dt.datetime(2024, 7, 1, 10, 30)
     text = hotline.detail_export([contact], "csv").decode("utf-8-sig")
     assert "01/07/2024 10:30" in text
+
+
+def test_qdis_is_spelt_out_wherever_a_platform_names_it():
+    from tenants.platforms import PLATFORMS
+
+    texts = [spec.collects for spec in PLATFORMS] + [
+        label for spec in PLATFORMS for _, label in spec.document_types
+    ]
+    named = [text for text in texts if "QDIS" in text]
+    assert len(named) == 8
+    for text in named:
+        assert "questionnaire du dossier individuel de situation" in text.lower(), text
+
+
+def test_identifiers_in_templates_are_never_grouped():
+    """An id, a revision or a counter printed with ``{{ x.pk }}`` is grouped past 999
+    (« 1 207 »): a checkbox would post it, the grid's script would read « 1 » for revision
+    1 207. Every template prints them through ``|unlocalize``."""
+    from django.conf import settings
+
+    bare = re.compile(r"\{\{\s*[\w.]*\b(?:pk|id|[a-z]+_id|revision|counter0?)\s*\}\}")
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}: {match.group()}"
+        for root in settings.TEMPLATES[0]["DIRS"]
+        for path in Path(root).rglob("*.*")
+        for match in bare.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+@pytest.mark.django_db
+def test_a_revision_past_999_reaches_the_grid_whole(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    client_for,
+):
+    from workflow.models import Dossier
+
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        Dossier.objects.filter(pk=dossier.pk).update(revision=1207)
+    page = client_for("dhup", declarant).get(f"/declarations/dossiers/{dossier.pk}/")
+    assert page.status_code == 200
+    assert 'data-revision="1207"' in page.content.decode()

@@ -158,7 +158,7 @@ def dossier_open(*, organism, campaign, document_type, acting_user) -> Dossier:
             MSG_NO_VERSION.format(document=document_type.label, campaign=str(campaign).lower())
         )
     with transaction.atomic():
-        dossier, _ = Dossier.objects.get_or_create(
+        dossier, created = Dossier.objects.get_or_create(
             organism=organism,
             campaign=campaign,
             document_type=document_type,
@@ -167,6 +167,14 @@ def dossier_open(*, organism, campaign, document_type, acting_user) -> Dossier:
                 "computed": dossier_evaluate(compiled_form(version), {}),
             },
         )
+        if created:
+            # the count is exact from the start (a control may fail on an empty form): pages
+            # trust a zero and skip running the controls
+            dossier.failing_controls = _failing_controls(dossier)
+            if dossier.failing_controls:
+                Dossier.objects.filter(pk=dossier.pk).update(
+                    failing_controls=dossier.failing_controls
+                )
     return dossier
 
 
