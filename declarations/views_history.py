@@ -3,6 +3,8 @@ between two transmissions. Shown to whoever may read the dossier's values (its p
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
@@ -46,6 +48,7 @@ def dossier_history(request, dossier, policy):
         {
             "dossier": dossier,
             "field_name": field_name,
+            "field_query": urlencode({"champ": field_name}) if field_name else "",
             "field": fields.get(field_name),
             "page": page,
             "rows": rows,
