@@ -47,7 +47,11 @@ class Row:
 
 def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row], Counter]:
     """Rows matching ``filters`` and the count of every step over the whole campaign."""
-    organisms = Organism.objects.filter(is_active=True).order_by("name")
+    organisms = (
+        Organism.objects.filter(is_active=True)
+        .order_by("name")
+        .only("pk", "name", "siren", "family", "departement")
+    )
     if q := (filters.get("q") or "").strip():
         compact = q.replace(" ", "")
         organisms = organisms.filter(Q(name__icontains=q) | Q(siren__startswith=compact))
@@ -55,15 +59,24 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
         organisms = organisms.filter(family=family)
     if departement := filters.get("departement"):
         organisms = organisms.filter(departement=departement)
+    campaign_dossiers = Dossier.objects.filter(campaign=campaign, document_type=document_type)
     dossiers = {
         d.organism_id: d
-        for d in Dossier.objects.filter(campaign=campaign, document_type=document_type)
-        .select_related("substep", "form_version")
-        .defer("values", "computed")
+        for d in campaign_dossiers.select_related("substep").only(
+            "pk",
+            "organism_id",
+            "step",
+            "substep",
+            "transmitted_at",
+            "updated_at",
+            "failing_controls",
+        )
     }
     counts = Counter(d.step for d in dossiers.values())
     counts[NOT_STARTED] = (
-        Organism.objects.filter(is_active=True).exclude(pk__in=dossiers.keys()).count()
+        Organism.objects.filter(is_active=True)
+        .exclude(pk__in=campaign_dossiers.values("organism_id"))
+        .count()
     )
     rows = [Row(o, dossiers.get(o.pk)) for o in organisms]
     # what needs the gestionnaire first: transmitted, then most recently active dossiers;

@@ -1,6 +1,7 @@
 """The step of a dossier as a DSFR badge: the same words and colours in every list."""
 
 from django import template
+from django.utils.html import format_html
 
 from workflow.models import Step
 from workflow.workspace import NOT_STARTED, NOT_STARTED_LABEL
@@ -20,9 +21,17 @@ _VARIANT = {
 }
 
 
-@register.inclusion_tag("workflow/_step_badge.html")
+@register.simple_tag
 def step_badge(step: str | None, substep=None):
-    """``{% step_badge dossier.step dossier.substep %}``; no step: « non initialisé »."""
+    """``{% step_badge dossier.step dossier.substep %}``; no step: « non initialisé ».
+    Markup built here, not by an included template: a list draws a hundred of them."""
     code = step or NOT_STARTED
     label = NOT_STARTED_LABEL if code == NOT_STARTED else Step(code).label
-    return {"code": code, "label": label, "variant": _VARIANT.get(code, ""), "substep": substep}
+    return format_html(
+        '<span class="fr-badge fr-badge--sm {}" data-testid="step-badge" data-step="{}">'
+        "{}{}</span>",
+        _VARIANT.get(code, ""),
+        code,
+        label,
+        format_html(" · {}", substep) if substep else "",
+    )
