@@ -52,7 +52,7 @@ def _organism_home(user) -> dict:
 
 
 def _gestionnaire_home(user, campaigns) -> dict:
-    organisms = organisms_visible_to(user).filter(is_active=True).count()
+    organisms = organisms_visible_to(user).filter(is_active=True)
     progress = []
     for campaign in campaigns:
         for document_type in campaign.document_types.all():

@@ -21,9 +21,10 @@ from declarations.services import (
 )
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
-from forms_cms.models import DocumentType, FormVersion
+from forms_cms.models import DocumentType
 from forms_cms.verification import completion_percent, dossier_checklist, required_progress
 from workflow.models import Campaign, FiabilisationStep
+from workflow.selectors import offers_for
 from workflow.services.lifecycle import available_actions
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -36,19 +37,10 @@ def dossier_list(request):
     )
     offers = []
     if request.user.role == Role.ORGANISME:
-        existing = {(d.campaign_id, d.document_type_id): d for d in dossiers}
-        versions = FormVersion.objects.select_related("campaign", "document_type").order_by(
-            "-campaign__exercise", "document_type__position", "-number"
-        )
-        offered = set()
-        for version in versions:
-            key = (version.campaign_id, version.document_type_id)
-            if key not in offered:
-                offered.add(key)
-                dossier = existing.get(key)
-                offers.append(
-                    (version.campaign, version.document_type, dossier, _completion(dossier))
-                )
+        offers = [
+            (o.campaign, o.document_type, o.dossier, _completion(o.dossier), o.required)
+            for o in offers_for(request.user.membership.organism, dossiers)
+        ]
     # a gestionnaire's list holds hundreds of dossiers: no completion computed per row there
     return render(
         request,

@@ -6,11 +6,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
+from harmonia.french import counted
 
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
-from forms_cms.formats import counted
 from workflow.actions import dossier_transition
 from workflow.models import DossierExport, FiabilisationStep
 from workflow.services.lifecycle import ACTIONS, LifecycleRefused

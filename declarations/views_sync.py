@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from harmonia.french import counted
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -18,7 +19,6 @@ from declarations.services.pairing import (
 )
 from declarations.services.sync import NothingToSync, dossier_sync, sync_preview
 from declarations.services.tronc_commun import platform_short_name, require_tc_owner
-from forms_cms.formats import counted
 
 
 @role_required(Role.ORGANISME)

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
+from harmonia.french import NNBSP, group_thousands
 from openpyxl.styles.numbers import is_date_format
 
 from forms_cms.engine import date_to_serial, serial_to_ymd
 
 TEXT_MAX_LENGTH = 2000
 NBSP = "\u00a0"
-NNBSP = "\u202f"  # the thousands separator, everywhere on the platform
 MAX_DECIMALS = 30  # Excel shows at most 30 decimals
 _WIDE = Context(prec=400)  # room for 1E+308 written in full with 30 decimals
 MINUS = "\u2212"  # the minus sign of displayed negatives (typed "-" is accepted too)
@@ -125,15 +125,6 @@ def parse_date(text: str):
     return float(date_to_serial(date))
 
 
-def group_thousands(digits: str) -> str:
-    out = []
-    while len(digits) > 3:
-        out.insert(0, digits[-3:])
-        digits = digits[:-3]
-    out.insert(0, digits)
-    return NNBSP.join(out)
-
-
 def excel_round(value, decimals: int) -> Decimal:
     """``value`` rounded as Excel displays it: from its decimal writing at Excel's 15
     significant digits, half away from zero (0,125 → 0,13; −0,125 → −0,13; 2,675 → 2,68),
@@ -166,11 +157,6 @@ def format_year(year) -> str:
         if isinstance(year, int | float) and not isinstance(year, bool)
         else str(year)
     )
-
-
-def counted(count: int, one: str, many: str) -> str:
-    """« 1 dossier », « 0 dossier », « 1 234 dossiers »: French takes the singular below two."""
-    return f"{group_thousands(str(count))} {one if abs(count) < 2 else many}"
 
 
 def month_abbr(month: int) -> str:

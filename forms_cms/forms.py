@@ -3,6 +3,7 @@ from django.conf import settings
 
 from forms_cms.models import DocumentType, Field
 from forms_cms.selectors import campaigns
+from organisms.models import Family
 
 
 class FormVersionUploadForm(forms.Form):
@@ -55,9 +56,18 @@ class FieldEditForm(forms.ModelForm):
 
 
 class DocumentTypeForm(forms.ModelForm):
+    families = forms.MultipleChoiceField(
+        label="Familles tenues de le déposer",
+        choices=Family.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Aucune cochée : tous les organismes de la plateforme. Les autres familles ne "
+        "le voient pas, sauf si le dépôt volontaire est permis.",
+    )
+
     class Meta:
         model = DocumentType
-        fields = ["code", "label", "position"]
+        fields = ["code", "label", "position", "families", "voluntary"]
         help_texts = {
             "code": "Lettres majuscules, chiffres et _ (ex. ENQUETE_EFFECTIFS) ; il nomme le "
             "formulaire dans le format XML et ne change plus une fois un formulaire déposé.",

@@ -11,8 +11,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
+
+from organisms.models import Family
 
 
 class DocumentType(models.Model):
@@ -34,6 +37,19 @@ class DocumentType(models.Model):
     )
     label = models.CharField("libellé", max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
+    # who files it: the families that must, and whether the others may
+    families = ArrayField(
+        models.CharField(max_length=10, choices=Family.choices),
+        verbose_name="familles tenues de le déposer",
+        default=list,
+        blank=True,
+        help_text="Aucune cochée : tous les organismes de la plateforme.",
+    )
+    voluntary = models.BooleanField(
+        "dépôt volontaire possible",
+        default=False,
+        help_text="Les organismes des autres familles peuvent aussi le déposer.",
+    )
 
     class Meta:
         verbose_name = "type de document"
@@ -41,6 +57,32 @@ class DocumentType(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def must_file(self, organism) -> bool:
+        """The organism is bound to file this document (its family is named, or none is)."""
+        return not self.families or organism.family in self.families
+
+    def may_file(self, organism) -> bool:
+        """The organism is bound to, or may file it voluntarily."""
+        return self.voluntary or self.must_file(organism)
+
+    def filers(self, organisms):
+        """Of ``organisms`` (a queryset), those bound to file this document."""
+        return organisms.filter(family__in=self.families) if self.families else organisms
+
+    @property
+    def families_label(self) -> str:
+        """« tous les organismes », or the families bound to file it, in words."""
+        if not self.families:
+            return "tous les organismes"
+        names = dict(Family.choices)
+        named = [f"« {names.get(code, code)} »" for code in self.families]
+        listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " et " + named[-1]
+        return (
+            f"les organismes de la famille {listed}"
+            if len(named) == 1
+            else (f"les organismes des familles {listed}")
+        )
 
 
 class FormVersion(models.Model):

@@ -10,9 +10,17 @@ from tenants.services import gestionnaires_grant
 def document_types_seed(spec: PlatformSpec | None) -> None:
     """The document types the platform collects, in the current schema (idempotent: other
     apps' seeds that need them call it first)."""
+    filers = dict(spec.filers) if spec else {}
     for position, (code, label) in enumerate(spec.document_types if spec else ()):
         DocumentType.objects.update_or_create(
-            code=code, defaults={"label": label, "position": position}
+            code=code,
+            defaults={"label": label, "position": position},
+            # who files it is the gestionnaires' to change afterwards: seeded once
+            create_defaults={
+                "label": label,
+                "position": position,
+                "families": list(filers.get(code, ())),
+            },
         )
 
 

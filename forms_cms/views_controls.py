@@ -6,11 +6,11 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from harmonia.french import counted
 
 from accounts.models import Role
 from accounts.permissions import role_required
 from forms_cms import controls as rules
-from forms_cms.formats import counted
 from forms_cms.models import Aggregate, Control
 from forms_cms.selectors import form_versions
 

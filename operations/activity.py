@@ -130,6 +130,10 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
         documents = []
         campaign = Campaign.objects.filter(exercise=exercise).order_by("-opening_date").first()
         for document in campaign.document_types.order_by("code") if campaign else []:
+            # shares and « non initialisés » are of the organisms bound to file the document
+            # (its families), not of every organism of the platform
+            bound = set(document.families) or set(by_family)
+            expected = sum(n for family, n in by_family.items() if family in bound)
             dossiers = Dossier.objects.filter(
                 campaign=campaign, document_type=document, organism__is_active=True
             )
@@ -157,7 +161,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                     code,
                     label,
                     step_n.get(code, 0),
-                    _share(step_n.get(code, 0), total),
+                    _share(step_n.get(code, 0), expected),
                     step_fam.get(code, {}) if is_ministry else {},
                     er.get(code, 0) if is_federation else None,
                 )
@@ -168,7 +172,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                     s.code,
                     f"{s.code} — {s.label}",
                     sub_n.get(s.pk, 0),
-                    _share(sub_n.get(s.pk, 0), total),
+                    _share(sub_n.get(s.pk, 0), expected),
                     sub_fam.get(s.pk, {}) if is_ministry else {},
                 )
                 for s in substeps
@@ -179,9 +183,12 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                 .annotate(n=Count("organism", distinct=True))
                 .order_by()
             )
-            missing = total - sum(with_dossier_fam.values())
+            missing = expected - sum(n for f, n in with_dossier_fam.items() if f in bound)
             missing_fam = (
-                {f: by_family.get(f, 0) - with_dossier_fam.get(f, 0) for f, _ in families}
+                {
+                    f: by_family.get(f, 0) - with_dossier_fam.get(f, 0) if f in bound else 0
+                    for f, _ in families
+                }
                 if is_ministry
                 else {}
             )
@@ -191,7 +198,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                     document.label,
                     steps,
                     subs,
-                    Line("0", "Non initialisés", missing, _share(missing, total), missing_fam),
+                    Line("0", "Non initialisés", missing, _share(missing, expected), missing_fam),
                 )
             )
     return ActivityFigures(

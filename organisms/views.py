@@ -4,10 +4,10 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from harmonia.french import counted
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
-from forms_cms.formats import counted
 from organisms.forms import OrganismFilterForm, PlatformUserForm, RegistryUploadForm
 from organisms.models import RegistryImport
 from organisms.selectors import organisms_visible_to

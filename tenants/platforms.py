@@ -20,6 +20,9 @@ class PlatformSpec:
     collects: str
     family: str = ""  # the organism family a federation gathers
     document_types: tuple[tuple[str, str], ...] = ()  # (code, label) collected here
+    # who must file each document, where not every organism of the platform: (code, families);
+    # a gestionnaire may change it afterwards (forms_cms document types screen)
+    filers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 PLATFORMS: tuple[PlatformSpec, ...] = (
@@ -34,6 +37,14 @@ PLATFORMS: tuple[PlatformSpec, ...] = (
             ("ER_SAC", "États réglementaires — sociétés de coordination (SAC)"),
             ("ER_GROUPES", "États réglementaires — comptes de groupe"),
             ("ER_MOI", "États réglementaires — maîtrise d'ouvrage d'insertion"),
+            ("ER_SEM", "États réglementaires — sociétés d'économie mixte (SEM)"),
+        ),
+        filers=(
+            ("ER_SOCIAUX", ("OPH", "ESH", "COOP")),
+            ("ER_SAC", ("SAC",)),
+            ("ER_GROUPES", ("GROUPE",)),
+            ("ER_MOI", ("MOI",)),
+            ("ER_SEM", ("EPL",)),
         ),
     ),
     PlatformSpec(

@@ -35,7 +35,7 @@ def render(text: str, **context) -> str:
 
 
 def test_year_filter_never_groups_while_other_integers_are():
-    # one thousands separator: Django's integers take the grid's (forms_cms.formats.NNBSP)
+    # one thousands separator: Django's integers take the grid's (harmonia.french.NNBSP)
     assert render("{{ y|year }} · {{ n }}", y=2024, n=1234) == f"2024 · 1{NNBSP}234"
     assert render("{{ x }}", x=1234567.5) == f"1{NNBSP}234{NNBSP}567,5"
     assert render("{{ y|year }}", y=None) == ""

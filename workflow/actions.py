@@ -62,6 +62,11 @@ MSG_NO_VERSION = (
     "Le formulaire « {document} » de la {campaign} n'a pas encore été déposé par le "
     "gestionnaire : revenez plus tard."
 )
+MSG_NOT_FILED = (
+    "« {document} » ne concerne pas votre organisme : il est déposé par {families}, et le vôtre "
+    "est de la famille « {family} ». Les documents que vous devez déposer sont listés sur votre "
+    "page « Dossiers »."
+)
 MSG_CLOSED = (
     "Le dossier est à l'étape « {step} » : il ne peut plus être modifié par l'organisme "
     "(la saisie et l'import sont ouverts aux étapes 1 à 3, ou quand le gestionnaire vous rend "
@@ -76,6 +81,10 @@ MSG_MIGRATION_ROLE = "Seul un gestionnaire de la plateforme peut migrer les doss
 
 class NoFormVersion(Exception):
     pass
+
+
+class NotFiledByOrganism(NoFormVersion):
+    """The document is neither required from the organism's family nor open to others."""
 
 
 class DossierClosed(PermissionDenied):
@@ -152,6 +161,14 @@ def dossier_open(*, organism, campaign, document_type, acting_user) -> Dossier:
     ).first()
     if existing is not None:
         return existing
+    if not document_type.may_file(organism):
+        raise NotFiledByOrganism(
+            MSG_NOT_FILED.format(
+                document=document_type.label,
+                family=organism.get_family_display(),
+                families=document_type.families_label,
+            )
+        )
     version = current_version(document_type, campaign)
     if version is None:
         raise NoFormVersion(

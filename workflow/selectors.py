@@ -27,6 +27,7 @@ class Offer:
     campaign: Campaign
     document_type: DocumentType
     dossier: Dossier | None
+    required: bool = True  # the organism's family must file it (else: voluntary)
 
     @property
     def deadline(self) -> date:
@@ -42,8 +43,10 @@ class Offer:
 
     @property
     def late(self) -> bool:
-        """Past the deadline and not transmitted (still with the organism)."""
-        return self.days_left < 0 and (self.dossier is None or self.dossier.step in ENTRY_STEPS)
+        """Past the deadline and not transmitted (still with the organism); a document filed
+        voluntarily is never late."""
+        entering = self.dossier is None or self.dossier.step in ENTRY_STEPS
+        return self.required and self.days_left < 0 and entering
 
     @property
     def next_action(self) -> NextAction:
@@ -61,37 +64,41 @@ class Offer:
         return NextAction("Consulter", "declarations:dossier")
 
 
-def offers_for(organism) -> list[Offer]:
-    """Every (campaign, document) with a form version, newest exercise first, with the
-    organism's dossier when it has one."""
-    dossiers = {
-        (d.campaign_id, d.document_type_id): d
-        for d in Dossier.objects.filter(organism=organism)
-        .select_related("campaign", "document_type", "substep")
-        .defer("values", "computed")
-    }
+def offers_for(organism, dossiers=None) -> list[Offer]:
+    """Every (campaign, document) with a form version that the organism must or may file
+    (its family; a dossier already opened is always listed), newest exercise first, with the
+    organism's dossier when it has one (``dossiers``: the organism's, already read)."""
+    if dossiers is None:
+        dossiers = (
+            Dossier.objects.filter(organism=organism)
+            .select_related("campaign", "document_type", "substep")
+            .defer("values", "computed")
+        )
+    dossiers = {(d.campaign_id, d.document_type_id): d for d in dossiers}
     versions = FormVersion.objects.select_related("campaign", "document_type").order_by(
         "-campaign__exercise", "document_type__position", "-number"
     )
     offers, seen = [], set()
     for version in versions:
         key = (version.campaign_id, version.document_type_id)
-        if key not in seen:
-            seen.add(key)
-            offers.append(Offer(version.campaign, version.document_type, dossiers.get(key)))
+        if key in seen:
+            continue
+        seen.add(key)
+        document, dossier = version.document_type, dossiers.get(key)
+        if dossier is not None or document.may_file(organism):
+            offers.append(Offer(version.campaign, document, dossier, document.must_file(organism)))
     return offers
 
 
-def step_counts(campaign: Campaign, document_type: DocumentType, organisms: int) -> list:
-    """(code, label, count) for every step of one campaign's document, "not started" first
-    (the organisms given minus the dossiers opened)."""
-    counts = Counter(
-        Dossier.objects.filter(campaign=campaign, document_type=document_type).values_list(
-            "step", flat=True
-        )
+def step_counts(campaign: Campaign, document_type: DocumentType, organisms) -> list:
+    """(code, label, count) for every step of one campaign's document, "not started" first:
+    of ``organisms`` (a queryset), those bound to file the document without a dossier."""
+    dossiers = Dossier.objects.filter(campaign=campaign, document_type=document_type)
+    counts = Counter(dossiers.values_list("step", flat=True))
+    not_started = (
+        document_type.filers(organisms).exclude(pk__in=dossiers.values("organism_id")).count()
     )
-    opened = sum(counts.values())
-    return [(NOT_STARTED, "Non initialisé", max(organisms - opened, 0))] + [
+    return [(NOT_STARTED, "Non initialisé", not_started)] + [
         (code, label, counts.get(code, 0)) for code, label in Step.choices
     ]
 

@@ -3,10 +3,10 @@ migration (the dossiers are the workflow's; the version page links here)."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from harmonia.french import counted
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from forms_cms.formats import counted
 from forms_cms.selectors import form_versions
 from workflow.services.migration import form_version_migrate, version_migration_impact
 

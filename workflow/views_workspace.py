@@ -9,10 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from harmonia.french import counted
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from forms_cms.formats import counted
 from forms_cms.models import DocumentType
 from organisms.models import DEPARTEMENT_CHOICES, Family
 from workflow.actions import dossier_transition

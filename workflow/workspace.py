@@ -73,12 +73,18 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
         )
     }
     counts = Counter(d.step for d in dossiers.values())
+    # « not started » counts the organisms bound to file this document (their family), not
+    # every organism of the platform; one that files it voluntarily shows once it has begun
     counts[NOT_STARTED] = (
-        Organism.objects.filter(is_active=True)
+        document_type.filers(Organism.objects.filter(is_active=True))
         .exclude(pk__in=campaign_dossiers.values("organism_id"))
         .count()
     )
-    rows = [Row(o, dossiers.get(o.pk)) for o in organisms]
+    rows = [
+        Row(o, dossiers.get(o.pk))
+        for o in organisms
+        if o.pk in dossiers or document_type.must_file(o)
+    ]
     # what needs the gestionnaire first: transmitted, then most recently active dossiers;
     # organisms without a dossier last (by name, the queryset's order; the sort is stable)
     rows.sort(key=_activity, reverse=True)

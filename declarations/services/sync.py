@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django_tenants.utils import schema_context
+from harmonia.french import counted
 
 from declarations.models import TroncCommunEvent
 from declarations.services.dossiers import SaveResult, dossier_values_apply
@@ -33,7 +34,7 @@ from declarations.services.tronc_commun import (
     tc_journal,
 )
 from forms_cms.fields import version_fields
-from forms_cms.formats import counted, format_value
+from forms_cms.formats import format_value
 from forms_cms.models import Field
 from workflow.models import ValueChange
 

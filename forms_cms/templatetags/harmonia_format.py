@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from harmonia.french import counted as _counted
 
-from forms_cms.formats import counted as _counted
 from forms_cms.formats import format_year
 from forms_cms.formats import month_abbr as _month_abbr
 

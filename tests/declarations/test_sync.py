@@ -533,6 +533,8 @@ def test_a_dossier_without_a_federation_says_so(pair, er_owner, client_for):
         moi = Organism.objects.filter(family="MOI").first()
         er_owner.membership.organism = moi
         er_owner.membership.save()
+        # an MOI files the ER sociaux only where the gestionnaire opens it to other families
+        DocumentType.objects.filter(code="ER_SOCIAUX").update(voluntary=True)
         dossier = dossier_open(
             organism=moi,
             campaign=Campaign.objects.get(exercise=2024),

@@ -35,7 +35,9 @@ def url(campaign_pk, query=""):
 def test_every_organism_with_its_step_and_counts(transmitted, gestionnaire, client_for):  # noqa: F811
     with schema_context("dhup"):
         campaign = Campaign.objects.get(exercise=2024)
-        active = Organism.objects.filter(is_active=True).count()
+        # those bound to file the ER sociaux: the OPH, ESH and coopératives, not every organism
+        active = Organism.objects.filter(is_active=True, family__in=["OPH", "ESH", "COOP"]).count()
+        assert active < Organism.objects.filter(is_active=True).count()
     client = client_for("dhup", gestionnaire)
     page = client.get(url(campaign.pk)).content.decode()
     # the dossiers are listed; the organisms without one are a count with a link

@@ -2,9 +2,10 @@
 
 Django groups French integers with a non-breaking space (U+00A0) while the grid, the PDFs and
 the exports use the narrow one that the French typographic rules call for (U+202F,
-``forms_cms.formats.NNBSP``): every page would show both. Here Django uses the narrow one
+``harmonia.french.NNBSP``): every page would show both. Here Django uses the narrow one
 too."""
 
 from django.conf.locale.fr.formats import *  # noqa: F403
+from harmonia.french import NNBSP
 
-THOUSAND_SEPARATOR = "\u202f"  # forms_cms.formats.NNBSP
+THOUSAND_SEPARATOR = NNBSP

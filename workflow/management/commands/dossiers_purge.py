@@ -2,8 +2,8 @@ import getpass
 
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
+from harmonia.french import counted
 
-from forms_cms.formats import counted
 from tenants.models import Platform
 from workflow.actions import dossiers_purge
 from workflow.services.retention import KEPT_EXERCISES, purge_plan
