@@ -53,7 +53,8 @@ def shot(page, name: str) -> None:
 def declared(demo_user, tmp_path):
     """On the ministry platform: the real-looking MOI workbook as the ER form (two sheets,
     merged titles, a list, dates, required cells), the organism's ER dossier being entered,
-    and its ER_SAC dossier (the small test workbook) transmitted, for the other roles' pages."""
+    and its ER_SAC dossier (the small test workbook, filed voluntarily) transmitted, for the
+    other roles' pages."""
     gestionnaire = demo_user("dhup", "gestionnaire")
     declarant = demo_user("dhup", "organisme")
     moi = form_workbook_build("er_moi", tmp_path / "moi.xlsx").read_bytes()
@@ -71,6 +72,8 @@ def declared(demo_user, tmp_path):
         dossier_values_save(
             dossier=entering, entries={"MOI_ACT_LOYERS": "184 500"}, acting_user=declarant
         )
+        # the coopérative files the SAC form too, voluntarily (a « facultatif » line)
+        DocumentType.objects.filter(code="ER_SAC").update(voluntary=True)
         sent = dossier_open(
             organism=organism,
             campaign=campaign,

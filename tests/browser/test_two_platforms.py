@@ -26,10 +26,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.db.models import Q
 from django_tenants.utils import schema_context
+from harmonia.french import counted
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from declarations.services import dossier_open, dossier_values_save
-from forms_cms.formats import counted
 from forms_cms.models import DocumentType
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
 from organisms.demo import DEMO_PASSWORD
