@@ -151,6 +151,24 @@ def load_platform_demo(
                 last_name=f"Déclarant {index}",
             )
             Membership.objects.get_or_create(user=user, defaults={"organism": first})
+        if platform.kind == "ministry":
+            # declarants of the families that file other documents (ER MOI, ER SEM)
+            for username, family, first_name in (
+                ("organisme-moi", "MOI", "Mathis"),
+                ("organisme-epl", "EPL", "Estelle"),
+            ):
+                organism = Organism.objects.filter(family=family).order_by("name").first()
+                if organism is None:
+                    continue
+                user = _ensure_user(
+                    username,
+                    Role.ORGANISME,
+                    platform.code,
+                    password_hash,
+                    first_name=first_name,
+                    last_name=f"Déclarant {family}",
+                )
+                Membership.objects.get_or_create(user=user, defaults={"organism": organism})
         cdc = _ensure_user(
             "partenaire-cdc",
             Role.PARTENAIRE,

@@ -156,6 +156,15 @@ def test_demo_users_exist_for_every_role(platforms, code):
         assert prefecture.departement == first.departement
         assert "gestionnaire" not in memberships
         assert "editeur" not in memberships
+        # the ministry's declarants of the MOI and EPL families; nowhere else
+        others = {
+            name: memberships[name].organism.family
+            for name in ("organisme-moi", "organisme-epl")
+            if name in memberships
+        }
+        assert others == (
+            {"organisme-moi": "MOI", "organisme-epl": "EPL"} if code == "dhup" else {}
+        )
 
 
 def test_public_demo_users_exist_for_every_operator_role(platforms):

@@ -162,3 +162,12 @@ def test_the_gestionnaire_sets_who_files_a_document(forms, client_for, demo_user
     for role in ("organisme", "partenaire-cdc", "editeur"):
         denied = client_for("dhup", demo_user("dhup", role)).get("/formulaires/types/")
         assert denied.status_code in (302, 403), role
+
+
+def test_the_demo_moi_and_epl_declarants_see_their_own_documents(demo_user):
+    with schema_context("dhup"):
+        moi = demo_user("dhup", "organisme-moi").membership.organism
+        epl = demo_user("dhup", "organisme-epl").membership.organism
+        er = {t.code: t for t in DocumentType.objects.all()}
+    assert er["ER_MOI"].must_file(moi) and not er["ER_SOCIAUX"].may_file(moi)
+    assert er["ER_SEM"].must_file(epl) and not er["ER_SOCIAUX"].may_file(epl)
