@@ -11,7 +11,10 @@ class RegistryUploadForm(forms.Form):
     file = forms.FileField(
         label="Fichier du référentiel (CSV ou Excel .xlsx)",
         help_text=(
-            "Colonnes : SIREN, Raison sociale, Famille, Département, et facultativement Actif. "
+            "Colonnes : SIREN, Raison sociale, Famille, Département, et facultativement Actif, "
+            "Régime comptable (OPH : publique ou commerce), Clôture (jour et mois de clôture de "
+            "l'exercice, 31/12 par défaut) et Fédération (OPH, ESH, COOP ou EPL). Une colonne "
+            "facultative absente du fichier laisse ces informations telles qu'elles sont. "
             "Le fichier est entièrement vérifié avant d'être appliqué."
         ),
     )

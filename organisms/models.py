@@ -25,6 +25,40 @@ class Family(models.TextChoices):
     GROUPE = "GROUPE", "Groupe"
 
 
+class Accounting(models.TextChoices):
+    """Régime comptable of an OPH (the deadline of its accounts depends on it)."""
+
+    PUBLIQUE = "PUBLIQUE", "Comptabilité publique"
+    COMMERCE = "COMMERCE", "Comptabilité de commerce"
+
+
+# the federation an organism of the ministry platform belongs to (a federation platform's code)
+FEDERATION_CHOICES = [
+    ("oph", "Fédération des OPH"),
+    ("esh", "Fédération des ESH"),
+    ("coop", "Fédération des coopératives HLM"),
+    ("epl", "Fédération des EPL"),
+]
+DEFAULT_CLOSING = "31/12"
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # 29/02: a leap year's
+
+
+def closing_error(text: str) -> str | None:
+    """Why ``text`` is not a closing day « jj/mm » (31/12, 30/06, 29/02), or None."""
+    day, _, month = (text or "").partition("/")
+    if not (day.isdigit() and month.isdigit() and len(day) <= 2 and len(month) <= 2):
+        return f"Date de clôture « {text} » : écrivez le jour et le mois, comme 31/12 ou 30/06."
+    day_n, month_n = int(day), int(month)
+    if not 1 <= month_n <= 12 or not 1 <= day_n <= _DAYS_IN_MONTH[month_n - 1]:
+        return f"Date de clôture « {text} » : ce jour n'existe pas (exemples : 31/12, 30/06)."
+    return None
+
+
+def validate_closing(value: str) -> None:
+    if error := closing_error(value):
+        raise ValidationError(error, code="closing")
+
+
 class OrganismQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -37,6 +71,20 @@ class Organism(models.Model):
     name = models.CharField("raison sociale", max_length=255)
     family = models.CharField("famille", max_length=10, choices=Family.choices)
     departement = models.CharField("département", max_length=3, choices=DEPARTEMENT_CHOICES)
+    # what the deadline rules need: an OPH's accounting regime, the exercise's closing day (a
+    # SEM may close on another day than 31 December), the federation (ministry platform)
+    accounting = models.CharField(
+        "régime comptable", max_length=10, choices=Accounting.choices, blank=True
+    )
+    closing = models.CharField(
+        "clôture de l'exercice (jj/mm)",
+        max_length=5,
+        default=DEFAULT_CLOSING,
+        validators=[validate_closing],
+    )
+    federation = models.CharField(
+        "fédération", max_length=10, choices=FEDERATION_CHOICES, blank=True
+    )
     is_active = models.BooleanField("actif", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -47,6 +95,12 @@ class Organism(models.Model):
         verbose_name = "organisme"
         ordering = ["name"]
         indexes = [models.Index(fields=["family", "departement"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(accounting="") | models.Q(family="OPH"),
+                name="accounting_regime_only_for_oph",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.siren})"

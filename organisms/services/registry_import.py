@@ -8,6 +8,7 @@ organisms absent from the file are left as they are.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import unicodedata
 import zipfile
@@ -18,7 +19,15 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from organisms.models import Family, Organism, RegistryImport
+from organisms.models import (
+    DEFAULT_CLOSING,
+    FEDERATION_CHOICES,
+    Accounting,
+    Family,
+    Organism,
+    RegistryImport,
+    closing_error,
+)
 from organisms.siren import DEPARTEMENTS, normalize_departement, normalize_siren, siren_error
 
 # Accepted header spellings, compared without accents, case or spaces.
@@ -28,7 +37,12 @@ COLUMNS = {
     "family": {"famille", "family", "type"},
     "departement": {"departement", "dept", "dep", "codedepartement"},
     "active": {"actif", "active", "etat"},
+    # optional: a column left out leaves the organisms' values as they are
+    "accounting": {"regimecomptable", "comptabilite", "regime"},
+    "closing": {"cloture", "datedecloture", "dateclotureexercice", "clotureexercice"},
+    "federation": {"federation"},
 }
+OPTIONAL_FIELDS = ("accounting", "closing", "federation")
 REQUIRED_COLUMNS = ("siren", "name", "family", "departement")
 COLUMN_LABELS = {
     "siren": "SIREN",
@@ -36,6 +50,28 @@ COLUMN_LABELS = {
     "family": "Famille",
     "departement": "Département",
     "active": "Actif",
+    "accounting": "Régime comptable",
+    "closing": "Clôture",
+    "federation": "Fédération",
+}
+ACCOUNTING_ALIASES = {
+    "publique": Accounting.PUBLIQUE,
+    "comptabilitepublique": Accounting.PUBLIQUE,
+    "commerce": Accounting.COMMERCE,
+    "comptabilitedecommerce": Accounting.COMMERCE,
+    "commerciale": Accounting.COMMERCE,
+    "comptabilitecommerciale": Accounting.COMMERCE,
+}
+FEDERATION_ALIASES = {_code: _code for _code, _ in FEDERATION_CHOICES} | {
+    "fedoph": "oph",
+    "federationdesoph": "oph",
+    "fedesh": "esh",
+    "federationdesesh": "esh",
+    "cooperatives": "coop",
+    "federationdescooperativeshlm": "coop",
+    "sem": "epl",
+    "fedepl": "epl",
+    "federationdesepl": "epl",
 }
 # Keys compared without accents, case, spaces or punctuation ("EPL / SEM" -> "eplsem").
 FAMILY_ALIASES = {
@@ -84,6 +120,8 @@ class RegistryRow:
     family: str
     departement: str
     is_active: bool
+    # the optional columns the file has (accounting, closing, federation): their values
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -224,13 +262,51 @@ def registry_file_parse(content: bytes, file_name: str) -> tuple[list[RegistryRo
         else:
             is_active = True
             problems.append(f"Valeur « {raw_active} » de la colonne Actif : indiquez oui ou non.")
+        extra = {}
+        if "accounting" in columns:
+            raw = str(cell(values, "accounting") or "").strip()
+            extra["accounting"] = ACCOUNTING_ALIASES.get(_plain(raw), "") if raw else ""
+            if raw and not extra["accounting"]:
+                problems.append(
+                    f"Régime comptable « {raw} » inconnu : indiquez « publique » ou « commerce »."
+                )
+            elif extra["accounting"] and family not in (None, Family.OPH):
+                problems.append(
+                    f"Régime comptable « {raw} » : seuls les OPH en ont un ; laissez la cellule "
+                    "vide pour les autres familles."
+                )
+        if "closing" in columns:
+            extra["closing"] = _closing(cell(values, "closing"))
+            if error := closing_error(extra["closing"]):
+                problems.append(error)
+        if "federation" in columns:
+            raw = str(cell(values, "federation") or "").strip()
+            extra["federation"] = FEDERATION_ALIASES.get(_plain(raw), "") if raw else ""
+            if raw and not extra["federation"]:
+                problems.append(
+                    f"Fédération « {raw} » inconnue : indiquez OPH, ESH, COOP ou EPL, ou laissez "
+                    "la cellule vide."
+                )
         if problems:
             report.errors.extend((line, problem) for problem in problems)
         else:
-            rows.append(RegistryRow(line, siren, name, family, departement, is_active))
+            rows.append(RegistryRow(line, siren, name, family, departement, is_active, extra))
     if not rows and not report.errors:
         raise RegistryFileError(MSG_EMPTY)
     return rows, report
+
+
+def _closing(value: object) -> str:
+    """« jj/mm » from a cell: 31/12, 31/12/2024, 31-12, or a date of a workbook; empty: 31/12."""
+    if isinstance(value, dt.date | dt.datetime):
+        return f"{value.day:02d}/{value.month:02d}"
+    text = str(value or "").strip().replace("-", "/").replace(".", "/")
+    if not text:
+        return DEFAULT_CLOSING
+    parts = text.split("/")
+    if len(parts) >= 2 and all(p.strip().isdigit() for p in parts[:2]):
+        return f"{int(parts[0]):02d}/{int(parts[1]):02d}"
+    return text
 
 
 def organisms_import(*, content: bytes, file_name: str, acting_user) -> RegistryReport:
@@ -251,7 +327,10 @@ def organisms_import(*, content: bytes, file_name: str, acting_user) -> Registry
                 "family": row.family,
                 "departement": row.departement,
                 "is_active": row.is_active,
+                **row.extra,
             }
+            if row.family != Family.OPH:
+                wanted["accounting"] = ""  # an accounting regime is an OPH's alone
             if organism is None:
                 to_create.append(Organism(siren=row.siren, **wanted))
             elif any(getattr(organism, k) != v for k, v in wanted.items()):
@@ -261,7 +340,9 @@ def organisms_import(*, content: bytes, file_name: str, acting_user) -> Registry
                 to_update.append(organism)
         Organism.objects.bulk_create(to_create, batch_size=500)
         Organism.objects.bulk_update(
-            to_update, ["name", "family", "departement", "is_active", "updated_at"], batch_size=500
+            to_update,
+            ["name", "family", "departement", "is_active", *OPTIONAL_FIELDS, "updated_at"],
+            batch_size=500,
         )
         report.created = len(to_create)
         report.updated = len(to_update)

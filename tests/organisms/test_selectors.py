@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 LIST_URL = "/organismes/"
 ROW = re.compile(
-    r"<tr><td>(\d{9})</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(oui|non)</td></tr>"
+    r"<tr><td>(\d{9})</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(oui|non)</td>.*?</tr>"
 )
 
 
