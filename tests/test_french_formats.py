@@ -34,6 +34,19 @@ def render(text: str, **context) -> str:
     return Template("{% load harmonia_format %}" + text).render(Context(context))
 
 
+def in_templates(pattern: str) -> list[str]:
+    """« path: text » for every match of ``pattern`` in the project's templates."""
+    from django.conf import settings
+
+    found = re.compile(pattern)
+    return [
+        f"{path.relative_to(settings.BASE_DIR)}: {match.group()}"
+        for root in settings.TEMPLATES[0]["DIRS"]
+        for path in Path(root).rglob("*.*")
+        for match in found.finditer(path.read_text(encoding="utf-8"))
+    ]
+
+
 def test_year_filter_never_groups_while_other_integers_are():
     # one thousands separator: Django's integers take the grid's (harmonia.french.NNBSP)
     assert render("{{ y|year }} · {{ n }}", y=2024, n=1234) == f"2024 · 1{NNBSP}234"
@@ -50,15 +63,7 @@ def test_counts_take_the_singular_below_two_as_french_does():
     assert render('{{ items|counted:"feuille,feuilles" }}', items=["a", "b", "c"]) == "3 feuilles"
     assert render('{{ n|counted:"organisme,organismes" }}', n=1234) == f"1{NNBSP}234 organismes"
     # no template says « (s) » any more
-    from django.conf import settings
-
-    lazy = [
-        str(path.relative_to(settings.BASE_DIR))
-        for root in settings.TEMPLATES[0]["DIRS"]
-        for path in Path(root).rglob("*.*")
-        if re.search(r"\w\(s\)", path.read_text(encoding="utf-8"))
-    ]
-    assert lazy == []
+    assert in_templates(r"\w\(s\)") == []
 
 
 def test_french_month_abbreviations():
@@ -125,16 +130,7 @@ def test_dossier_pages_and_campaign_list_show_years_whole(
 def test_no_template_prints_an_exercise_or_a_year_localized():
     """A year printed with ``{{ x.exercise }}`` is grouped (« 2 024 ») by
     USE_THOUSAND_SEPARATOR: every template prints it through ``|unlocalize`` or ``|year``."""
-    from django.conf import settings
-
-    bare = re.compile(r"\{\{\s*[\w.]*(?:exercise|year)\s*\}\}")
-    found = [
-        f"{path.relative_to(settings.BASE_DIR)}: {match.group()}"
-        for root in settings.TEMPLATES[0]["DIRS"]
-        for path in Path(root).rglob("*.*")
-        for match in bare.finditer(path.read_text(encoding="utf-8"))
-    ]
-    assert found == []
+    assert in_templates(r"\{\{\s*[\w.]*(?:exercise|year)\s*\}\}") == []
 
 
 @pytest.mark.django_db
@@ -213,16 +209,7 @@ def test_identifiers_in_templates_are_never_grouped():
     """An id, a revision or a counter printed with ``{{ x.pk }}`` is grouped past 999
     (« 1 207 »): a checkbox would post it, the grid's script would read « 1 » for revision
     1 207. Every template prints them through ``|unlocalize``."""
-    from django.conf import settings
-
-    bare = re.compile(r"\{\{\s*[\w.]*\b(?:pk|id|[a-z]+_id|revision|counter0?)\s*\}\}")
-    found = [
-        f"{path.relative_to(settings.BASE_DIR)}: {match.group()}"
-        for root in settings.TEMPLATES[0]["DIRS"]
-        for path in Path(root).rglob("*.*")
-        for match in bare.finditer(path.read_text(encoding="utf-8"))
-    ]
-    assert found == []
+    assert in_templates(r"\{\{\s*[\w.]*\b(?:pk|id|[a-z]+_id|revision|counter0?)\s*\}\}") == []
 
 
 @pytest.mark.django_db

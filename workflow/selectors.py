@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from forms_cms.models import DocumentType, FormVersion
 from workflow.models import ENTRY_STEPS, Campaign, Dossier, Step
-from workflow.workspace import NOT_STARTED
+from workflow.workspace import NOT_STARTED, not_started_count
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,7 @@ def step_counts(campaign: Campaign, document_type: DocumentType, organisms) -> l
     of ``organisms`` (a queryset), those bound to file the document without a dossier."""
     dossiers = Dossier.objects.filter(campaign=campaign, document_type=document_type)
     counts = Counter(dossiers.values_list("step", flat=True))
-    not_started = (
-        document_type.filers(organisms).exclude(pk__in=dossiers.values("organism_id")).count()
-    )
+    not_started = not_started_count(document_type, dossiers, organisms)
     return [(NOT_STARTED, "Non initialisé", not_started)] + [
         (code, label, counts.get(code, 0)) for code, label in Step.choices
     ]

@@ -45,6 +45,12 @@ class Row:
         return self.dossier.substep.code if self.dossier and self.dossier.substep else ""
 
 
+def not_started_count(document_type, dossiers, organisms) -> int:
+    """Of ``organisms``, those bound to file ``document_type`` that have none of ``dossiers``
+    (the campaign's for that document): the « non initialisés » every count shows."""
+    return document_type.filers(organisms).exclude(pk__in=dossiers.values("organism_id")).count()
+
+
 def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row], Counter]:
     """Rows matching ``filters`` and the count of every step over the whole campaign."""
     organisms = (
@@ -75,10 +81,8 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     counts = Counter(d.step for d in dossiers.values())
     # « not started » counts the organisms bound to file this document (their family), not
     # every organism of the platform; one that files it voluntarily shows once it has begun
-    counts[NOT_STARTED] = (
-        document_type.filers(Organism.objects.filter(is_active=True))
-        .exclude(pk__in=campaign_dossiers.values("organism_id"))
-        .count()
+    counts[NOT_STARTED] = not_started_count(
+        document_type, campaign_dossiers, Organism.objects.filter(is_active=True)
     )
     rows = [
         Row(o, dossiers.get(o.pk))

@@ -264,8 +264,7 @@ def registry_file_parse(content: bytes, file_name: str) -> tuple[list[RegistryRo
             problems.append(f"Valeur « {raw_active} » de la colonne Actif : indiquez oui ou non.")
         extra = {}
         if "accounting" in columns:
-            raw = str(cell(values, "accounting") or "").strip()
-            extra["accounting"] = ACCOUNTING_ALIASES.get(_plain(raw), "") if raw else ""
+            raw, extra["accounting"] = _aliased(cell(values, "accounting"), ACCOUNTING_ALIASES)
             if raw and not extra["accounting"]:
                 problems.append(
                     f"Régime comptable « {raw} » inconnu : indiquez « publique » ou « commerce »."
@@ -280,8 +279,7 @@ def registry_file_parse(content: bytes, file_name: str) -> tuple[list[RegistryRo
             if error := closing_error(extra["closing"]):
                 problems.append(error)
         if "federation" in columns:
-            raw = str(cell(values, "federation") or "").strip()
-            extra["federation"] = FEDERATION_ALIASES.get(_plain(raw), "") if raw else ""
+            raw, extra["federation"] = _aliased(cell(values, "federation"), FEDERATION_ALIASES)
             if raw and not extra["federation"]:
                 problems.append(
                     f"Fédération « {raw} » inconnue : indiquez OPH, ESH, COOP ou EPL, ou laissez "
@@ -294,6 +292,12 @@ def registry_file_parse(content: bytes, file_name: str) -> tuple[list[RegistryRo
     if not rows and not report.errors:
         raise RegistryFileError(MSG_EMPTY)
     return rows, report
+
+
+def _aliased(value: object, aliases: dict[str, str]) -> tuple[str, str]:
+    """(the cell's text, the code it spells or "" — also for an empty cell)."""
+    raw = str(value or "").strip()
+    return raw, aliases.get(_plain(raw), "") if raw else ""
 
 
 def _closing(value: object) -> str:

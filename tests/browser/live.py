@@ -11,6 +11,7 @@ and the test body itself makes no database query while a request is in flight.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 
@@ -19,6 +20,9 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import close_old_connections, connections
+from playwright.sync_api import expect
+
+from organisms.demo import DEMO_PASSWORD
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -128,3 +132,28 @@ def run_jobs_beside(app: Serialized) -> int:
         return beside(app, run_queued_jobs)
     except RuntimeError:
         return -1
+
+
+# --- the browser side, shared by the browser tests ----------------------------------------------
+CHROMIUM = os.environ.get("HARMONIA_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+SHOTS = os.environ.get("HARMONIA_SCREENSHOTS", "")
+
+
+def shot(page, name: str) -> None:
+    """A screenshot to look at when HARMONIA_SCREENSHOTS names a folder."""
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+def sign_in(browser, base: str, username: str, landing: str = "/", **context_options):
+    """A new French browser context signed in as a demo ``username``, on its landing page."""
+    context = browser.new_context(locale="fr-FR", **context_options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{base}/comptes/connexion/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.login button[type=submit]")
+    expect(page).to_have_url(f"{base}{landing}")
+    return page

@@ -9,7 +9,6 @@ Served on the test's connection (tests/browser/live.py): nothing is committed.""
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
@@ -21,7 +20,7 @@ from declarations.services import dossier_open, dossier_values_save
 from fixtures.form_workbooks import form_workbook_build
 from forms_cms.models import DocumentType
 from organisms.demo import DEMO_PASSWORD
-from tests.browser.live import beside, serve_on_test_connection
+from tests.browser.live import ARGS, CHROMIUM, beside, serve_on_test_connection, shot, sign_in
 from tests.forms_cms.engine.helpers import workbook_bytes
 from tests.forms_cms.test_versions import NAMES, SHEETS, upload
 from tests.helpers import transmit
@@ -29,9 +28,6 @@ from workflow.models import Campaign, Dossier
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
-CHROMIUM = os.environ.get("HARMONIA_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-SHOTS = os.environ.get("HARMONIA_SCREENSHOTS", "")
 BLOCKING = ("critical", "serious")
 # the six fields the MOI workbook requires (its data validations refuse blanks)
 REQUIRED = {
@@ -42,11 +38,6 @@ REQUIRED = {
     "MOI_ID_NB_LOGEMENTS": "38",
     "MOI_ACT_NB_MES": "6",
 }
-
-
-def shot(page, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -87,18 +78,6 @@ def declared(demo_user, tmp_path):
         )
     transmit(sent, declarant)
     return {"campaign": campaign.pk, "entering": entering.pk, "sent": sent.pk}
-
-
-def sign_in(browser, base: str, username: str, landing: str = "/", **context_options):
-    context = browser.new_context(locale="fr-FR", **context_options)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"{base}/comptes/connexion/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("form.login button[type=submit]")
-    expect(page).to_have_url(f"{base}{landing}")
-    return page
 
 
 def violations(page) -> list[str]:

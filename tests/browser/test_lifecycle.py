@@ -5,7 +5,6 @@ changed and finalises."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -14,16 +13,12 @@ from playwright.sync_api import expect, sync_playwright
 
 from declarations.services import dossier_open, dossier_values_save
 from forms_cms.models import DocumentType
-from organisms.demo import DEMO_PASSWORD
-from tests.browser.live import serve_on_test_connection
+from tests.browser.live import ARGS, CHROMIUM, serve_on_test_connection, shot, sign_in
 from tests.forms_cms.engine.helpers import workbook_bytes
 from tests.forms_cms.test_versions import NAMES, SHEETS, upload
 from workflow.models import Campaign
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
-
-CHROMIUM = os.environ.get("HARMONIA_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
 @pytest.fixture
@@ -40,27 +35,6 @@ def dossier_url(demo_user):
         )
         dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "100"}, acting_user=declarant)
     return f"/declarations/dossiers/{dossier.pk}/"
-
-
-SHOTS = os.environ.get("HARMONIA_SCREENSHOTS", "")
-
-
-def shot(page, name: str) -> None:
-    """A screenshot to look at when HARMONIA_SCREENSHOTS names a folder."""
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
-
-
-def sign_in(browser, base, username):
-    context = browser.new_context(locale="fr-FR")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"{base}/comptes/connexion/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("form.login button[type=submit]")
-    expect(page).to_have_url(f"{base}/")
-    return page
 
 
 def confirm(page, says: str) -> None:
