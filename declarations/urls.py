@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from declarations import (
     views,
+    views_deadline,
     views_history,
     views_lifecycle,
     views_sync,
@@ -29,6 +30,11 @@ urlpatterns = [
     ),
     path("dossiers/<int:pk>/historique/", views_history.dossier_history, name="history"),
     path("dossiers/<int:pk>/modifications/", views_history.dossier_changes, name="changes"),
+    path(
+        "echeances/<int:campaign_pk>/<int:type_pk>/<int:organism_pk>/",
+        views_deadline.deadline_page,
+        name="deadline",
+    ),
     path("jetons/", views_tokens.token_list, name="tokens"),
     path("jetons/<int:pk>/revoquer/", views_tokens.token_revoke, name="token_revoke"),
     # each part of the declaring screens keeps its own URL module

@@ -38,7 +38,7 @@ def dossier_list(request):
     offers = []
     if request.user.role == Role.ORGANISME:
         offers = [
-            (o.campaign, o.document_type, o.dossier, _completion(o.dossier), o.required)
+            (o.campaign, o.document_type, o.dossier, _completion(o.dossier), o.required, o.schedule)
             for o in offers_for(request.user.membership.organism, dossiers)
         ]
     # a gestionnaire's list holds hundreds of dossiers: no completion computed per row there

@@ -23,6 +23,10 @@ class PlatformSpec:
     # who must file each document, where not every organism of the platform: (code, families);
     # a gestionnaire may change it afterwards (forms_cms document types screen)
     filers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # deadline rules where not the campaign's date (workflow.deadlines): (document, family,
+    # OPH accounting regime or "", kind, fixed day « jj/mm » or "", days, capped at the
+    # campaign's date); seeded while the platform has none, the gestionnaires' afterwards
+    deadlines: tuple[tuple[str, str, str, str, str, int, bool], ...] = ()
 
 
 PLATFORMS: tuple[PlatformSpec, ...] = (
@@ -45,6 +49,16 @@ PLATFORMS: tuple[PlatformSpec, ...] = (
             ("ER_GROUPES", ("GROUPE",)),
             ("ER_MOI", ("MOI",)),
             ("ER_SEM", ("EPL",)),
+        ),
+        deadlines=(
+            # OPH in comptabilité publique: accounts approved by 30 June, sent within 15 days
+            ("ER_SOCIAUX", "OPH", "PUBLIQUE", "after_approval", "", 15, False),
+            ("ER_SOCIAUX", "OPH", "COMMERCE", "fixed", "15/07", 0, False),
+            # CCH R*423-78 and R.481-14: within the month following the general assembly, and
+            # at the latest on the campaign's date (the federations' yearly letter)
+            ("ER_SOCIAUX", "ESH", "", "month_after_assembly", "", 0, True),
+            ("ER_SOCIAUX", "COOP", "", "month_after_assembly", "", 0, True),
+            ("ER_SEM", "EPL", "", "month_after_assembly", "", 0, True),
         ),
     ),
     PlatformSpec(

@@ -170,7 +170,8 @@ def test_workspace_exports_local_times_and_typed_dates(
     assert 'filename="dossiers-ER_SOCIAUX-2024.xlsx"' in xlsx["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == transmitted.organism.siren)
-    sent = row[7]
+    column = [c.value for c in sheet[1]].index("Transmis le")
+    sent = row[column]
     assert isinstance(sent.value, dt.datetime) and sent.is_date
     assert sent.number_format == "dd/mm/yyyy hh:mm"
     assert sent.value.replace(second=0, microsecond=0) == local.replace(
@@ -178,7 +179,7 @@ def test_workspace_exports_local_times_and_typed_dates(
     )
     text = client.get(base + "export.csv").content.decode("utf-8-sig")
     line = next(r for r in csv.reader(io.StringIO(text), delimiter=";") if r[0] == row[0].value)
-    assert line[7] == local.strftime("%d/%m/%Y %H:%M")
+    assert line[column] == local.strftime("%d/%m/%Y %H:%M")
 
 
 def test_hotline_detail_xlsx_has_local_typed_dates():

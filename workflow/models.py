@@ -4,6 +4,8 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from forms_cms.models import DocumentType
+from organisms.models import Accounting, Family, validate_closing
+from workflow import deadlines
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -311,3 +313,140 @@ class PurgeLog(models.Model):
 
     def __str__(self) -> str:
         return f"Purge du {self.run_at:%d/%m/%Y} : {self.dossiers} dossiers"
+
+
+class DeadlineRule(models.Model):
+    """How the deadline of one document is computed for one family (and, for an OPH, one
+    accounting regime); a document or family without a rule follows the campaign's date.
+    The arithmetic is in :mod:`workflow.deadlines`."""
+
+    document_type = models.ForeignKey(
+        DocumentType,
+        on_delete=models.CASCADE,
+        related_name="deadline_rules",
+        verbose_name="document",
+    )
+    family = models.CharField("famille", max_length=10, choices=Family.choices)
+    accounting = models.CharField(
+        "régime comptable (OPH)",
+        max_length=10,
+        choices=Accounting.choices,
+        blank=True,
+        help_text="Vide : tous les régimes.",
+    )
+    kind = models.CharField("règle", max_length=30, choices=deadlines.KIND_CHOICES)
+    day = models.CharField(
+        "date fixe (jj/mm)",
+        max_length=5,
+        blank=True,
+        validators=[validate_closing],
+        help_text="Pour une date fixe : le premier jj/mm après la clôture de l'exercice.",
+    )
+    days = models.PositiveSmallIntegerField(
+        "nombre de jours", default=0, help_text="Pour « N jours après l'approbation »."
+    )
+    capped = models.BooleanField(
+        "au plus tard à la date de la campagne",
+        default=False,
+        help_text="La date calculée ne dépasse jamais la date limite de la campagne.",
+    )
+    approval_field = models.CharField(
+        "champ du formulaire portant la date d'approbation",
+        max_length=255,
+        blank=True,
+        help_text="Nom du champ ; utilisé si la date n'a pas été saisie sur la plateforme.",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+
+    class Meta:
+        verbose_name = "règle de date limite"
+        verbose_name_plural = "règles de date limite"
+        ordering = ["document_type__position", "family", "accounting"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "family", "accounting"], name="deadline_rule_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accounting="") | models.Q(family="OPH"),
+                name="deadline_rule_accounting_only_for_oph",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.get_family_display()
+        if self.accounting:
+            who += f" ({self.get_accounting_display().lower()})"
+        return f"{self.document_type.code} — {who} : {self.get_kind_display()}"
+
+    def applies_to(self, organism) -> bool:
+        return self.family == organism.family and (
+            not self.accounting or self.accounting == organism.accounting
+        )
+
+
+class AccountsApproval(models.Model):
+    """The day the general assembly (or board) approved an organism's accounts of one
+    exercise, as the organism or its gestionnaire entered it."""
+
+    organism = models.ForeignKey(
+        "organisms.Organism", on_delete=models.CASCADE, related_name="approvals"
+    )
+    exercise = models.PositiveSmallIntegerField("exercice")
+    approved_on = models.DateField("approbation des comptes le")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField("saisie le", auto_now=True)
+
+    class Meta:
+        verbose_name = "approbation des comptes"
+        verbose_name_plural = "approbations des comptes"
+        constraints = [
+            models.UniqueConstraint(fields=["organism", "exercise"], name="approval_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organism} — exercice {self.exercise} : {self.approved_on:%d/%m/%Y}"
+
+
+class Prorogation(models.Model):
+    """A gestionnaire's record of a prorogation decision: it moves one organism's deadline for
+    one document of one campaign. Rows are never changed: the latest is in force, the others
+    are the journal."""
+
+    organism = models.ForeignKey(
+        "organisms.Organism", on_delete=models.PROTECT, related_name="prorogations"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="prorogations")
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.PROTECT, related_name="prorogations"
+    )
+    decided_on = models.DateField("décision du")
+    new_deadline = models.DateField("nouvelle date limite")
+    previous_deadline = models.DateField("date limite précédente", null=True, blank=True)
+    # the decision as filed in the dossier's exchange space (kept by name if it is purged)
+    decision = models.ForeignKey(
+        "exchanges.Attachment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="décision (espace d'échange)",
+    )
+    decision_name = models.CharField("document de la décision", max_length=255, blank=True)
+    comment = models.TextField("commentaire", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField("enregistrée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "prorogation"
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["campaign", "document_type", "organism"])]
+
+    def __str__(self) -> str:
+        return f"{self.organism} — {self.document_type.code} : {self.new_deadline:%d/%m/%Y}"

@@ -210,3 +210,19 @@ def dossiers_visible_to(user) -> QuerySet[Dossier]:
     if user.role == Role.ORGANISME and membership is not None and membership.organism_id:
         return dossiers.filter(organism_id=membership.organism_id)
     return dossiers.none()
+
+
+def acts_for_organism(user, organism_id: int) -> bool:
+    """Whether ``user`` may see and state an organism's deadline facts (its deadlines, the
+    approval of its accounts): its own organisme users and the platform's gestionnaires —
+    :attr:`DossierPolicy.can_see` for an organism that may have no dossier yet."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    if user.role == Role.GESTIONNAIRE:
+        return True
+    membership = getattr(user, "membership", None)
+    return (
+        user.role == Role.ORGANISME
+        and membership is not None
+        and membership.organism_id == organism_id
+    )

@@ -7,10 +7,11 @@ import datetime
 from django.utils import timezone
 
 from forms_cms.models import DocumentType
+from forms_cms.receivers import document_types_seed
 from organisms.demo import DEMO_EXERCISE
 from tenants.services import gestionnaires_grant
 from workflow.actions import dossiers_derived_refresh_job
-from workflow.models import Campaign, FiabilisationStep
+from workflow.models import Campaign, DeadlineRule, FiabilisationStep
 from workflow.services.lifecycle import DEFAULT_SUBSTEPS, notify_step_change
 
 __all__ = ["demo_campaign", "notify_step_change", "platform_seed", "refresh_derived"]
@@ -31,6 +32,9 @@ def platform_seed(*, platform, spec, **kwargs) -> None:
             FiabilisationStep(code=code, label=label, position=i)
             for i, (code, label) in enumerate(DEFAULT_SUBSTEPS)
         )
+    if spec and spec.deadlines and not DeadlineRule.objects.exists():
+        document_types_seed(spec)  # idempotent: the rules name them
+        deadline_rules_seed(spec.deadlines)
     gestionnaires_grant(
         "workflow",
         [
@@ -39,6 +43,25 @@ def platform_seed(*, platform, spec, **kwargs) -> None:
             "view_campaign", "view_purgelog",
         ],
     )  # fmt: skip
+
+
+def deadline_rules_seed(rules) -> None:
+    """The platform's default deadline rules (``PlatformSpec.deadlines``), for the document
+    types it has."""
+    documents = {d.code: d for d in DocumentType.objects.all()}
+    DeadlineRule.objects.bulk_create(
+        DeadlineRule(
+            document_type=documents[code],
+            family=family,
+            accounting=accounting,
+            kind=kind,
+            day=day,
+            days=days,
+            capped=capped,
+        )
+        for code, family, accounting, kind, day, days, capped in rules
+        if code in documents
+    )
 
 
 def demo_campaign(*, platform, users, **kwargs) -> None:

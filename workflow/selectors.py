@@ -9,7 +9,9 @@ from datetime import date
 from django.utils import timezone
 
 from forms_cms.models import DocumentType, FormVersion
+from workflow.deadlines import Deadline
 from workflow.models import ENTRY_STEPS, Campaign, Dossier, Step
+from workflow.services.deadlines import deadlines_of_organism
 from workflow.workspace import NOT_STARTED, not_started_count
 
 
@@ -28,25 +30,28 @@ class Offer:
     document_type: DocumentType
     dossier: Dossier | None
     required: bool = True  # the organism's family must file it (else: voluntary)
+    schedule: Deadline | None = None  # the organism's deadline (its rule, approval, prorogation)
 
     @property
-    def deadline(self) -> date:
-        return self.campaign.deadline
+    def deadline(self) -> date | None:
+        """The day past which the organism is late (None: to be stated)."""
+        return self.schedule.effective if self.schedule else self.campaign.deadline
 
     @property
-    def days_left(self) -> int:
-        return (self.deadline - timezone.localdate()).days
+    def days_left(self) -> int | None:
+        return None if self.deadline is None else (self.deadline - timezone.localdate()).days
 
     @property
     def days_late(self) -> int:
-        return max(-self.days_left, 0)
+        return max(-(self.days_left or 0), 0)
 
     @property
     def late(self) -> bool:
-        """Past the deadline and not transmitted (still with the organism); a document filed
-        voluntarily is never late."""
-        entering = self.dossier is None or self.dossier.step in ENTRY_STEPS
-        return self.required and self.days_left < 0 and entering
+        """Past the deadline and never transmitted; a document filed voluntarily is never
+        late."""
+        transmitted = self.dossier is not None and self.dossier.transmitted_at is not None
+        left = self.days_left
+        return self.required and left is not None and left < 0 and not transmitted
 
     @property
     def next_action(self) -> NextAction:
@@ -86,7 +91,11 @@ def offers_for(organism, dossiers=None) -> list[Offer]:
         seen.add(key)
         document, dossier = version.document_type, dossiers.get(key)
         if dossier is not None or document.may_file(organism):
-            offers.append(Offer(version.campaign, document, dossier, document.must_file(organism)))
+            required = document.must_file(organism)
+            offers.append(Offer(version.campaign, document, dossier, required))
+    schedules = deadlines_of_organism(organism, [(o.campaign, o.document_type) for o in offers])
+    for offer in offers:
+        offer.schedule = schedules[(offer.campaign.pk, offer.document_type.pk)]
     return offers
 
 

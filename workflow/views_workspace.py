@@ -25,9 +25,12 @@ from workflow.services.substeps import (
     substep_update,
 )
 from workflow.workspace import (
+    DEADLINE_FILTER_CHOICES,
     EXPORT_HEADERS,
     NOT_STARTED,
+    SORT_CHOICES,
     STEP_FILTER_CHOICES,
+    XLSX_DATE_FORMAT,
     XLSX_DATETIME_FORMAT,
     csv_cell,
     export_rows,
@@ -48,6 +51,8 @@ class WorkspaceFilterForm(forms.Form):
     family = forms.ChoiceField(label="Famille", required=False)
     departement = forms.ChoiceField(label="Département", required=False)
     failing = forms.BooleanField(label="Contrôles bloquants en échec", required=False)
+    due = forms.ChoiceField(label="Date limite", required=False, choices=DEADLINE_FILTER_CHOICES)
+    sort = forms.ChoiceField(label="Trier par", required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,7 +90,8 @@ def workspace(request, pk):
     ]
     # organisms without a dossier are a count and a link, unless asked for by the step filter
     hidden = 0
-    if NOT_STARTED not in request.GET.getlist("steps"):
+    # a deadline filter asks for the organisms concerned, begun or not
+    if NOT_STARTED not in request.GET.getlist("steps") and not request.GET.get("due"):
         hidden = sum(1 for r in rows if r.dossier is None)
         rows = [r for r in rows if r.dossier is not None]
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
@@ -135,6 +141,8 @@ def workspace_export(request, pk, fmt):
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, dt.datetime):
                 cell.number_format = XLSX_DATETIME_FORMAT
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = XLSX_DATE_FORMAT
     for cell in ws[1]:
         cell.font = openpyxl.styles.Font(bold=True)
     buffer = io.BytesIO()

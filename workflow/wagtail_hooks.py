@@ -38,5 +38,9 @@ def register_workflow_actions(actions):
         ("harmonia.substep_updated", "Sous-étape de fiabilisation modifiée"),
         ("harmonia.substep_deleted", "Sous-étape de fiabilisation supprimée"),
         ("harmonia.dossiers_purged", "Purge des dossiers anciens"),
+        ("harmonia.approval_entered", "Date d'approbation des comptes saisie"),
+        ("harmonia.prorogation_recorded", "Prorogation enregistrée"),
+        ("harmonia.deadline_rule_saved", "Règle de date limite enregistrée"),
+        ("harmonia.deadline_rule_deleted", "Règle de date limite supprimée"),
     ):
         actions.register_action(action, label, label)

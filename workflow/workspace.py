@@ -11,18 +11,59 @@ from django.db.models import Q
 from django.utils import timezone
 
 from organisms.models import Organism
+from workflow.deadlines import DUE_SOON_DAYS, Deadline
 from workflow.models import Dossier, Step
 from workflow.policy import values_visible_to_gestionnaires
+from workflow.services.deadlines import deadlines_for, is_late
 
 NOT_STARTED = "0"
 NOT_STARTED_LABEL = "0 — Non initialisé"
 STEP_FILTER_CHOICES = [(NOT_STARTED, NOT_STARTED_LABEL), *Step.choices]
+LATE, DUE_SOON, PROROGATED, TO_STATE = "late", "soon", "prorogated", "unknown"
+DEADLINE_FILTER_CHOICES = [
+    ("", "Toutes"),
+    (LATE, "En retard"),
+    (DUE_SOON, f"À transmettre dans les {DUE_SOON_DAYS} jours"),
+    (PROROGATED, "Prorogée"),
+    (TO_STATE, "Date limite à préciser"),
+]
+SORT_CHOICES = [
+    ("", "Activité récente"),
+    ("deadline", "Date limite la plus proche"),
+    ("name", "Nom"),
+]
 
 
 @dataclass
 class Row:
     organism: Organism
     dossier: Dossier | None
+    deadline: Deadline | None = None
+    required: bool = True
+
+    @property
+    def transmitted(self) -> bool:
+        return self.dossier is not None and self.dossier.transmitted_at is not None
+
+    @property
+    def days_left(self) -> int | None:
+        if self.deadline is None:
+            return None
+        return self.deadline.days_left(timezone.localdate())
+
+    @property
+    def late(self) -> bool:
+        return self.deadline is not None and is_late(self.deadline, self.dossier, self.required)
+
+    @property
+    def due_soon(self) -> bool:
+        left = self.days_left
+        return (
+            self.required
+            and not self.transmitted
+            and left is not None
+            and 0 <= left <= DUE_SOON_DAYS
+        )
 
     @property
     def step(self) -> str:
@@ -56,7 +97,7 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     organisms = (
         Organism.objects.filter(is_active=True)
         .order_by("name")
-        .only("pk", "name", "siren", "family", "departement")
+        .only("pk", "name", "siren", "family", "departement", "accounting", "closing")
     )
     if q := (filters.get("q") or "").strip():
         compact = q.replace(" ", "")
@@ -84,14 +125,19 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     counts[NOT_STARTED] = not_started_count(
         document_type, campaign_dossiers, Organism.objects.filter(is_active=True)
     )
-    rows = [
-        Row(o, dossiers.get(o.pk))
-        for o in organisms
-        if o.pk in dossiers or document_type.must_file(o)
-    ]
-    # what needs the gestionnaire first: transmitted, then most recently active dossiers;
-    # organisms without a dossier last (by name, the queryset's order; the sort is stable)
-    rows.sort(key=_activity, reverse=True)
+    shown = [o for o in organisms if o.pk in dossiers or document_type.must_file(o)]
+    schedules = deadlines_for(campaign, document_type, shown)
+    rows = [Row(o, dossiers.get(o.pk), schedules[o.pk], document_type.must_file(o)) for o in shown]
+    sort = filters.get("sort")
+    if sort == "deadline":
+        # the nearest deadline first (the most late), dates to be stated then, transmitted last
+        rows.sort(key=_urgency)
+    elif sort != "name":
+        # what needs the gestionnaire first: transmitted, then most recently active dossiers;
+        # organisms without a dossier last (by name, the queryset's order; the sort is stable)
+        rows.sort(key=_activity, reverse=True)
+    if due := filters.get("due"):
+        rows = [r for r in rows if _due_matches(r, due)]
     if steps := filters.get("steps"):
         rows = [r for r in rows if r.step in steps]
     if substep := filters.get("substep"):
@@ -99,6 +145,25 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     if filters.get("failing"):
         rows = [r for r in rows if r.failing_controls]
     return rows, counts
+
+
+def _due_matches(row: Row, due: str) -> bool:
+    if due == LATE:
+        return row.late
+    if due == DUE_SOON:
+        return row.due_soon
+    if due == PROROGATED:
+        return row.deadline is not None and row.deadline.prorogated
+    if due == TO_STATE:
+        return row.deadline is not None and row.deadline.day is None and not row.transmitted
+    return True
+
+
+def _urgency(row: Row) -> tuple:
+    effective = row.deadline.effective if row.deadline else None
+    if row.transmitted or not row.required:
+        return (2, dt.date.max)
+    return (0, effective) if effective else (1, dt.date.max)
 
 
 def _activity(row: Row) -> tuple:
@@ -117,6 +182,9 @@ EXPORT_HEADERS = [
     "Étape",
     "Sous-étape",
     "Contrôles bloquants en échec",
+    "Date limite",
+    "Prorogée",
+    "En retard",
     "Transmis le",
     "Dernière modification",
 ]
@@ -125,7 +193,18 @@ EXPORT_HEADERS = [
 # Exported moments are the local time of the platform (Europe/Paris), as the pages show them:
 # typed dates in XLSX (Excel can sort and compute on them), jj/mm/aaaa hh:mm text in CSV.
 XLSX_DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+XLSX_DATE_FORMAT = "dd/mm/yyyy"
 CSV_DATETIME_FORMAT = "%d/%m/%Y %H:%M"
+CSV_DATE_FORMAT = "%d/%m/%Y"
+
+
+def _deadline_cell(deadline: Deadline | None):
+    """A typed date, or why it is still to be stated."""
+    if deadline is None:
+        return None
+    if deadline.day is not None:
+        return deadline.day
+    return f"à préciser : {deadline.missing}"
 
 
 def local_moment(moment: dt.datetime | None) -> dt.datetime | None:
@@ -139,11 +218,13 @@ def csv_cell(value):
     """A cell of :func:`export_rows` as CSV text."""
     if isinstance(value, dt.datetime):
         return value.strftime(CSV_DATETIME_FORMAT)
+    if isinstance(value, dt.date):
+        return value.strftime(CSV_DATE_FORMAT)
     return "" if value is None else value
 
 
 def export_rows(rows: list[Row]) -> list[list]:
-    """The export's rows: text and numbers, and local naive datetimes (or None)."""
+    """The export's rows: text and numbers, dates, and local naive datetimes (or None)."""
     out = []
     for r in rows:
         d = r.dossier
@@ -156,6 +237,9 @@ def export_rows(rows: list[Row]) -> list[list]:
                 r.step_label,
                 r.substep,
                 "" if r.failing_controls is None else r.failing_controls,
+                _deadline_cell(r.deadline),
+                "oui" if r.deadline and r.deadline.prorogated else "non",
+                "oui" if r.late else "non",
                 local_moment(d.transmitted_at) if d else None,
                 local_moment(d.updated_at) if d else None,
             ]

@@ -35,7 +35,7 @@ def test_the_organism_home_lists_its_dossiers_with_step_deadline_and_next_action
     row = _row(body, "ER_SOCIAUX")
     assert _badges(row) == ["0"]
     assert "Commencer la saisie" in row
-    assert re.search(r"\d{1,2} \w+ \d{4}", row), "the deadline is written as a French date"
+    assert re.search(r"\d{2}/\d{2}/\d{4}", row), "the deadline is written as a French date"
 
     dossier = open_dossier(declarant)
     row = _row(text_of(client.get("/")), "ER_SOCIAUX")

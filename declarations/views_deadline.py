@@ -1,0 +1,147 @@
+"""An organism's deadline for one document of one campaign: the date and the rule it follows,
+the approval of the accounts it may need (the organism or its gestionnaire enters it), and the
+prorogations a gestionnaire records from the decision filed in the exchange space."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from organisms.models import Organism
+from workflow.deadlines import NEEDS_APPROVAL
+from workflow.models import AccountsApproval, Campaign, Dossier, Prorogation
+from workflow.policy import acts_for_organism
+from workflow.services.deadlines import (
+    approval_record,
+    deadline_for,
+    decision_choices,
+    prorogation_record,
+    rule_for,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ApprovalForm(forms.Form):
+    approved_on = forms.DateField(
+        label="Date de l'assemblée générale (ou du conseil) qui a approuvé les comptes",
+        widget=DATE,
+    )
+
+
+class ProrogationForm(forms.Form):
+    decided_on = forms.DateField(label="Date de la décision", widget=DATE)
+    new_deadline = forms.DateField(label="Nouvelle date limite de transmission", widget=DATE)
+    decision = forms.TypedChoiceField(
+        label="Décision déposée dans l'espace d'échange", coerce=int, required=False
+    )
+    comment = forms.CharField(label="Commentaire", required=False, widget=forms.Textarea)
+
+    def __init__(self, *args, attachments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = [("", "— Aucune pièce —")] + [
+            (a.pk, f"{a.filename}{' (décision de prorogation)' if a.is_prorogation else ''}")
+            for a in attachments
+        ]
+
+
+def _apply(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+def deadline_page(request, campaign_pk, type_pk, organism_pk):
+    if not acts_for_organism(request.user, organism_pk):
+        raise PermissionDenied("Cette échéance n'est pas celle de votre organisme.")
+    campaign = get_object_or_404(Campaign, pk=campaign_pk)
+    document_type = get_object_or_404(campaign.document_types, pk=type_pk)
+    organism = get_object_or_404(Organism, pk=organism_pk)
+    dossier = (
+        Dossier.objects.filter(organism=organism, campaign=campaign, document_type=document_type)
+        .defer("values", "computed")
+        .first()
+    )
+    gestionnaire = request.user.role == Role.GESTIONNAIRE
+    attachments = decision_choices(dossier)
+    approval_form = ApprovalForm(prefix="approval")
+    prorogation_form = ProrogationForm(prefix="prorogation", attachments=attachments)
+    if request.method == "POST":
+        if "approval" in request.POST:
+            approval_form = ApprovalForm(request.POST, prefix="approval")
+            if approval_form.is_valid():
+                try:
+                    approval_record(
+                        organism=organism,
+                        exercise=campaign.exercise,
+                        approved_on=approval_form.cleaned_data["approved_on"],
+                        acting_user=request.user,
+                    )
+                except ValidationError as exc:
+                    _apply(approval_form, exc)
+                else:
+                    messages.success(request, "Date d'approbation des comptes enregistrée.")
+                    return redirect(request.path)
+        elif "prorogation" in request.POST and gestionnaire:
+            prorogation_form = ProrogationForm(
+                request.POST, prefix="prorogation", attachments=attachments
+            )
+            if prorogation_form.is_valid():
+                data = prorogation_form.cleaned_data
+                decision = (
+                    attachments.filter(pk=data["decision"]).first() if data["decision"] else None
+                )
+                try:
+                    prorogation_record(
+                        organism=organism,
+                        campaign=campaign,
+                        document_type=document_type,
+                        decided_on=data["decided_on"],
+                        new_deadline=data["new_deadline"],
+                        decision=decision,
+                        comment=data["comment"],
+                        acting_user=request.user,
+                    )
+                except ValidationError as exc:
+                    _apply(prorogation_form, exc)
+                else:
+                    messages.success(
+                        request, "Prorogation enregistrée : la date limite est repoussée."
+                    )
+                    return redirect(request.path)
+        else:
+            raise PermissionDenied(
+                "Seul un gestionnaire de la plateforme enregistre une prorogation."
+            )
+    rule = rule_for(list(document_type.deadline_rules.all()), organism)
+    return render(
+        request,
+        "declarations/deadline.html",
+        {
+            "campaign": campaign,
+            "document_type": document_type,
+            "organism": organism,
+            "dossier": dossier,
+            "deadline": deadline_for(campaign, document_type, organism),
+            "rule": rule,
+            "needs_approval": rule is not None and rule.kind in NEEDS_APPROVAL,
+            "approval": AccountsApproval.objects.filter(
+                organism=organism, exercise=campaign.exercise
+            ).first(),
+            "approval_form": approval_form,
+            "prorogation_form": prorogation_form if gestionnaire else None,
+            "prorogations": Prorogation.objects.filter(
+                organism=organism, campaign=campaign, document_type=document_type
+            ).select_related("recorded_by"),
+            "required": document_type.must_file(organism),
+        },
+    )
