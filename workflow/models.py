@@ -367,11 +367,17 @@ class DeadlineRule(models.Model):
         ordering = ["document_type__position", "family", "accounting"]
         constraints = [
             models.UniqueConstraint(
-                fields=["document_type", "family", "accounting"], name="deadline_rule_unique"
+                fields=["document_type", "family", "accounting"],
+                name="deadline_rule_unique",
+                violation_error_message=(
+                    "Une règle existe déjà pour ce document, cette famille et ce régime : "
+                    "modifiez-la plutôt."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(accounting="") | models.Q(family="OPH"),
                 name="deadline_rule_accounting_only_for_oph",
+                violation_error_message="Le régime comptable ne se précise que pour les OPH.",
             ),
         ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workflow import views, views_migration, views_workspace
+from workflow import views, views_deadlines, views_migration, views_workspace
 
 app_name = "workflow"
 
@@ -19,6 +19,8 @@ urlpatterns = [
         views_migration.version_migration,
         name="version_migration",
     ),
+    path("echeances/", views_deadlines.deadline_rules, name="deadline_rules"),
+    path("echeances/<int:pk>/", views_deadlines.deadline_rules, name="deadline_rule_edit"),
     path("sous-etapes/", views_workspace.substeps, name="substeps"),
     path("sous-etapes/<int:pk>/", views_workspace.substeps, name="substep_edit"),
 ]

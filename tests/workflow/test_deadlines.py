@@ -334,3 +334,67 @@ def test_the_approval_may_come_from_a_designated_form_field(version, declarant, 
             organism=declarant.membership.organism, exercise=2024, approved_on=dt.date(2025, 6, 2)
         )
     assert deadline_of(campaign, er, declarant.membership.organism).day == dt.date(2025, 7, 31)
+
+
+# --- the rules screen -------------------------------------------------------------------------
+RULES_URL = "/campagnes/echeances/"
+
+
+def test_the_gestionnaire_sets_a_rule_and_the_deadlines_follow(
+    gestionnaire, declarant, client_for, campaign, er
+):
+    client = client_for("dhup", gestionnaire)
+    with schema_context("dhup"):
+        coop = DeadlineRule.objects.get(document_type=er, family="COOP")
+    response = client.post(
+        f"{RULES_URL}{coop.pk}/",
+        {"document_type": er.pk, "family": "COOP", "kind": "fixed", "day": "30/09", "days": "0"},
+        follow=True,
+    )
+    assert "Règle de date limite enregistrée" in text_of(response)
+    day = deadline_of(campaign, er, declarant.membership.organism).day
+    assert day == dt.date(2025, 9, 30)
+    with schema_context("dhup"):
+        assert ModelLogEntry.objects.filter(action="harmonia.deadline_rule_saved").exists()
+    # deleted: the campaign's date again
+    client.post(f"{RULES_URL}{coop.pk}/", {"delete": "1"})
+    assert deadline_of(campaign, er, declarant.membership.organism).day == campaign.deadline
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        (
+            {"family": "MOI", "kind": "fixed", "day": ""},
+            "Une date fixe demande le jour et le mois",
+        ),
+        ({"family": "MOI", "kind": "fixed", "day": "31/02"}, "ce jour n'existe pas"),
+        ({"family": "MOI", "kind": "after_approval", "days": "0"}, "nombre de jours"),
+        ({"family": "MOI", "accounting": "PUBLIQUE", "kind": "campaign"}, "que pour les OPH"),
+        ({"family": "COOP", "kind": "campaign"}, "Une règle existe déjà"),
+        ({"family": "COOP", "kind": "campaign", "document_type": "99999"}, "Sélectionnez un choix"),
+    ],
+)
+def test_a_wrong_rule_is_refused_with_the_reason(gestionnaire, client_for, er, posted, message):
+    with schema_context("dhup"):
+        before = list(DeadlineRule.objects.order_by("pk").values())
+    data = {"document_type": er.pk, "days": "0", **posted}
+    response = client_for("dhup", gestionnaire).post(RULES_URL, data)
+    assert response.status_code == 200 and message in text_of(response)
+    with schema_context("dhup"):
+        assert list(DeadlineRule.objects.order_by("pk").values()) == before
+
+
+@pytest.mark.parametrize("username", ["organisme", "partenaire-cdc", "editeur", None])
+def test_the_rules_screen_is_the_gestionnaires(username, demo_user, client_for, er):
+    client = client_for("dhup", demo_user("dhup", username) if username else None)
+    assert client.get(RULES_URL).status_code == (302 if username is None else 403)
+    posted = client.post(RULES_URL, {"document_type": er.pk, "family": "MOI", "kind": "campaign"})
+    assert posted.status_code in (302, 403)
+    with schema_context("dhup"):
+        assert not DeadlineRule.objects.filter(family="MOI").exists()
+
+
+def test_another_platforms_gestionnaire_sees_its_own_rules_only(demo_user, client_for):
+    page = text_of(client_for("oph", demo_user("oph", "gestionnaire")).get(RULES_URL))
+    assert "Aucune règle" in page and "comptes sociaux" not in page

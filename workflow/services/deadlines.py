@@ -277,3 +277,83 @@ def prorogation_record(
             },
         )
     return prorogation
+
+
+# --- the rules, as the gestionnaires set them ---------------------------------------------------
+RULE_FIELDS = (
+    "document_type",
+    "family",
+    "accounting",
+    "kind",
+    "day",
+    "days",
+    "capped",
+    "approval_field",
+)
+MSG_RULES_ROLE = "Seul un gestionnaire de la plateforme fixe les règles de date limite."
+MSG_DAY_NEEDED = "Une date fixe demande le jour et le mois (jj/mm), par exemple 15/07."
+MSG_DAYS_NEEDED = "Indiquez le nombre de jours après l'approbation des comptes (1 ou plus)."
+MSG_ACCOUNTING_OPH = "Le régime comptable ne se précise que pour les OPH."
+MSG_RULE_TWICE = (
+    "Une règle existe déjà pour ce document, cette famille et ce régime : modifiez-la plutôt."
+)
+
+
+def _rules_gestionnaire(acting_user) -> None:
+    if getattr(acting_user, "role", None) != Role.GESTIONNAIRE:
+        raise PermissionDenied(MSG_RULES_ROLE)
+
+
+def _rule_check(rule: DeadlineRule) -> None:
+    errors = {}
+    if rule.kind == deadlines.FIXED and not rule.day:
+        errors["day"] = MSG_DAY_NEEDED
+    if rule.kind == deadlines.AFTER_APPROVAL and not rule.days:
+        errors["days"] = MSG_DAYS_NEEDED
+    if rule.accounting and rule.family != "OPH":
+        errors["accounting"] = MSG_ACCOUNTING_OPH
+    duplicate = DeadlineRule.objects.filter(
+        document_type_id=rule.document_type_id, family=rule.family, accounting=rule.accounting
+    ).exclude(pk=rule.pk)
+    if duplicate.exists():
+        errors["family"] = MSG_RULE_TWICE
+    if errors:
+        raise ValidationError(errors)
+    if rule.kind != deadlines.FIXED:
+        rule.day = ""
+    if rule.kind != deadlines.AFTER_APPROVAL:
+        rule.days = 0
+    rule.full_clean(validate_unique=False)
+
+
+def deadline_rule_save(*, values: dict, acting_user, rule: DeadlineRule | None = None):
+    """Create or change a rule; raises ValidationError (with the field) and saves nothing."""
+    _rules_gestionnaire(acting_user)
+    rule = rule or DeadlineRule()
+    for name in RULE_FIELDS:
+        if name in values:
+            setattr(rule, name, values[name])
+    rule.updated_by = acting_user
+    _rule_check(rule)
+    with transaction.atomic():
+        rule.save()
+        log(
+            instance=rule,
+            action="harmonia.deadline_rule_saved",
+            user=acting_user,
+            data={"rule": str(rule), "day": rule.day, "days": rule.days, "capped": rule.capped},
+        )
+    return rule
+
+
+def deadline_rule_delete(*, rule: DeadlineRule, acting_user) -> None:
+    _rules_gestionnaire(acting_user)
+    with transaction.atomic():
+        log(
+            instance=rule,
+            action="harmonia.deadline_rule_deleted",
+            user=acting_user,
+            data={"rule": str(rule)},
+            deleted=True,
+        )
+        rule.delete()
