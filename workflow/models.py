@@ -1,11 +1,18 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, transition
+from wagtail.fields import RichTextField
 
 from forms_cms.models import DocumentType
 from organisms.models import Accounting, Family, validate_closing
 from workflow import deadlines
+
+
+def default_reminder_offsets() -> list[int]:
+    """15 and 3 days before the deadline, then 1 and 15 days after."""
+    return [-15, -3, 1, 15]
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -29,6 +36,19 @@ class Campaign(models.Model):
         verbose_name="ouverte par",
     )
     opened_at = models.DateTimeField("ouverte le", auto_now_add=True)
+    # automatic reminders, in days from each organism's deadline (-15: fifteen days before)
+    reminder_offsets = ArrayField(
+        models.SmallIntegerField(),
+        verbose_name="relances automatiques (jours par rapport à la date limite)",
+        default=default_reminder_offsets,
+        blank=True,
+    )
+    # the campaign letter (written in the CMS), e-mailed on the opening date to the users of
+    # the organisms bound to file, shown on their home page
+    letter_subject = models.CharField("objet de la lettre de campagne", max_length=200, blank=True)
+    letter = RichTextField("lettre de campagne", blank=True)
+    letter_sent_at = models.DateTimeField("lettre envoyée le", null=True, blank=True)
+    letter_recipients = models.PositiveIntegerField("destinataires de la lettre", default=0)
 
     objects = CampaignQuerySet.as_manager()
 
@@ -456,3 +476,102 @@ class Prorogation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organism} — {self.document_type.code} : {self.new_deadline:%d/%m/%Y}"
+
+
+class Reminder(models.Model):
+    """One reminder (« relance ») e-mailed to an organism's users about one document of one
+    campaign: automatic (at one of the campaign's offsets from the organism's deadline) or
+    sent by a gestionnaire. An automatic one is unique per offset and deadline, so that a
+    restarted worker never sends it twice; a prorogation (a new deadline) starts afresh."""
+
+    class Kind(models.TextChoices):
+        AUTOMATIC = "automatic", "automatique"
+        MANUAL = "manual", "par un gestionnaire"
+
+    organism = models.ForeignKey(
+        "organisms.Organism", on_delete=models.CASCADE, related_name="reminders"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reminders")
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField("type", max_length=10, choices=Kind.choices)
+    offset = models.SmallIntegerField("jours par rapport à la date limite", null=True, blank=True)
+    deadline = models.DateField("date limite rappelée", null=True, blank=True)
+    subject = models.CharField("objet", max_length=255)
+    body = models.TextField("message")
+    recipients = ArrayField(models.EmailField(), verbose_name="destinataires", default=list)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField("envoyée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "relance"
+        ordering = ["-sent_at", "-pk"]
+        indexes = [models.Index(fields=["campaign", "document_type", "organism"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organism", "campaign", "document_type", "offset", "deadline"],
+                condition=models.Q(kind="automatic"),
+                name="reminder_automatic_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Relance {self.get_kind_display()} — {self.organism} ({self.sent_at:%d/%m/%Y})"
+
+
+class PrivateNote(models.Model):
+    """A gestionnaires' private annotation on an organism's document of a campaign (« annotation
+    privée »): only the platform's gestionnaires read it, never the organism nor partners."""
+
+    organism = models.ForeignKey(
+        "organisms.Organism", on_delete=models.CASCADE, related_name="private_notes"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="private_notes")
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.CASCADE, related_name="private_notes"
+    )
+    body = models.TextField("note")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "annotation privée"
+        verbose_name_plural = "annotations privées"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["campaign", "document_type", "organism"])]
+
+    def __str__(self) -> str:
+        return f"Note sur {self.organism} ({self.created_at:%d/%m/%Y})"
+
+
+class FollowUp(models.Model):
+    """The gestionnaires' « à suivre » flag on an organism's document of a campaign."""
+
+    organism = models.ForeignKey(
+        "organisms.Organism", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="follow_ups")
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    flagged_at = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "dossier à suivre"
+        verbose_name_plural = "dossiers à suivre"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organism", "campaign", "document_type"], name="follow_up_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"À suivre : {self.organism}"
