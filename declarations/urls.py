@@ -4,6 +4,7 @@ from declarations import (
     views,
     views_history,
     views_lifecycle,
+    views_pairs,
     views_sync,
     views_tokens,
     views_xml,
@@ -29,6 +30,12 @@ urlpatterns = [
     ),
     path("dossiers/<int:pk>/historique/", views_history.dossier_history, name="history"),
     path("dossiers/<int:pk>/modifications/", views_history.dossier_changes, name="changes"),
+    path("tronc-commun/", views_pairs.tc_pairs_page, name="tc_pairs"),
+    path(
+        "tronc-commun/<int:pk>/supprimer/",
+        views_pairs.tc_pair_delete_view,
+        name="tc_pair_delete",
+    ),
     path("jetons/", views_tokens.token_list, name="tokens"),
     path("jetons/<int:pk>/revoquer/", views_tokens.token_revoke, name="token_revoke"),
     # each part of the declaring screens keeps its own URL module
