@@ -267,7 +267,10 @@ def _er_note(figures: ActivityFigures, document: DocumentFigures, *, html: bool)
     if not figures.is_federation:
         return ""
     if document.er_document:
-        text = f"{ER_HEADER} : organismes dont le {document.er_document} est transmis"
+        text = (
+            f"{ER_HEADER} : organismes ayant transmis leur {document.er_document} sur la "
+            "plateforme du ministère"
+        )
     else:
         text = f"{ER_HEADER} : aucun document du ministère n'est apparié avec ce document"
     return f"<p>{escape(text)}.</p>" if html else text
