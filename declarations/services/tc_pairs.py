@@ -20,6 +20,7 @@ the other side).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -113,12 +114,18 @@ def _pairs():
     return TroncCommunPair.objects.select_related("ministry_document")
 
 
+def _on_ministry():
+    """Where the pairs are kept; no schema switch (two more round trips) when already there:
+    the dossier pages of the ministry ask for their document's pair."""
+    return nullcontext() if connection.schema_name == MINISTRY else schema_context(MINISTRY)
+
+
 # --- reading (any platform) -------------------------------------------------------------------
 
 
 def federation_counterparts(ministry_document: str) -> dict[str, str]:
     """{federation platform: its document} paired with this ministry document."""
-    with schema_context(MINISTRY):
+    with _on_ministry():
         return dict(
             TroncCommunPair.objects.filter(ministry_document__code=ministry_document).values_list(
                 "platform", "document_code"
@@ -128,7 +135,7 @@ def federation_counterparts(ministry_document: str) -> dict[str, str]:
 
 def ministry_counterpart(platform: str, document_code: str) -> str | None:
     """The ministry document paired with this document of a federation platform, or None."""
-    with schema_context(MINISTRY):
+    with _on_ministry():
         return (
             TroncCommunPair.objects.filter(platform=platform, document_code=document_code)
             .values_list("ministry_document__code", flat=True)
@@ -138,7 +145,7 @@ def ministry_counterpart(platform: str, document_code: str) -> str | None:
 
 def tc_pairs_list(*, platform: str | None = None) -> list[PairView]:
     """The pairs (those naming ``platform`` only, when given), with each side's label."""
-    with schema_context(MINISTRY):
+    with _on_ministry():
         pairs = _pairs()
         if platform is not None:
             pairs = pairs.filter(platform=platform)

@@ -246,6 +246,8 @@ def test_query_counts_of_the_hot_paths(version, declarant, outsider, client_for)
 SAVE_QUERIES = 17
 # the sheet: the dossier, its sheet layouts, the release/maintenance banner, the exchange
 # space's read mark and unread count, the transmitted documents, the step journal, and for
-# the checklist on the sheet tabs the form's controls and the sheets' names
-SHEET_QUERIES = 19
+# the checklist on the sheet tabs the form's controls and the sheets' names, and the
+# tronc-commun pair of its document (the link to the tronc commun's page: the pairs are the
+# ministry's gestionnaires' configuration, no longer a constant)
+SHEET_QUERIES = 20
 LIST_QUERIES = 14
