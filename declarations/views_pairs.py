@@ -28,12 +28,11 @@ from forms_cms.models import DocumentType
 class PairForm(forms.Form):
     # plain text behind the lists: every check is the service's, which says why in French
     ministry_document = forms.CharField(
-        label="Document du ministère", required=False, max_length=60, widget=forms.Select
+        label="Document du ministère", required=False, widget=forms.Select
     )
     counterpart = forms.CharField(
         label="Document de la fédération",
         required=False,
-        max_length=80,
         widget=forms.Select,
         help_text="Chaque document n'a qu'un pendant par plateforme.",
     )

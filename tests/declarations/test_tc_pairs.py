@@ -3,6 +3,9 @@ ministry's gestionnaires only, bad pairs refused with the reason and nothing cha
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django_tenants.utils import schema_context
@@ -274,16 +277,45 @@ def test_a_bad_pair_is_refused_with_the_reason(
     assert pairs() == before and journal_count() == journaled
 
 
-def test_the_screen_shows_the_reason_next_to_the_field(ministry_gestionnaire, client_for):
-    client = client_for("dhup", ministry_gestionnaire)
-    response = client.post(URL, {"ministry_document": "ER_SOCIAUX", "counterpart": "oph:QDIS_OPH"})
+def field_error(page: str, field: str) -> str:
+    """The error shown under one field of the form ("" when none)."""
+    found = re.search(rf'<ul class="errorlist" id="id_{field}_error"><li>(.*?)</li>', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+@pytest.mark.parametrize(
+    ("posted", "field", "message"),
+    [
+        (
+            {"ministry_document": "ER_SOCIAUX", "counterpart": "oph:QDIS_OPH"},
+            "counterpart",
+            MSG_DUPLICATE.format(
+                ministry="ER_SOCIAUX", code="QDIS_OPH", platform="Fédération des OPH"
+            ),
+        ),
+        (
+            {"ministry_document": "ER_SAC", "counterpart": "dhup:ER_MOI"},
+            "counterpart",
+            MSG_SAME_PLATFORM.format(code="ER_MOI", platform="Ministère (DHUP)"),
+        ),
+        (
+            {"ministry_document": "ER_AUTRE", "counterpart": "oph:ENQUETE_OPH"},
+            "ministry_document",
+            MSG_MINISTRY_DOCUMENT_UNKNOWN.format(
+                code="ER_AUTRE", platform="Ministère (DHUP)",
+                known="ER_SOCIAUX, ER_SAC, ER_GROUPES, ER_MOI, ER_SEM",
+            ),
+        ),
+    ],
+)  # fmt: skip
+def test_the_screen_shows_the_reason_next_to_the_field(
+    ministry_gestionnaire, client_for, posted, field, message
+):
+    journaled = journal_count()
+    response = client_for("dhup", ministry_gestionnaire).post(URL, posted)
     assert response.status_code == 200
-    page = response.content.decode()
-    assert "existe déjà : rien n&#x27;a été enregistré" in page
-    assert pairs() == SEEDED
-    response = client.post(URL, {"ministry_document": "ER_SAC", "counterpart": "dhup:ER_MOI"})
-    assert "comme le document du ministère" in response.content.decode()
-    assert pairs() == SEEDED
+    assert field_error(response.content.decode(), field) == message
+    assert pairs() == SEEDED and journal_count() == journaled
 
 
 def test_the_ministry_gestionnaire_pairs_and_unpairs_through_the_screen(
