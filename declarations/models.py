@@ -1,4 +1,5 @@
-"""API access tokens for software editors' imports (jetons d'accès)."""
+"""API access tokens for software editors' imports (jetons d'accès); the tronc-commun bridge:
+the configured pairs of counterpart documents, the organisms' consents and the journal."""
 
 from __future__ import annotations
 
@@ -157,3 +158,52 @@ class TroncCommunEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.other_platform}"
+
+
+class TroncCommunPair(models.Model):
+    """A configured pair of counterpart documents (paire du tronc commun): a document of the
+    ministry platform and the document of one federation platform that share its common
+    fields, e.g. ER sociaux ↔ QDIS OPH, ER SEM ↔ QDIS SEM.
+
+    Kept on the ministry platform only (its schema is the one every pair touches; federation
+    platforms read it there) and edited by the ministry's gestionnaires
+    (``declarations.services.tc_pairs``). Not to be confused with ``TroncCommunPairing``,
+    the organism's consent to one pull."""
+
+    ministry_document = models.ForeignKey(
+        "forms_cms.DocumentType",
+        on_delete=models.PROTECT,
+        related_name="tc_pairs",
+        verbose_name="document du ministère",
+    )
+    platform = models.CharField("plateforme fédérale", max_length=20)
+    document_code = models.CharField("document de la fédération (code)", max_length=40)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="ajoutée par",
+    )
+    created_at = models.DateTimeField("ajoutée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "paire du tronc commun"
+        verbose_name_plural = "paires du tronc commun"
+        ordering = ["ministry_document__position", "ministry_document__code", "platform"]
+        constraints = [
+            # one counterpart per document and platform: « Rapatrier » and the report must
+            # know which dossier is the other side
+            models.UniqueConstraint(
+                fields=["ministry_document", "platform"],
+                name="tc_pair_one_per_ministry_document_and_platform",
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "document_code"],
+                name="tc_pair_one_per_federation_document",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ministry_document.code} ↔ {self.platform}:{self.document_code}"

@@ -4,9 +4,11 @@
 each document type of the exercise's campaign the dossiers at each step and fiabilisation
 sub-step, those not yet initialised; the anomalies affecting the platform since 1 January come
 from the public schema. On the ministry platform the counts are broken down by organism family;
-on a federation platform, each step also counts how many of its organisms (same SIREN) have
-transmitted their ER_SOCIAUX on the ministry platform — one aggregate query across the two
-schemas, never a value. :func:`report_pdf` and :func:`report_xlsx` lay the figures out.
+on a federation platform, each step and sub-step of a document paired with a ministry document
+(the tronc-commun pairs the ministry's gestionnaires configure, declarations.services.tc_pairs:
+QDIS OPH ↔ ER sociaux, QDIS SEM ↔ ER SEM…) also counts how many of those organisms (same SIREN)
+have transmitted that ministry document on the ministry platform — one aggregate query across
+the two schemas, never a value. :func:`report_pdf` and :func:`report_xlsx` lay the figures out.
 
 Reports are produced and stored by ``operations.services_activity`` (on demand, and on the 1st
 of each month by the periodic job in ``operations.tasks``).
@@ -23,6 +25,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from declarations.services.tc_pairs import ministry_counterpart
 from operations.hotline import _workbook_bytes, percent_fr
 from operations.models import Anomaly
 from organisms.models import Family, Organism
@@ -30,9 +33,9 @@ from tenants.platforms import PLATFORMS
 from workflow.models import Campaign, Dossier, FiabilisationStep, Step
 
 MINISTRY = "dhup"
-MINISTRY_DOCUMENT = "ER_SOCIAUX"
 # steps reached only once the organism has transmitted its dossier
 TRANSMITTED_STEPS = ("4", "4R", "5", "6")
+ER_HEADER = "dont ER transmis (DHUP)"
 
 
 @dataclass
@@ -44,7 +47,7 @@ class Line:
     count: int
     share: float  # percent of the active organisms
     by_family: dict[str, int] = field(default_factory=dict)
-    er_transmitted: int | None = None  # federation platforms only
+    er_transmitted: int | None = None  # federation platforms, paired documents only
 
     @property
     def share_fr(self) -> str:
@@ -58,6 +61,7 @@ class DocumentFigures:
     steps: list[Line]
     substeps: list[Line]
     not_initialised: Line
+    er_document: str = ""  # federation platforms: the paired ministry document's code
 
 
 @dataclass
@@ -83,14 +87,28 @@ def _share(count: int, total: int) -> float:
     return 100 * count / total if total else 0.0
 
 
-def _er_transmitted_by_step(platform: str, campaign_id: int, document_id: int) -> dict[str, int]:
-    """For a federation's dossiers of one document, per step: how many of those organisms have
-    their ER_SOCIAUX of the same exercise at a transmitted step on the ministry platform."""
+@dataclass
+class ErTransmitted:
+    """Per step and per sub-step (its id) of a federation's document: how many of its
+    organisms have the paired ministry document transmitted on the ministry platform."""
+
+    document: str  # the ministry document's code
+    steps: dict[str, int]
+    substeps: dict[int, int]
+
+
+def _er_transmitted_by_step(platform: str, campaign_id: int, document) -> ErTransmitted | None:
+    """For a federation's dossiers of one document, per step and sub-step: how many of those
+    organisms have the ministry document paired with it (None: none is), of the same
+    exercise, at a transmitted step on the ministry platform."""
     # schema names are the platforms' codes, fixed in tenants.platforms (never user input)
     if platform not in {p.code for p in PLATFORMS}:
         raise ValueError(f"unknown platform {platform!r}")
+    ministry_document = ministry_counterpart(platform, document.code)
+    if ministry_document is None:
+        return None
     sql = f"""
-        SELECT d.step, COUNT(DISTINCT o.id)
+        SELECT d.step, d.substep_id, COUNT(DISTINCT o.id)
         FROM "{platform}".workflow_dossier d
         JOIN "{platform}".organisms_organism o ON o.id = d.organism_id
         JOIN "{platform}".workflow_campaign c ON c.id = d.campaign_id
@@ -104,11 +122,18 @@ def _er_transmitted_by_step(platform: str, campaign_id: int, document_id: int) -
             WHERE mo.siren = o.siren AND mc.exercise = c.exercise AND mt.code = %s
               AND md.step = ANY(%s)
           )
-        GROUP BY d.step
+        GROUP BY d.step, d.substep_id
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign_id, document_id, MINISTRY_DOCUMENT, list(TRANSMITTED_STEPS)])
-        return dict(cursor.fetchall())
+        cursor.execute(sql, [campaign_id, document.pk, ministry_document, list(TRANSMITTED_STEPS)])
+        rows = cursor.fetchall()
+    er = ErTransmitted(ministry_document, {}, {})
+    for step, substep_id, n in rows:
+        er.steps[step] = er.steps.get(step, 0) + n
+        # sub-steps as the report counts them: those of dossiers at step 4 or handed back
+        if substep_id is not None and step in ("4", "4R"):
+            er.substeps[substep_id] = er.substeps.get(substep_id, 0) + n
+    return er
 
 
 def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
@@ -152,9 +177,9 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                     fam = sub_fam.setdefault(substep_id, {})
                     fam[family] = fam.get(family, 0) + n
             er = (
-                _er_transmitted_by_step(platform_code, campaign.pk, document.pk)
+                _er_transmitted_by_step(platform_code, campaign.pk, document)
                 if is_federation
-                else {}
+                else None
             )
             steps = [
                 Line(
@@ -163,7 +188,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                     step_n.get(code, 0),
                     _share(step_n.get(code, 0), expected),
                     step_fam.get(code, {}) if is_ministry else {},
-                    er.get(code, 0) if is_federation else None,
+                    None if er is None else er.steps.get(code, 0),
                 )
                 for code, label in Step.choices
             ]
@@ -174,6 +199,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                     sub_n.get(s.pk, 0),
                     _share(sub_n.get(s.pk, 0), expected),
                     sub_fam.get(s.pk, {}) if is_ministry else {},
+                    None if er is None else er.substeps.get(s.pk, 0),
                 )
                 for s in substeps
             ]
@@ -199,6 +225,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                     steps,
                     subs,
                     Line("0", "Non initialisés", missing, _share(missing, expected), missing_fam),
+                    er_document=er.document if er is not None else "",
                 )
             )
     return ActivityFigures(
@@ -219,7 +246,7 @@ def _headers(figures: ActivityFigures) -> list[str]:
     headers = ["", "Dossiers", "Part des organismes"]
     headers += [code for code, _ in figures.families]
     if figures.is_federation:
-        headers.append("dont ER transmis (DHUP)")
+        headers.append(ER_HEADER)
     return headers
 
 
@@ -233,6 +260,20 @@ def _cells(figures: ActivityFigures, line: Line, *, text: bool) -> list:
 
 def title(figures: ActivityFigures) -> str:
     return f"Rapport d'activité — {figures.platform_label} — exercice {figures.exercise}"
+
+
+def _er_note(figures: ActivityFigures, document: DocumentFigures, *, html: bool) -> str:
+    """Federation platforms: which ministry document « dont ER transmis » counts."""
+    if not figures.is_federation:
+        return ""
+    if document.er_document:
+        text = (
+            f"{ER_HEADER} : organismes ayant transmis leur {document.er_document} sur la "
+            "plateforme du ministère"
+        )
+    else:
+        text = f"{ER_HEADER} : aucun document du ministère n'est apparié avec ce document"
+    return f"<p>{escape(text)}.</p>" if html else text
 
 
 def report_html(figures: ActivityFigures) -> str:
@@ -256,7 +297,8 @@ def report_html(figures: ActivityFigures) -> str:
     )
     documents = (
         "".join(
-            f"<h2>{escape(d.label)} ({escape(d.code)})</h2><h3>Dossiers par étape</h3>"
+            f"<h2>{escape(d.label)} ({escape(d.code)})</h2>{_er_note(figures, d, html=True)}"
+            "<h3>Dossiers par étape</h3>"
             f"{table([*d.steps, d.not_initialised])}"
             f"<h3>Sous-étapes de fiabilisation</h3>{table(d.substeps)}"
             for d in figures.documents
@@ -311,6 +353,8 @@ def report_xlsx(figures: ActivityFigures) -> bytes:
         for line in [*d.steps, d.not_initialised, *d.substeps]:
             sheet.append(_cells(figures, line, text=False))
             sheet.cell(row=sheet.max_row, column=3).number_format = "0.0 %"
+        if note := _er_note(figures, d, html=False):
+            sheet.append([note])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.column_dimensions["A"].width = 40

@@ -1,5 +1,6 @@
 """« Rapatrier » : pull the tronc commun fields of the same organism's dossier on the other
-platform (ER on the ministry platform ↔ QDIS on the organism's federation).
+platform (a ministry document ↔ its federation's document, as the ministry's gestionnaires
+paired them: declarations.services.tc_pairs).
 
 This is one of the two bridges between platforms, and a security boundary: it reads only the
 counterpart dossier of the same SIREN and exercise, only when the organism has allowed the
@@ -21,7 +22,6 @@ from declarations.services.dossiers import SaveResult, dossier_values_apply
 from declarations.services.pairing import grant_label
 from declarations.services.tronc_commun import (
     MINISTRY,
-    MINISTRY_DOCUMENT,
     MSG_NO_COUNTERPART_PLATFORM,
     MSG_NOT_COMMON,
     NothingToSync,
@@ -40,7 +40,6 @@ from workflow.models import ValueChange
 
 __all__ = [
     "MINISTRY",
-    "MINISTRY_DOCUMENT",
     "MSG_NOT_COMMON",
     "MSG_NOT_PAIRED",
     "MSG_NO_COUNTERPART_PLATFORM",

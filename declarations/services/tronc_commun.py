@@ -2,9 +2,11 @@
 dossier's counterpart, who may act on a dossier's side of the bridge, and the journal kept on
 both platforms.
 
-The ministry's ER_SOCIAUX and each federation's QDIS share the fields marked common (`TC_`).
-Either side may be the source: the organism consents on the source platform
-(declarations.services.pairing) and the other platform pulls (declarations.services.sync).
+A ministry document and a federation's document share the fields marked common (`TC_`) when
+the ministry's gestionnaires paired them (``declarations.services.tc_pairs``: ER sociaux ↔
+QDIS OPH, ESH, COOP and ER SEM ↔ QDIS SEM as seeded). Either side may be the source: the
+organism consents on the source platform (declarations.services.pairing) and the other
+platform pulls (declarations.services.sync).
 """
 
 from __future__ import annotations
@@ -14,21 +16,25 @@ from django.db.models import QuerySet
 from django_tenants.utils import schema_context
 
 from declarations.models import TroncCommunEvent
+from declarations.services.tc_pairs import (
+    MINISTRY,
+    federation_counterparts,
+    ministry_counterpart,
+)
 from forms_cms.models import Field
 from tenants.platforms import PLATFORMS, platform_spec
 from workflow.models import Dossier
 from workflow.policy import DossierPolicy
-
-MINISTRY = "dhup"
-# the ministry's document whose common fields each federation's QDIS shares
-MINISTRY_DOCUMENT = "ER_SOCIAUX"
-QDIS_PREFIX = "QDIS"
 
 MSG_NO_COUNTERPART_PLATFORM = (
     "Les organismes de la famille {family} n'ont pas de plateforme fédérale : il n'y a pas de "
     "tronc commun à partager."
 )
 MSG_NOT_COMMON = "Ce formulaire n'a pas de champ du tronc commun."
+MSG_NOT_PAIRED_WITH_FEDERATION = (
+    "Le document « {document} » ne partage pas de tronc commun avec la plateforme "
+    "« {platform} » de votre organisme."
+)
 
 
 class NothingToSync(Exception):
@@ -48,50 +54,60 @@ def platform_short_name(code: str) -> str:
     return platform_spec(code).short_name
 
 
-def _federation_for(family: str) -> str | None:
+def _federation_for(organism) -> str | None:
+    """The organism's federation platform: the one named on its registry line (ministry
+    platform), else the one gathering its family."""
+    if getattr(organism, "federation", ""):
+        return organism.federation
     for spec in PLATFORMS:
-        if spec.kind == "federation" and spec.family == family:
+        if spec.kind == "federation" and spec.family == organism.family:
             return spec.code
     return None
 
 
-def counterpart_of(dossier) -> tuple[str, str | None]:
-    """(platform code, document type code or None for "the QDIS") of the dossier's
-    counterpart, or raise NothingToSync."""
+def counterpart_of(dossier) -> tuple[str, str]:
+    """(platform code, document type code) of the dossier's counterpart, from the configured
+    pairs, or raise NothingToSync."""
     here = connection.schema_name
+    code = dossier.document_type.code
     if here == MINISTRY:
-        if dossier.document_type.code != MINISTRY_DOCUMENT:
+        counterparts = federation_counterparts(code)
+        if not counterparts:
             raise NothingToSync(MSG_NOT_COMMON)
-        code = _federation_for(dossier.organism.family)
-        if code is None:
+        platform = _federation_for(dossier.organism)
+        if platform is None:
             raise NothingToSync(MSG_NO_COUNTERPART_PLATFORM.format(family=dossier.organism.family))
-        return code, None
-    if not dossier.document_type.code.startswith(QDIS_PREFIX):
+        if platform not in counterparts:
+            raise NothingToSync(
+                MSG_NOT_PAIRED_WITH_FEDERATION.format(
+                    document=dossier.document_type.label, platform=platform_short_name(platform)
+                )
+            )
+        return platform, counterparts[platform]
+    ministry = ministry_counterpart(here, code)
+    if ministry is None:
         raise NothingToSync(MSG_NOT_COMMON)
-    return MINISTRY, MINISTRY_DOCUMENT
+    return MINISTRY, ministry
 
 
-def counterpart_document_label(code: str, document: str | None) -> str:
+def counterpart_document_label(code: str, document: str) -> str:
     """The counterpart document's label, from the platforms' own list (no query)."""
     for type_code, label in platform_spec(code).document_types:
-        if type_code == document or (document is None and type_code.startswith(QDIS_PREFIX)):
+        if type_code == document:
             return label
-    return document or QDIS_PREFIX
+    return document
 
 
 def common_field_names(version) -> set[str]:
     return set(Field.objects.filter(version=version, common=True).values_list("name", flat=True))
 
 
-def counterpart_candidates(*, document: str | None, siren: str, exercise: int) -> QuerySet:
+def counterpart_candidates(*, document: str, siren: str, exercise: int) -> QuerySet:
     """The same organism's dossiers of that exercise and document, in the current schema
     (call it inside ``schema_context`` of the counterpart platform)."""
-    dossiers = Dossier.objects.select_related("form_version", "document_type").filter(
-        organism__siren=siren, campaign__exercise=exercise
+    return Dossier.objects.select_related("form_version", "document_type").filter(
+        organism__siren=siren, campaign__exercise=exercise, document_type__code=document
     )
-    if document:
-        return dossiers.filter(document_type__code=document)
-    return dossiers.filter(document_type__code__startswith=QDIS_PREFIX)
 
 
 def counterpart_dossier_id(dossier) -> tuple[str, int | None]:

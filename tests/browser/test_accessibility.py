@@ -163,6 +163,7 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
                     "/formulaires/",
                     "/formulaires/deposer/",
                     "/partenaires/regles/",
+                    "/declarations/tronc-commun/",
                 ],
                 "gestionnaire",
             )

@@ -135,6 +135,124 @@ def test_federation_er_transmitted(constructed):
     assert qdis.not_initialised.count == figures.organisms - 6
 
 
+def _pair(ministry, platform, document, *, remove=None):
+    """As the ministry's gestionnaire on the pairs screen: remove (ministry, platform)'s pair,
+    then pair ``ministry`` with ``document`` of ``platform``."""
+    from accounts.models import User
+    from declarations.models import TroncCommunPair
+    from declarations.services.tc_pairs import tc_pair_create, tc_pair_delete
+
+    with schema_context("dhup"):
+        user = User.objects.get(username="gestionnaire")
+        if remove:
+            tc_pair_delete(
+                pair=TroncCommunPair.objects.get(
+                    ministry_document__code=remove[0], platform=remove[1]
+                ),
+                acting_user=user,
+            )
+        if ministry:
+            tc_pair_create(
+                ministry_document=ministry, platform=platform, document=document, acting_user=user
+            )
+
+
+def _move(code, document, sirens, step, substep_code):
+    from workflow.models import Dossier, FiabilisationStep
+
+    with schema_context(code):
+        Dossier.objects.filter(document_type__code=document, organism__siren__in=sirens).update(
+            step=step, substep=FiabilisationStep.objects.get(code=substep_code)
+        )
+
+
+def test_federation_er_transmitted_per_substep(constructed):
+    from organisms.models import Organism
+
+    with schema_context("oph"):
+        sirens = list(
+            Organism.objects.filter(is_active=True)
+            .order_by("siren")
+            .values_list("siren", flat=True)
+        )[:6]
+    # the 3rd, 4th and 5th at the sub-step on oph: on dhup their ER are at 3, 4 and 5
+    _move("oph", "QDIS_OPH", sirens[2:5], "4", constructed["sub"])
+    figures = activity.activity_figures("oph", 2024)
+    qdis = next(d for d in figures.documents if d.code == "QDIS_OPH")
+    assert qdis.er_document == "ER_SOCIAUX"
+    sub = next(line for line in qdis.substeps if line.code == constructed["sub"])
+    assert (sub.count, sub.er_transmitted) == (3, 2)
+    others = [line for line in qdis.substeps if line.code != constructed["sub"]]
+    assert others and {line.er_transmitted for line in others} == {0}
+    steps = _lines(qdis)
+    assert (steps["4"].count, steps["4"].er_transmitted) == (3, 2)
+    assert (steps["2"].count, steps["2"].er_transmitted) == (2, 0)
+    assert (steps["3"].count, steps["3"].er_transmitted) == (1, 1)
+
+    # the page (PDF) and its export show them
+    pdf = activity.report_pdf(figures)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(text.replace("\u00a0", " ").split())
+    assert "organismes ayant transmis leur ER_SOCIAUX sur la plateforme du ministère" in text
+    share = activity.percent_fr(300 / figures.organisms).replace("\u00a0", " ")
+    assert f"{sub.label} 3 {share} 2" in text
+    sheet = load_workbook(io.BytesIO(activity.report_xlsx(figures)))["QDIS_OPH"]
+    rows = {row[0].value: [c.value for c in row] for row in sheet.iter_rows()}
+    assert rows[sub.label][1] == 3 and rows[sub.label][-1] == 2
+    assert rows["4 — Fiabilisation"][-1] == 2
+    assert any(
+        label and "ayant transmis leur ER_SOCIAUX" in label for label in rows
+    )  # which ER is counted
+
+
+def test_the_report_follows_the_configured_pairs(constructed):
+    figures = activity.activity_figures("oph", 2024)
+    survey = next(d for d in figures.documents if d.code == "ENQUETE_OPH")
+    assert survey.er_document == "" and {
+        line.er_transmitted for line in [*survey.steps, *survey.substeps]
+    } == {None}  # not paired: nothing to count
+    # the ministry's gestionnaires pair the QDIS OPH with the ER SAC instead: none filed
+    _pair("ER_SAC", "oph", "QDIS_OPH", remove=("ER_SOCIAUX", "oph"))
+    qdis = next(d for d in activity.activity_figures("oph", 2024).documents if d.code == "QDIS_OPH")
+    assert qdis.er_document == "ER_SAC"
+    assert _lines(qdis)["3"].count == 2 and _lines(qdis)["3"].er_transmitted == 0
+    # unpaired: the column stays empty, and the report says why
+    _pair(None, None, None, remove=("ER_SAC", "oph"))
+    figures = activity.activity_figures("oph", 2024)
+    qdis = next(d for d in figures.documents if d.code == "QDIS_OPH")
+    assert qdis.er_document == ""
+    assert {line.er_transmitted for line in [*qdis.steps, *qdis.substeps]} == {None}
+    html = activity.report_html(figures)
+    assert "aucun document du ministère n&#x27;est apparié avec ce document" in html
+
+
+def test_the_epl_report_counts_the_er_sem(demo_user):
+    """ER SEM ↔ QDIS SEM: the EPL federation's organisms are counted on their ER SEM, not on
+    an ER sociaux they may also have."""
+    from organisms.models import Organism
+
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    er_sem = upload("dhup", workbook_bytes(SHEETS, NAMES), user=gestionnaire, document="ER_SEM")
+    er = upload("dhup", workbook_bytes(SHEETS, NAMES), user=gestionnaire)
+    qdis = upload(
+        "epl",
+        workbook_bytes(SHEETS, NAMES),
+        user=demo_user("epl", "gestionnaire"),
+        document="QDIS_SEM",
+    )
+    with schema_context("epl"):
+        epl_orgs = list(Organism.objects.filter(is_active=True).order_by("siren")[:3])
+    with schema_context("dhup"):
+        same = [Organism.objects.get(siren=o.siren) for o in epl_orgs]
+    _dossiers("dhup", er_sem, same, ["4", "5", "2"])
+    _dossiers("dhup", er, same, ["6", "6", "6"])
+    _dossiers("epl", qdis, epl_orgs, ["3", "3", "3"])
+    figures = activity.activity_figures("epl", 2024)
+    document = next(d for d in figures.documents if d.code == "QDIS_SEM")
+    assert document.er_document == "ER_SEM"
+    assert (_lines(document)["3"].count, _lines(document)["3"].er_transmitted) == (3, 2)
+
+
 def test_pdf_and_xlsx(constructed):
     figures = activity.activity_figures("oph", 2024)
     pdf = activity.report_pdf(figures)

@@ -44,6 +44,7 @@ GESTIONNAIRES_PERMISSIONS = {
     ("wagtailadmin", "access_admin"),
     ("accounts", "view_user"),
     ("declarations", "view_apitoken"),
+    ("declarations", "view_tronccommunpair"),
     ("organisms", "view_organism"),
     ("organisms", "view_registryimport"),
     ("partners", "view_partnerrule"),
@@ -102,6 +103,20 @@ def test_a_new_platform_gets_each_apps_seed_through_the_signal(new_platforms):
             assert list(DocumentType.objects.order_by("position").values_list("code", "label")) == [
                 *spec.document_types
             ]
+            # declarations: the tronc-commun pairs, kept on the ministry platform (those of
+            # the documents it collects)
+            from declarations.models import TroncCommunPair
+
+            assert set(
+                TroncCommunPair.objects.values_list(
+                    "ministry_document__code", "platform", "document_code"
+                )
+            ) == (
+                {("ER_SOCIAUX", "oph", "QDIS_OPH"), ("ER_SOCIAUX", "esh", "QDIS_ESH"),
+                 ("ER_SOCIAUX", "coop", "QDIS_COOP")}
+                if spec.kind == "ministry"
+                else set()
+            )  # fmt: skip
             # workflow: the default sub-steps of step 4
             assert list(
                 FiabilisationStep.objects.order_by("position").values_list("code", "label")

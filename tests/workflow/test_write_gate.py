@@ -246,8 +246,10 @@ def test_query_counts_of_the_hot_paths(version, declarant, outsider, client_for)
 SAVE_QUERIES = 17
 # the sheet: the dossier, its sheet layouts, the release/maintenance banner, the exchange
 # space's read mark and unread count, the transmitted documents, the step journal, and for
-# the checklist on the sheet tabs the form's controls and the sheets' names; the organism's
-# deadline (its rules, its approval of the accounts, its prorogations)
-SHEET_QUERIES = 22
+# the checklist on the sheet tabs the form's controls and the sheets' names; the tronc-commun
+# pair of its document (the link to the tronc commun's page: the pairs are the ministry's
+# gestionnaires' configuration, no longer a constant); the organism's deadline (its rules,
+# its approval of the accounts, its prorogations)
+SHEET_QUERIES = 23
 # the list: the organism's deadlines add three, whatever the number of its documents
 LIST_QUERIES = 17
