@@ -19,8 +19,8 @@ from playwright.sync_api import expect, sync_playwright
 from declarations.services import dossier_open, dossier_values_save
 from fixtures.form_workbooks import form_workbook_build
 from forms_cms.models import DocumentType
-from organisms.models import Partner
 from organisms.demo import DEMO_PASSWORD
+from organisms.models import Partner
 from tests.browser.live import ARGS, CHROMIUM, beside, serve_on_test_connection, shot, sign_in
 from tests.forms_cms.engine.helpers import workbook_bytes
 from tests.forms_cms.test_versions import NAMES, SHEETS, upload

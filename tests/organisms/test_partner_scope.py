@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 
 from accounts.models import Role, User
@@ -103,3 +104,22 @@ def test_a_federation_without_its_code_concerns_no_organism(platforms):
         Membership.objects.create(user=user, partner=partner)
         assert concerned_by(partner) == set()
         assert not organisms_visible_to(user).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"kind": "DREAL"},  # no département
+        {"kind": "DDT"},
+        {"kind": "PREFECTURE"},
+        {"kind": "CDC", "departement": "69"},
+        {"kind": "DDT", "departement": "69", "departements": ["69"]},
+        {"kind": "CDC", "federation": "oph"},
+    ],
+)
+def test_the_database_refuses_a_partner_its_kind_does_not_allow(platforms, fields):
+    """The services refuse these with a message (tests/partners/test_partner_administration.py);
+    the database holds the rule for any other writer."""
+    with schema_context("dhup"), pytest.raises(IntegrityError), transaction.atomic():
+        Partner.objects.create(name="Partenaire incohérent", **fields)

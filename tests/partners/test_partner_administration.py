@@ -334,7 +334,8 @@ def test_editing_a_partner_checks_it_again(client_for, gestionnaire, dreal):
     assert "des règles de transmission nomment ce partenaire (DREAL)" in text_of(rekinded)
     with schema_context("dhup"):
         dreal.refresh_from_db()
-        assert (dreal.kind, dreal.departement) == ("DREAL", "")
+        assert (dreal.name, dreal.kind, dreal.departement) == ("DREAL (siège)", "DREAL", "")
+    assert len(journal("harmonia.partner_updated")) == 1  # the refused edits left no entry
 
 
 def test_the_partner_page_shows_its_rules_per_document_type(client_for, gestionnaire, dreal):
