@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import Role, User
 from organisms.models import Membership, Organism, Partner
+from organisms.regions import REGIONS, region_of
 from organisms.signals import demo_loaded
 from organisms.siren import with_luhn_key
 from tenants.models import Platform
@@ -202,12 +203,59 @@ def load_platform_demo(
             first_name="Émile",
             last_name="Éditeur",
         )
+        if platform.kind == "ministry":
+            load_ministry_partners(platform, organisms, password_hash)
         # the apps above add theirs (workflow: the open 2024 campaign)
         demo_loaded.send(
             sender=Platform,
             platform=platform,
             users={"gestionnaire": gestionnaire, "editeur": editeur},
         )
+
+
+# the federations' partners of the ministry platform and the code their members carry
+FEDERATION_CODES = {
+    "Fédération nationale des OPH": "oph",
+    "Fédération des ESH": "esh",
+    "Fédération nationale des sociétés coopératives d'HLM": "coop",
+    "Fédération des EPL": "epl",
+}
+
+
+def load_ministry_partners(
+    platform: Platform, organisms: list[DemoOrganism], password_hash: str
+) -> None:
+    """The ministry platform's federations read their members' documents (the organisms the
+    federation platforms hold, by SIREN, carry its code); the DREAL of the first organism's
+    region and a DDT(M) per département of that region; the account ``partenaire-dreal``.
+    Only fills what is empty: a gestionnaire's edits stay."""
+    for name, code in FEDERATION_CODES.items():
+        Partner.objects.filter(name=name, kind="FEDERATION", federation="").update(federation=code)
+    for code, size in FEDERATION_SIZES.items():
+        family = [o.siren for o in organisms if o.family == FEDERATION_FAMILY[code]]
+        Organism.objects.filter(siren__in=family[:size], federation="").update(federation=code)
+    region = region_of(organisms[0].departement)
+    if region is None:
+        return
+    dreal, _ = Partner.objects.get_or_create(
+        name=f"DREAL {region}",
+        defaults={"kind": "DREAL", "region": region, "departements": list(REGIONS[region])},
+    )
+    names = {p["departement"]: p["name"] for p in _load_places()["places"]}
+    for departement in REGIONS[region]:
+        Partner.objects.get_or_create(
+            name=f"DDT(M) — {names.get(departement, departement)} ({departement})",
+            defaults={"kind": "DDT", "departement": departement},
+        )
+    user = _ensure_user(
+        "partenaire-dreal",
+        Role.PARTENAIRE,
+        platform.code,
+        password_hash,
+        first_name="Denis",
+        last_name="DREAL",
+    )
+    Membership.objects.get_or_create(user=user, defaults={"partner": dreal})
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -106,8 +107,16 @@ class Organism(models.Model):
         return f"{self.name} ({self.siren})"
 
 
+class PartnerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
 class Partner(models.Model):
-    """Partenaire: an organisation that reads the documents transmitted to it."""
+    """Partenaire: an organisation that reads the documents transmitted to it. Which organisms
+    it concerns depends on its kind (``organisms.selectors.partner_organisms``): all of them
+    (CDC, CGLLS, ANCOLS), its département (préfecture, DDT/DDTM), its region's départements
+    (DREAL), its federation's members (a federation on the ministry platform)."""
 
     class Kind(models.TextChoices):
         CDC = "CDC", "Caisse des dépôts (CDC)"
@@ -118,24 +127,74 @@ class Partner(models.Model):
         DDT = "DDT", "DDT / DDTM"
         DREAL = "DREAL", "DREAL"
 
+    # the kinds acting for one département, and for every organism
+    LOCAL_KINDS = (Kind.PREFECTURE, Kind.DDT)
+    NATIONAL_KINDS = (Kind.CDC, Kind.CGLLS, Kind.ANCOLS)
+
     name = models.CharField("nom", max_length=255, unique=True)
     kind = models.CharField("type", max_length=20, choices=Kind.choices)
     departement = models.CharField(
         "département", max_length=3, choices=DEPARTEMENT_CHOICES, blank=True
     )
+    # a DREAL: its region and the départements it covers
+    region = models.CharField("région", max_length=100, blank=True)
+    departements = ArrayField(
+        models.CharField(max_length=3, choices=DEPARTEMENT_CHOICES),
+        verbose_name="départements couverts",
+        default=list,
+        blank=True,
+    )
+    # a federation (ministry platform): the code its members carry (Organism.federation)
+    federation = models.CharField(
+        "fédération", max_length=10, choices=FEDERATION_CHOICES, blank=True
+    )
+    # a deactivated partner receives nothing new and its users neither sign in nor read
+    is_active = models.BooleanField("actif", default=True)
+
+    objects = PartnerQuerySet.as_manager()
 
     class Meta:
         verbose_name = "partenaire"
         ordering = ["kind", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(kind="PREFECTURE") | ~models.Q(departement=""),
-                name="prefecture_has_departement",
-            )
+                condition=~models.Q(kind__in=["PREFECTURE", "DDT"]) | ~models.Q(departement=""),
+                name="local_partner_has_departement",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["PREFECTURE", "DDT"]) | models.Q(departement=""),
+                name="departement_only_for_local_partners",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="DREAL") | models.Q(departements__len__gt=0),
+                name="dreal_has_departements",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="DREAL") | models.Q(departements=[]),
+                name="departements_only_for_dreal",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="FEDERATION") | models.Q(federation=""),
+                name="federation_code_only_for_federations",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def scope_label(self) -> str:
+        """Which organisms it concerns, in French."""
+        if self.kind in self.LOCAL_KINDS:
+            return f"Département {self.departement}"
+        if self.kind == self.Kind.DREAL:
+            region = f"Région {self.region} : " if self.region else "Départements "
+            return region + ", ".join(self.departements)
+        if self.kind == self.Kind.FEDERATION:
+            if not self.federation:
+                return "Aucun organisme (fédération à préciser)"
+            return f"Adhérents : {self.get_federation_display()}"
+        return "Tous les organismes"
 
 
 class Membership(models.Model):

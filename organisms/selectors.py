@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Role
 from organisms.models import Organism, Partner
@@ -18,9 +18,45 @@ def user_partner(user) -> Partner | None:
     return membership.partner if membership else None
 
 
+# Which organisms a partner concerns — decided here only, in both directions (the organisms
+# of a partner; the partners of an organism): what it receives and what it may read follow.
+NOTHING = Q(pk__in=[])
+
+
+def partner_organisms(partner: Partner, prefix: str = "") -> Q:
+    """The organisms ``partner`` concerns, as a filter on organisms (``prefix``: the path to
+    an organism from the model filtered, e.g. ``"dossier__organism__"``): every organism for
+    the national partners, its département for a préfecture or a DDT, its region's
+    départements for a DREAL, its members for a federation; nothing once deactivated."""
+    if not partner.is_active:
+        return NOTHING
+    if partner.kind in Partner.LOCAL_KINDS:
+        return Q(**{f"{prefix}departement": partner.departement})
+    if partner.kind == Partner.Kind.DREAL:
+        return Q(**{f"{prefix}departement__in": partner.departements})
+    if partner.kind == Partner.Kind.FEDERATION:
+        if not partner.federation:
+            return NOTHING
+        return Q(**{f"{prefix}federation": partner.federation})
+    return Q()
+
+
+def partners_of(organism: Organism) -> Q:
+    """The partners that concern ``organism``, as a filter on partners: the converse of
+    :func:`partner_organisms` (the active partners only)."""
+    concerning = (
+        Q(kind__in=Partner.NATIONAL_KINDS)
+        | Q(kind__in=Partner.LOCAL_KINDS, departement=organism.departement)
+        | Q(kind=Partner.Kind.DREAL, departements__contains=[organism.departement])
+    )
+    if organism.federation:
+        concerning |= Q(kind=Partner.Kind.FEDERATION, federation=organism.federation)
+    return Q(is_active=True) & concerning
+
+
 def organisms_visible_to(user) -> QuerySet[Organism]:
-    """Gestionnaires see the registry; an organisme user its own organism; a préfecture
-    (or DDT) its département; other partners the active organisms; anyone else nothing."""
+    """Gestionnaires see the registry; an organisme user its own organism; a partner user
+    the active organisms its partner concerns; anyone else nothing."""
     organisms = Organism.objects.all()
     if not user.is_authenticated:
         return organisms.none()
@@ -33,7 +69,5 @@ def organisms_visible_to(user) -> QuerySet[Organism]:
         partner = user_partner(user)
         if partner is None:
             return organisms.none()
-        if partner.departement:
-            return organisms.active().filter(departement=partner.departement)
-        return organisms.active()
+        return organisms.active().filter(partner_organisms(partner))
     return organisms.none()

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role
+from forms_cms.models import DocumentType
 from organisms.models import Partner
-from organisms.selectors import user_partner
+from organisms.selectors import partner_organisms, partners_of, user_partner
 from partners.models import PartnerChoice, PartnerRule, Transmission
 
 
@@ -29,16 +30,18 @@ class Concerned:
 
 
 def partners_concerned(*, organism, document_type) -> list[Concerned]:
-    """Every partner a rule of this document type names for this organism: a rule on one
-    partner overrides the rule of its kind; a partner with a département (préfecture, DDT)
-    concerns only the organisms of that département. Ordered by kind, then name."""
+    """Every active partner a rule of this document type names for this organism: a rule on
+    one partner overrides the rule of its kind; which partners concern the organism (a
+    préfecture its département, a DREAL its region, a federation its members) is decided by
+    ``organisms.selectors.partners_of``. Ordered by kind, then name."""
     rules = list(PartnerRule.objects.filter(document_type=document_type).select_related("partner"))
     if not rules:
         return []
-    local = Q(departement="") | Q(departement=organism.departement)
     by_kind = {r.partner_kind: r for r in rules if r.partner_id is None}
     by_partner = {r.partner_id: r for r in rules if r.partner_id is not None}
-    partners = Partner.objects.filter(local).filter(Q(kind__in=by_kind) | Q(pk__in=by_partner))
+    partners = Partner.objects.filter(partners_of(organism)).filter(
+        Q(kind__in=by_kind) | Q(pk__in=by_partner)
+    )
     chosen = set(
         PartnerChoice.objects.filter(
             organism=organism, document_type=document_type, chosen=True
@@ -53,9 +56,10 @@ def partners_concerned(*, organism, document_type) -> list[Concerned]:
 
 
 def transmissions_visible_to(user) -> QuerySet[Transmission]:
-    """A partner user: what was transmitted to its own partner — for a préfecture (or any
-    partner with a département) only the organisms of that département, checked again here.
-    Anyone else: nothing."""
+    """A partner user: what was transmitted to its own partner, among the organisms that
+    partner concerns (checked again here: a préfecture its département, a DREAL its region,
+    a federation its members); nothing once the partner is deactivated. Anyone else:
+    nothing."""
     transmissions = Transmission.objects.select_related(
         "dossier__organism", "dossier__campaign", "dossier__document_type", "partner"
     )
@@ -64,7 +68,19 @@ def transmissions_visible_to(user) -> QuerySet[Transmission]:
     partner = user_partner(user)
     if partner is None:
         return transmissions.none()
-    transmissions = transmissions.filter(partner=partner)
-    if partner.departement:
-        transmissions = transmissions.filter(dossier__organism__departement=partner.departement)
-    return transmissions
+    return transmissions.filter(partner=partner).filter(
+        partner_organisms(partner, prefix="dossier__organism__")
+    )
+
+
+def partner_rules(partner: Partner) -> list[tuple]:
+    """Per document type of the platform (in their order): the rule that applies to this
+    partner — its own rule, else its kind's — or None (nothing goes to it)."""
+    rules = PartnerRule.objects.filter(
+        Q(partner=partner) | Q(partner__isnull=True, partner_kind=partner.kind)
+    ).select_related("partner", "updated_by")
+    applying: dict[int, PartnerRule] = {}
+    for rule in rules:
+        if rule.partner_id or rule.document_type_id not in applying:
+            applying[rule.document_type_id] = rule
+    return [(doc, applying.get(doc.pk)) for doc in DocumentType.objects.all()]

@@ -12,8 +12,10 @@ from wagtail.log_actions import log
 
 from accounts.models import Role, User
 from forms_cms.models import DocumentType
-from organisms.models import Partner
+from organisms.models import FEDERATION_CHOICES, Partner
+from organisms.regions import REGIONS
 from organisms.services.memberships import current_platform
+from organisms.siren import DEPARTEMENTS
 from partners.models import AccessLog, PartnerChoice, PartnerRule, Transmission
 from partners.selectors import partners_concerned
 from tenants.links import absolute_url
@@ -185,6 +187,178 @@ def partner_rule_delete(*, rule: PartnerRule, acting_user) -> None:
         deleted=True,
     )
     PartnerRule.objects.filter(pk=rule.pk).delete()
+
+
+# --- partners (gestionnaires) -----------------------------------------------------------------
+
+MSG_NOT_GESTIONNAIRE = "L'administration des partenaires est réservée aux gestionnaires."
+MSG_NAME_REQUIRED = "Nom : indiquez le nom du partenaire."
+MSG_NAME_TAKEN = (
+    "Nom : un partenaire s'appelle déjà « {name} » sur cette plateforme ; choisissez un autre "
+    "nom (par exemple en ajoutant le département)."
+)
+MSG_UNKNOWN_KIND = (
+    "Type : « {kind} » n'est pas un type de partenaire ; choisissez-le dans la liste."
+)
+MSG_NEEDS_DEPARTEMENT = (
+    "Département : une préfecture ou une DDT(M) agit pour un département ; choisissez-le."
+)
+MSG_UNKNOWN_DEPARTEMENT = "Département « {code} » inconnu : indiquez un code comme 01, 2A ou 974."
+MSG_NEEDS_REGION = "Région : une DREAL couvre une région ; choisissez-la dans la liste."
+MSG_UNKNOWN_REGION = "Région « {region} » inconnue : choisissez-la dans la liste."
+MSG_NEEDS_DEPARTEMENTS = (
+    "Départements : une DREAL couvre des départements de sa région ; indiquez-en au moins un{hint}."
+)
+MSG_OUTSIDE_REGION = (
+    "Départements : {codes} hors de la région {region} ; indiquez seulement des départements "
+    "de la région ({own})."
+)
+MSG_NEEDS_FEDERATION = (
+    "Fédération : choisissez la fédération dont ce partenaire lit les documents des adhérents."
+)
+MSG_KIND_HAS_RULES = (
+    "Type : des règles de transmission nomment ce partenaire ({kind}) ; supprimez-les ou "
+    "modifiez-les avant de changer son type."
+)
+PARTNER_FIELDS = ("kind", "name", "departement", "region", "departements", "federation")
+
+
+def _check_partner_admin(user) -> None:
+    if user.role != Role.GESTIONNAIRE:
+        raise PermissionDenied(MSG_NOT_GESTIONNAIRE)
+
+
+def _partner_clean(partner: Partner) -> None:
+    """Refuse what does not make a partner (each message names its field); clear what its kind
+    does not use (a CDC has no département)."""
+    errors: dict[str, str] = {}
+    partner.name = " ".join((partner.name or "").split())
+    if not partner.name:
+        errors["name"] = MSG_NAME_REQUIRED
+    elif Partner.objects.filter(name__iexact=partner.name).exclude(pk=partner.pk).exists():
+        errors["name"] = MSG_NAME_TAKEN.format(name=partner.name)
+    kind = partner.kind
+    if kind not in Partner.Kind.values:
+        errors["kind"] = MSG_UNKNOWN_KIND.format(kind=kind)
+    if kind in Partner.LOCAL_KINDS:
+        if not partner.departement:
+            errors["departement"] = MSG_NEEDS_DEPARTEMENT
+        elif partner.departement not in DEPARTEMENTS:
+            errors["departement"] = MSG_UNKNOWN_DEPARTEMENT.format(code=partner.departement)
+    else:
+        partner.departement = ""
+    if kind == Partner.Kind.DREAL:
+        codes = list(dict.fromkeys(partner.departements or []))
+        own = REGIONS.get(partner.region)
+        if not partner.region:
+            errors["region"] = MSG_NEEDS_REGION
+        elif own is None:
+            errors["region"] = MSG_UNKNOWN_REGION.format(region=partner.region)
+        if not codes:
+            hint = f" (région {partner.region} : {', '.join(own)})" if own else ""
+            errors["departements"] = MSG_NEEDS_DEPARTEMENTS.format(hint=hint)
+        elif unknown := [c for c in codes if c not in DEPARTEMENTS]:
+            errors["departements"] = MSG_UNKNOWN_DEPARTEMENT.format(code=", ".join(unknown))
+        elif own is not None and (outside := [c for c in codes if c not in own]):
+            errors["departements"] = MSG_OUTSIDE_REGION.format(
+                codes=", ".join(outside), region=partner.region, own=", ".join(own)
+            )
+        else:
+            codes.sort(key=DEPARTEMENTS.index)
+        partner.departements = codes
+    else:
+        partner.region, partner.departements = "", []
+    if kind == Partner.Kind.FEDERATION:
+        if partner.federation not in dict(FEDERATION_CHOICES):
+            errors["federation"] = MSG_NEEDS_FEDERATION
+    else:
+        partner.federation = ""
+    if partner.pk and "kind" not in errors:
+        named_as = PartnerRule.objects.filter(partner=partner).exclude(partner_kind=kind)
+        if named_as.exists():
+            errors["kind"] = MSG_KIND_HAS_RULES.format(
+                kind=Partner.Kind(named_as.first().partner_kind).label
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _partner_journal(partner: Partner) -> dict:
+    return {
+        "name": partner.name,
+        "kind": partner.kind,
+        "departement": partner.departement,
+        "region": partner.region,
+        "departements": list(partner.departements),
+        "federation": partner.federation,
+        "is_active": partner.is_active,
+    }
+
+
+@transaction.atomic
+def partner_create(
+    *, kind: str, name: str, departement: str = "", region: str = "", departements=(),
+    federation: str = "", acting_user,
+) -> Partner:  # fmt: skip
+    """A new partner (gestionnaires): it receives documents as soon as a rule names it or its
+    kind; its users are created from its page."""
+    _check_partner_admin(acting_user)
+    partner = Partner(
+        kind=kind,
+        name=name,
+        departement=departement or "",
+        region=region or "",
+        departements=list(departements or []),
+        federation=federation or "",
+    )
+    _partner_clean(partner)
+    partner.save()
+    log(
+        instance=partner,
+        action="harmonia.partner_created",
+        user=acting_user,
+        data=_partner_journal(partner),
+    )
+    return partner
+
+
+@transaction.atomic
+def partner_update(*, partner: Partner, acting_user, **fields) -> Partner:
+    _check_partner_admin(acting_user)
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    before = _partner_journal(partner)
+    for name in PARTNER_FIELDS:
+        if name in fields:
+            setattr(partner, name, fields[name] if fields[name] is not None else "")
+    _partner_clean(partner)
+    partner.save()
+    log(
+        instance=partner,
+        action="harmonia.partner_updated",
+        user=acting_user,
+        data={"before": before, **_partner_journal(partner)},
+    )
+    return partner
+
+
+@transaction.atomic
+def partner_set_active(*, partner: Partner, active: bool, acting_user) -> Partner:
+    """Deactivate (or reactivate) a partner: deactivated, it receives nothing new, its users
+    can no longer sign in (their sessions end) nor read what it was sent; what was sent
+    stays, for when it is reactivated."""
+    _check_partner_admin(acting_user)
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    if partner.is_active == active:
+        return partner
+    partner.is_active = active
+    partner.save(update_fields=["is_active"])
+    log(
+        instance=partner,
+        action="harmonia.partner_activated" if active else "harmonia.partner_deactivated",
+        user=acting_user,
+        data=_partner_journal(partner),
+    )
+    return partner
 
 
 # --- the organism's choices ------------------------------------------------------------------

@@ -14,4 +14,17 @@ urlpatterns = [
     path("regles/<int:pk>/", views.rule_edit, name="rule_edit"),
     path("regles/<int:pk>/suppression/", views.rule_delete, name="rule_delete"),
     path("journal/", views.access_log, name="journal"),
+    path("gestion/", views.partner_list, name="partner_list"),
+    path("gestion/nouveau/", views.partner_create_view, name="partner_create"),
+    path("gestion/<int:pk>/", views.partner_detail, name="partner_detail"),
+    path("gestion/<int:pk>/modification/", views.partner_edit, name="partner_edit"),
+    path("gestion/<int:pk>/activation/", views.partner_activation, name="partner_activation"),
+    path(
+        "gestion/<int:pk>/comptes/nouveau/", views.partner_user_create, name="partner_user_create"
+    ),
+    path(
+        "gestion/<int:pk>/comptes/<int:user_pk>/activation/",
+        views.partner_user_activation,
+        name="partner_user_activation",
+    ),
 ]

@@ -8,26 +8,32 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.permissions import role_required
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import DocumentType
+from organisms.models import Partner
 from organisms.selectors import user_organism, user_partner
-from partners.forms import AccessLogFilterForm, PartnerRuleForm
+from organisms.services.memberships import platform_user_create, platform_user_set_active
+from partners.forms import AccessLogFilterForm, PartnerForm, PartnerRuleForm, PartnerUserForm
 from partners.models import AccessLog, PartnerRule
-from partners.selectors import partners_concerned, transmissions_visible_to
+from partners.selectors import partner_rules, partners_concerned, transmissions_visible_to
 from partners.services import (
     access_log_record,
     partner_choices_save,
+    partner_create,
     partner_rule_create,
     partner_rule_delete,
     partner_rule_update,
+    partner_set_active,
+    partner_update,
 )
 from workflow.models import DossierExport
 
@@ -197,10 +203,26 @@ def _apply_errors(form, exc: ValidationError) -> None:
             form.add_error(None, error)
 
 
+def _rule_initial(request) -> dict:
+    """A new rule prefilled from a partner's page: ?partner=…&document_type=…"""
+    initial = {}
+    partner = Partner.objects.filter(pk=_int(request.GET.get("partner"))).first()
+    if partner is not None:
+        initial.update(partner=partner, partner_kind=partner.kind)
+    document_type = DocumentType.objects.filter(pk=_int(request.GET.get("document_type"))).first()
+    if document_type is not None:
+        initial["document_type"] = document_type
+    return initial
+
+
+def _int(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(Role.GESTIONNAIRE)
 def rule_create(request):
-    form = PartnerRuleForm(request.POST or None)
+    form = PartnerRuleForm(request.POST or None, initial=_rule_initial(request))
     if request.method == "POST" and form.is_valid():
         try:
             rule = partner_rule_create(acting_user=request.user, **form.cleaned_data)
@@ -254,3 +276,143 @@ def access_log(request):
         "partners/access_log.html",
         {"page": page, "form": form, "filters": filters.urlencode()},
     )
+
+
+# --- gestionnaires: the partners and their accounts ---------------------------------------------
+
+
+@role_required(Role.GESTIONNAIRE)
+def partner_list(request):
+    partners = Partner.objects.annotate(
+        users=Count("memberships", filter=Q(memberships__user__is_active=True))
+    ).order_by("kind", "name")
+    kind = request.GET.get("kind", "")
+    if kind in Partner.Kind.values:
+        partners = partners.filter(kind=kind)
+    if q := request.GET.get("q", "").strip():
+        partners = partners.filter(name__icontains=q)
+    page = Paginator(partners, 50).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(
+        request,
+        "partners/partner_list.html",
+        {
+            "page": page,
+            "kinds": Partner.Kind.choices,
+            "kind": kind,
+            "q": q,
+            "filters": filters.urlencode(),
+        },
+    )
+
+
+@role_required(Role.GESTIONNAIRE)
+def partner_detail(request, pk):
+    partner = get_object_or_404(Partner, pk=pk)
+    users = User.objects.filter(membership__partner=partner).order_by("last_name", "username")
+    return render(
+        request,
+        "partners/partner_detail.html",
+        {"partner": partner, "users": users, "rules": partner_rules(partner)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.GESTIONNAIRE)
+def partner_create_view(request):
+    form = PartnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = partner_create(acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Partenaire « {partner.name} » créé. Créez ses comptes ci-dessous ; il reçoit "
+                "les documents que les règles de transmission lui destinent.",
+            )
+            return redirect("partners:partner_detail", partner.pk)
+    return render(request, "partners/partner_form.html", {"form": form, "partner": None})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.GESTIONNAIRE)
+def partner_edit(request, pk):
+    partner = get_object_or_404(Partner, pk=pk)
+    form = PartnerForm.for_partner(partner, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = partner_update(partner=partner, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Partenaire « {partner.name} » modifié.")
+            return redirect("partners:partner_detail", partner.pk)
+    return render(request, "partners/partner_form.html", {"form": form, "partner": partner})
+
+
+@require_POST
+@role_required(Role.GESTIONNAIRE)
+def partner_activation(request, pk):
+    partner = get_object_or_404(Partner, pk=pk)
+    active = request.POST.get("active") == "1"
+    partner = partner_set_active(partner=partner, active=active, acting_user=request.user)
+    if active:
+        messages.success(request, f"Partenaire « {partner.name} » réactivé.")
+    else:
+        messages.success(
+            request,
+            f"Partenaire « {partner.name} » désactivé : il ne reçoit plus rien et ses comptes "
+            "ne peuvent plus se connecter.",
+        )
+    return redirect("partners:partner_detail", partner.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.GESTIONNAIRE)
+def partner_user_create(request, pk):
+    """An account of this partner: no password, a single-use link to choose one (the same
+    service as every other account of the platform)."""
+    partner = get_object_or_404(Partner, pk=pk)
+    form = PartnerUserForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = platform_user_create(
+                username=data["username"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                role=Role.PARTENAIRE,
+                partner=partner,
+                acting_user=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Compte « {user.username} » créé pour {partner.name} : un lien pour choisir "
+                f"le mot de passe a été envoyé à {user.email}.",
+            )
+            return redirect("partners:partner_detail", partner.pk)
+    return render(request, "partners/partner_user_form.html", {"form": form, "partner": partner})
+
+
+@require_POST
+@role_required(Role.GESTIONNAIRE)
+def partner_user_activation(request, pk, user_pk):
+    partner = get_object_or_404(Partner, pk=pk)
+    account = get_object_or_404(User, pk=user_pk, membership__partner=partner)
+    active = request.POST.get("active") == "1"
+    try:
+        platform_user_set_active(user=account, active=active, acting_user=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        state = "réactivé" if active else "désactivé"
+        messages.success(request, f"Compte « {account.username} » {state}.")
+    return redirect("partners:partner_detail", partner.pk)

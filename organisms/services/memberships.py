@@ -28,6 +28,9 @@ MSG_TOO_MANY = (
 MSG_ROLE_NEEDS_ORGANISM = "Un compte « organisme » doit être rattaché à un organisme."
 MSG_ROLE_NEEDS_PARTNER = "Un compte « partenaire » doit être rattaché à un partenaire."
 MSG_NO_BINDING = "Seuls les comptes organisme et partenaire sont rattachés."
+MSG_PARTNER_INACTIVE = (
+    "Le partenaire {partner} est désactivé : réactivez-le avant de lui rattacher un compte."
+)
 
 
 def current_platform() -> Platform:
@@ -56,6 +59,8 @@ def membership_bind(
         raise MembershipError(MSG_ROLE_NEEDS_PARTNER)
     if user.role not in (Role.ORGANISME, Role.PARTENAIRE):
         raise MembershipError(MSG_NO_BINDING)
+    if partner is not None and not partner.is_active and user.is_active:
+        raise MembershipError(MSG_PARTNER_INACTIVE.format(partner=partner))
     with transaction.atomic():
         if organism is not None:
             # Lock the organism so two concurrent creations cannot both pass the check.

@@ -20,6 +20,7 @@ from declarations.services import dossier_open, dossier_values_save
 from fixtures.form_workbooks import form_workbook_build
 from forms_cms.models import DocumentType
 from organisms.demo import DEMO_PASSWORD
+from organisms.models import Partner
 from tests.browser.live import ARGS, CHROMIUM, beside, serve_on_test_connection, shot, sign_in
 from tests.forms_cms.engine.helpers import workbook_bytes
 from tests.forms_cms.test_versions import NAMES, SHEETS, upload
@@ -109,6 +110,8 @@ def audit(page, base: str, paths: list, role: str) -> dict[str, list[str]]:
 def test_no_critical_or_serious_violation_on_the_main_pages(declared):
     entering, sent, campaign = declared["entering"], declared["sent"], declared["campaign"]
     dossier = f"/declarations/dossiers/{entering}"
+    with schema_context("dhup"):
+        dreal = Partner.objects.get(kind="DREAL").pk
     with serve_on_test_connection() as (port, _app), sync_playwright() as playwright:
         base = f"http://dhup.localhost:{port}"
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -164,6 +167,10 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
                     "/formulaires/deposer/",
                     "/partenaires/regles/",
                     "/declarations/tronc-commun/",
+                    "/partenaires/gestion/",
+                    "/partenaires/gestion/nouveau/",
+                    f"/partenaires/gestion/{dreal}/",
+                    f"/partenaires/gestion/{dreal}/comptes/nouveau/",
                 ],
                 "gestionnaire",
             )

@@ -218,7 +218,10 @@ def test_the_organism_ticks_its_choices(dossier, declarant, client_for, gestionn
     assert f'name="partner" value="{own.pk}"' in page and escape(own.name) in page
     assert escape(other.name) not in page
     assert "ANCOLS" not in page
-    assert "Fédération nationale des OPH" in page
+    # its own federation (a COOP: the coopératives'), not the others
+    own_federation = partner(kind="FEDERATION", federation=organism.federation)
+    assert organism.federation == "coop" and escape(own_federation.name) in page
+    assert "Fédération nationale des OPH" not in page
     response = client.post(
         "/partenaires/choix/",
         {"document_type": dossier.document_type_id, "partner": [own.pk]},

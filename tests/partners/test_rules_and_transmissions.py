@@ -104,7 +104,7 @@ def test_forbidden_and_unchosen_partners_get_nothing_chosen_ones_do(
 ):
     organism = declarant.membership.organism
     own_prefecture = partner(kind="PREFECTURE", departement=organism.departement)
-    federation = partner(name="Fédération nationale des OPH")
+    federation = partner(kind="FEDERATION", federation=organism.federation)
     with schema_context("dhup"):
         # CGLLS forbidden by a rule on that very partner (it overrides its kind's rule)
         partner_rule_create(

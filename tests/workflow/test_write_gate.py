@@ -238,18 +238,19 @@ def test_query_counts_of_the_hot_paths(version, declarant, outsider, client_for)
     assert n == LIST_QUERIES, n
 
 
-# Every request pays 10 for the test client's host lookup (1), the tenant routing (3), the
-# session and user (3: session, user, membership) and the session's idle-expiry refresh (3,
-# savepoints included). The cell save adds its own 7: the dossier among the user's, then in
-# the gate's transaction (savepoint, release) the locked row, the form's controls, one UPDATE
-# and one INSERT of history — 5 round trips in production, the DESIGN's "≤ 6 queries".
-SAVE_QUERIES = 17
+# Every request pays 9 for the test client's host lookup (1), the tenant routing (3), the
+# session and user (2: session, the user with its membership — organisms.backends) and the
+# session's idle-expiry refresh (3, savepoints included). The cell save adds its own 7: the
+# dossier among the user's, then in the gate's transaction (savepoint, release) the locked
+# row, the form's controls, one UPDATE and one INSERT of history — 5 round trips in
+# production, the DESIGN's "≤ 6 queries".
+SAVE_QUERIES = 16
 # the sheet: the dossier, its sheet layouts, the release/maintenance banner, the exchange
 # space's read mark and unread count, the transmitted documents, the step journal, and for
 # the checklist on the sheet tabs the form's controls and the sheets' names; the tronc-commun
 # pair of its document (the link to the tronc commun's page: the pairs are the ministry's
 # gestionnaires' configuration, no longer a constant); the organism's deadline (its rules,
 # its approval of the accounts, its prorogations)
-SHEET_QUERIES = 23
+SHEET_QUERIES = 22
 # the list: the organism's deadlines add three, whatever the number of its documents
-LIST_QUERIES = 17
+LIST_QUERIES = 15
