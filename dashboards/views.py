@@ -21,6 +21,7 @@ from partners.selectors import transmissions_visible_to
 from partners.services import access_log_record
 from workflow.models import Campaign
 from workflow.selectors import late_dossiers, offers_for, step_counts
+from workflow.services.letters import letters_for_home
 
 RECENT = 10
 
@@ -48,7 +49,7 @@ def _organism_home(user) -> dict:
         return {"organism": None}
     unread = {d.pk: d.unread for d in exchange_overview(user, unread_only=True)}
     rows = [(o, unread.get(o.dossier.pk, 0) if o.dossier else 0) for o in offers_for(organism)]
-    return {"organism": organism, "rows": rows}
+    return {"organism": organism, "rows": rows, "letters": letters_for_home(organism)}
 
 
 def _gestionnaire_home(user, campaigns) -> dict:

@@ -13,7 +13,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from organisms.models import Organism
 from workflow.deadlines import NEEDS_APPROVAL
-from workflow.models import AccountsApproval, Campaign, Dossier, Prorogation
+from workflow.models import AccountsApproval, Campaign, Dossier, Prorogation, Reminder
 from workflow.policy import acts_for_organism
 from workflow.services.deadlines import (
     approval_record,
@@ -143,5 +143,10 @@ def deadline_page(request, campaign_pk, type_pk, organism_pk):
                 organism=organism, campaign=campaign, document_type=document_type
             ).select_related("recorded_by"),
             "required": document_type.must_file(organism),
+            "reminders": Reminder.objects.filter(
+                organism=organism, campaign=campaign, document_type=document_type
+            )
+            .select_related("sent_by")
+            .defer("body"),
         },
     )

@@ -40,7 +40,7 @@ def platform_seed(*, platform, spec, **kwargs) -> None:
         [
             "view_fiabilisationstep", "add_fiabilisationstep",
             "change_fiabilisationstep", "delete_fiabilisationstep",
-            "view_campaign", "view_purgelog",
+            "view_campaign", "change_campaign", "view_purgelog",
         ],
     )  # fmt: skip
 

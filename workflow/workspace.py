@@ -15,6 +15,7 @@ from workflow.deadlines import DUE_SOON_DAYS, Deadline
 from workflow.models import Dossier, Step
 from workflow.policy import values_visible_to_gestionnaires
 from workflow.services.deadlines import deadlines_for, is_late
+from workflow.services.reminders import last_reminded
 
 NOT_STARTED = "0"
 NOT_STARTED_LABEL = "0 — Non initialisé"
@@ -40,6 +41,7 @@ class Row:
     dossier: Dossier | None
     deadline: Deadline | None = None
     required: bool = True
+    last_reminded: dt.datetime | None = None
 
     @property
     def transmitted(self) -> bool:
@@ -127,7 +129,11 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     )
     shown = [o for o in organisms if o.pk in dossiers or document_type.must_file(o)]
     schedules = deadlines_for(campaign, document_type, shown)
-    rows = [Row(o, dossiers.get(o.pk), schedules[o.pk], document_type.must_file(o)) for o in shown]
+    reminded = last_reminded(campaign, document_type)
+    rows = [
+        Row(o, dossiers.get(o.pk), schedules[o.pk], document_type.must_file(o), reminded.get(o.pk))
+        for o in shown
+    ]
     sort = filters.get("sort")
     if sort == "deadline":
         # the nearest deadline first (the most late), dates to be stated then, transmitted last
@@ -185,6 +191,7 @@ EXPORT_HEADERS = [
     "Date limite",
     "Prorogée",
     "En retard",
+    "Dernière relance",
     "Transmis le",
     "Dernière modification",
 ]
@@ -240,6 +247,7 @@ def export_rows(rows: list[Row]) -> list[list]:
                 _deadline_cell(r.deadline),
                 "oui" if r.deadline and r.deadline.prorogated else "non",
                 "oui" if r.late else "non",
+                local_moment(r.last_reminded),
                 local_moment(d.transmitted_at) if d else None,
                 local_moment(d.updated_at) if d else None,
             ]

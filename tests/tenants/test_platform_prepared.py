@@ -49,6 +49,7 @@ GESTIONNAIRES_PERMISSIONS = {
     ("organisms", "view_registryimport"),
     ("partners", "view_partnerrule"),
     ("workflow", "view_campaign"),
+    ("workflow", "change_campaign"),  # its letter, in the CMS (workflow.wagtail_hooks)
     ("workflow", "view_purgelog"),
     ("forms_cms", "view_formversion"),
     *(("forms_cms", c) for c in ("view_field", "change_field")),

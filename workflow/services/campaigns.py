@@ -11,6 +11,7 @@ from wagtail.log_actions import log
 from accounts.models import Role
 from forms_cms.models import DocumentType
 from workflow.models import Campaign
+from workflow.services.reminders import offsets_parse
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut ouvrir une campagne."
 MSG_DEADLINE_BEFORE_OPENING = (
@@ -58,5 +59,26 @@ def campaign_open(
                 "opening_date": opening_date,
                 "deadline": deadline,
             },
+        )
+    return campaign
+
+
+MSG_ONLY_GESTIONNAIRE_REMINDERS = "Seul un gestionnaire de la plateforme règle les relances."
+
+
+def campaign_reminders_set(*, campaign: Campaign, text: str, acting_user) -> Campaign:
+    """Set the campaign's automatic reminders from « -15, -3, 1, 15 » (journalled)."""
+    if acting_user.role != Role.GESTIONNAIRE:
+        raise PermissionDenied(MSG_ONLY_GESTIONNAIRE_REMINDERS)
+    offsets = offsets_parse(text)
+    with transaction.atomic():
+        previous = list(campaign.reminder_offsets)
+        campaign.reminder_offsets = offsets
+        campaign.save(update_fields=["reminder_offsets"])
+        log(
+            instance=campaign,
+            action="harmonia.campaign_reminders_set",
+            user=acting_user,
+            data={"before": previous, "after": offsets},
         )
     return campaign
