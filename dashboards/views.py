@@ -70,8 +70,8 @@ def _gestionnaire_home(user, campaigns) -> dict:
                 }
             )
     late = []
-    for campaign in Campaign.objects.filter(deadline__lt=timezone.localdate())[:3]:
-        late += list(late_dossiers(campaign)[:RECENT])
+    for campaign in Campaign.objects.filter(opening_date__lte=timezone.localdate())[:3]:
+        late += late_dossiers(campaign, RECENT)
     unread = list(exchange_overview(user, unread_only=True)[:RECENT])
     return {"progress": progress, "late": late, "unread_threads": unread}
 

@@ -31,6 +31,7 @@ from operations.models import Anomaly
 from organisms.models import Family, Organism
 from tenants.platforms import PLATFORMS
 from workflow.models import Campaign, Dossier, FiabilisationStep, Step
+from workflow.services.deadlines import deadlines_for, is_late
 
 MINISTRY = "dhup"
 # steps reached only once the organism has transmitted its dossier
@@ -62,6 +63,14 @@ class DocumentFigures:
     substeps: list[Line]
     not_initialised: Line
     er_document: str = ""  # federation platforms: the paired ministry document's code
+    # of the organisms bound to file it: past their own deadline and never transmitted, and
+    # those whose deadline a prorogation moved
+    late: Line | None = None
+    prorogated: Line | None = None
+
+    @property
+    def deadline_lines(self) -> list[Line]:
+        return [line for line in (self.late, self.prorogated) if line is not None]
 
 
 @dataclass
@@ -218,6 +227,9 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                 if is_ministry
                 else {}
             )
+            late, prorogated = _deadline_lines(
+                campaign, document, active, expected, families if is_ministry else []
+            )
             documents.append(
                 DocumentFigures(
                     document.code,
@@ -226,6 +238,8 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                     subs,
                     Line("0", "Non initialisés", missing, _share(missing, expected), missing_fam),
                     er_document=er.document if er is not None else "",
+                    late=late,
+                    prorogated=prorogated,
                 )
             )
     return ActivityFigures(
@@ -239,6 +253,44 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
         anomalies_since_january=anomalies_since,
         anomalies_open=anomalies_open,
         is_federation=is_federation,
+    )
+
+
+def _deadline_lines(campaign, document, active, expected, families) -> tuple[Line, Line]:
+    """« En retard » and « Prorogés » of the organisms bound to file ``document``: each
+    organism's own deadline (its family's rule, its approval date, its prorogation)."""
+    bound = list(document.filers(active).only("pk", "family", "accounting", "closing"))
+    schedules = deadlines_for(campaign, document, bound)
+    transmitted = set(
+        Dossier.objects.filter(
+            campaign=campaign, document_type=document, transmitted_at__isnull=False
+        ).values_list("organism_id", flat=True)
+    )
+    late_fam: dict[str, int] = {}
+    prorogated_fam: dict[str, int] = {}
+    for organism in bound:
+        deadline = schedules[organism.pk]
+        if deadline.prorogated:
+            prorogated_fam[organism.family] = prorogated_fam.get(organism.family, 0) + 1
+        if organism.pk not in transmitted and is_late(deadline, None, True):
+            late_fam[organism.family] = late_fam.get(organism.family, 0) + 1
+    late, prorogated = sum(late_fam.values()), sum(prorogated_fam.values())
+    codes = {code for code, _ in families}
+    return (
+        Line(
+            "R",
+            "En retard (date limite dépassée, non transmis)",
+            late,
+            _share(late, expected),
+            {f: n for f, n in late_fam.items() if f in codes},
+        ),
+        Line(
+            "P",
+            "Date limite prorogée",
+            prorogated,
+            _share(prorogated, expected),
+            {f: n for f, n in prorogated_fam.items() if f in codes},
+        ),
     )
 
 
@@ -299,7 +351,7 @@ def report_html(figures: ActivityFigures) -> str:
         "".join(
             f"<h2>{escape(d.label)} ({escape(d.code)})</h2>{_er_note(figures, d, html=True)}"
             "<h3>Dossiers par étape</h3>"
-            f"{table([*d.steps, d.not_initialised])}"
+            f"{table([*d.steps, d.not_initialised, *d.deadline_lines])}"
             f"<h3>Sous-étapes de fiabilisation</h3>{table(d.substeps)}"
             for d in figures.documents
         )
@@ -350,7 +402,7 @@ def report_xlsx(figures: ActivityFigures) -> bytes:
     for d in figures.documents:
         sheet = workbook.create_sheet(d.code[:31])
         sheet.append(_headers(figures))
-        for line in [*d.steps, d.not_initialised, *d.substeps]:
+        for line in [*d.steps, d.not_initialised, *d.deadline_lines, *d.substeps]:
             sheet.append(_cells(figures, line, text=False))
             sheet.cell(row=sheet.max_row, column=3).number_format = "0.0 %"
         if note := _er_note(figures, d, html=False):

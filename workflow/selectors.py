@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from forms_cms.models import DocumentType, FormVersion
 from workflow.deadlines import Deadline
-from workflow.models import ENTRY_STEPS, Campaign, Dossier, Step
-from workflow.services.deadlines import deadlines_of_organism
+from workflow.models import Campaign, Dossier, Step
+from workflow.services.deadlines import deadlines_for, deadlines_of_organism, is_late
 from workflow.workspace import NOT_STARTED, not_started_count
 
 
@@ -110,13 +110,27 @@ def step_counts(campaign: Campaign, document_type: DocumentType, organisms) -> l
     ]
 
 
-def late_dossiers(campaign: Campaign):
-    """Dossiers of a campaign past its deadline that are still with their organism."""
-    if campaign.deadline >= timezone.localdate():
-        return Dossier.objects.none()
-    return (
-        Dossier.objects.filter(campaign=campaign, step__in=ENTRY_STEPS)
+def late_dossiers(campaign: Campaign, limit: int | None = None) -> list[Dossier]:
+    """Dossiers of a campaign past their organism's own deadline and never transmitted (the
+    organism's rule, approval date and prorogation), by organism name."""
+    today = timezone.localdate()
+    if campaign.opening_date > today:
+        return []
+    dossiers = list(
+        Dossier.objects.filter(campaign=campaign, transmitted_at__isnull=True)
         .select_related("organism", "document_type")
         .defer("values", "computed")
         .order_by("organism__name")
     )
+    late = []
+    for document_type in {d.document_type for d in dossiers}:
+        mine = [d for d in dossiers if d.document_type_id == document_type.pk]
+        schedules = deadlines_for(campaign, document_type, [d.organism for d in mine])
+        late += [
+            d
+            for d in mine
+            if document_type.must_file(d.organism)
+            and is_late(schedules[d.organism_id], d, True, today)
+        ]
+    late.sort(key=lambda d: d.organism.name)
+    return late[:limit] if limit else late

@@ -26,6 +26,10 @@ def campaign_create(request):
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
-            messages.success(request, f"{campaign} ouverte.")
-            return redirect("workflow:campaign_list")
+            messages.success(
+                request,
+                f"{campaign} ouverte. Rédigez maintenant sa lettre : elle sera envoyée aux "
+                "organismes le jour de l'ouverture.",
+            )
+            return redirect("workflow:campaign_detail", pk=campaign.pk)
     return render(request, "workflow/campaign_form.html", {"form": form})

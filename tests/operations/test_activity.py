@@ -440,3 +440,44 @@ def test_monthly_job_is_scheduled_on_the_first_at_six():
     assert due(first + timedelta(minutes=2)) == [int(first.timestamp())]
     assert due(first - timedelta(minutes=2)) == []
     assert due(datetime(2025, 3, 2, 6, 1, tzinfo=UTC)) == []
+
+
+def test_the_report_counts_late_and_prorogated_organisms(constructed, demo_user):
+    """Each organism's own deadline: the coopératives and ESH whose assembly was in May 2025
+    are late unless transmitted (constructed dossiers carry no transmission date) or
+    prorogated; OPH without a known regime follow the campaign's date (not passed)."""
+    from forms_cms.models import DocumentType
+    from organisms.models import Organism
+    from workflow.models import AccountsApproval, Campaign, Dossier, Prorogation
+
+    with schema_context("dhup"):
+        campaign = Campaign.objects.get(exercise=2024)
+        er = DocumentType.objects.get(code="ER_SOCIAUX")
+        coops = list(Organism.objects.filter(is_active=True, family="COOP").order_by("pk")[:3])
+        for organism in coops:
+            AccountsApproval.objects.create(
+                organism=organism, exercise=2024, approved_on=date(2025, 5, 20)
+            )
+        # the second transmitted its ER, the third was granted a prorogation
+        Dossier.objects.create(
+            organism=coops[1], campaign=campaign, document_type=er,
+            form_version=er.versions.first(), step="4", transmitted_at=timezone.now(),
+        )  # fmt: skip
+        Prorogation.objects.create(
+            organism=coops[2], campaign=campaign, document_type=er, decided_on=date(2025, 6, 1),
+            new_deadline=timezone.localdate() + timedelta(days=10),
+        )  # fmt: skip
+    figures = activity.activity_figures("dhup", 2024)
+    er_figures = next(d for d in figures.documents if d.code == "ER_SOCIAUX")
+    assert er_figures.late.count == 1 and er_figures.late.by_family == {"COOP": 1}
+    assert er_figures.prorogated.count == 1
+    text = "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(activity.report_pdf(figures))).pages
+    )
+    assert (
+        "En retard (date limite dépassée, non transmis)" in text and "Date limite prorogée" in text
+    )
+    sheet = load_workbook(io.BytesIO(activity.report_xlsx(figures)))["ER_SOCIAUX"]
+    rows = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
+    assert rows["En retard (date limite dépassée, non transmis)"] == 1
+    assert rows["Date limite prorogée"] == 1

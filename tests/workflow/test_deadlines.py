@@ -398,3 +398,16 @@ def test_the_rules_screen_is_the_gestionnaires(username, demo_user, client_for, 
 def test_another_platforms_gestionnaire_sees_its_own_rules_only(demo_user, client_for):
     page = text_of(client_for("oph", demo_user("oph", "gestionnaire")).get(RULES_URL))
     assert "Aucune règle" in page and "comptes sociaux" not in page
+
+
+def test_the_gestionnaires_home_lists_a_dossier_late_by_its_own_deadline(
+    version, declarant, gestionnaire, client_for, campaign, er
+):
+    dossier = open_dossier(declarant)
+    home = text_of(client_for("dhup", gestionnaire).get("/"))
+    late = home.split('data-testid="late-dossiers"', 1)[1].split("</section>", 1)[0]
+    assert f"/declarations/dossiers/{dossier.pk}/" not in late  # the campaign's date is ahead
+    _late_coop(campaign, er, declarant)  # its own date: 30/06/2025
+    home = text_of(client_for("dhup", gestionnaire).get("/"))
+    late = home.split('data-testid="late-dossiers"', 1)[1].split("</section>", 1)[0]
+    assert f"/declarations/dossiers/{dossier.pk}/" in late
