@@ -30,7 +30,10 @@ DEMO_PASSWORD = "Harmonia-Demo-2024!"  # noqa: S105 - published demo credential
 DEMO_EXERCISE = 2024
 
 # Sizes from the service's own figures.
-MINISTRY_FAMILIES = {"COOP": 167, "ESH": 174, "OPH": 179, "EPL": 109, "MOI": 200}
+# 829 bodies; a few coordination companies (SAC) and groups file the ER SAC and ER Groupes
+MINISTRY_FAMILIES = {
+    "COOP": 167, "ESH": 174, "OPH": 179, "EPL": 109, "MOI": 190, "SAC": 6, "GROUPE": 4,
+}  # fmt: skip
 FEDERATION_SIZES = {"coop": 164, "esh": 172, "oph": 187, "epl": 112}
 FEDERATION_FAMILY = {"coop": "COOP", "esh": "ESH", "oph": "OPH", "epl": "EPL"}
 NATIONAL_PARTNERS = [("Caisse des dépôts", "CDC"), ("CGLLS", "CGLLS"), ("ANCOLS", "ANCOLS")]
@@ -48,6 +51,14 @@ class DemoOrganism:
     name: str
     family: str
     departement: str
+
+
+def _demo_accounting(organism: DemoOrganism, index: int) -> str:
+    """An OPH's accounting regime: most in comptabilité publique, one in ten in
+    comptabilité de commerce (their deadlines differ), unknown for one in ten."""
+    if organism.family != "OPH" or index % 10 == 9:
+        return ""
+    return "COMMERCE" if index % 10 == 0 else "PUBLIQUE"
 
 
 def _load_places() -> dict:
@@ -109,8 +120,14 @@ def load_platform_demo(
     with schema_context(platform.schema_name):
         Organism.objects.bulk_create(
             [
-                Organism(siren=o.siren, name=o.name, family=o.family, departement=o.departement)
-                for o in organisms
+                Organism(
+                    siren=o.siren,
+                    name=o.name,
+                    family=o.family,
+                    departement=o.departement,
+                    accounting=_demo_accounting(o, index),
+                )
+                for index, o in enumerate(organisms)
             ],
             ignore_conflicts=True,
             batch_size=1000,

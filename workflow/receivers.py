@@ -9,9 +9,12 @@ from django.utils import timezone
 from forms_cms.models import DocumentType
 from forms_cms.receivers import document_types_seed
 from organisms.demo import DEMO_EXERCISE
+from organisms.models import Organism
 from tenants.services import gestionnaires_grant
 from workflow.actions import dossiers_derived_refresh_job
 from workflow.models import Campaign, DeadlineRule, FiabilisationStep
+from workflow.services.deadlines import approval_record, prorogation_record
+from workflow.services.letters import letter_recipients
 from workflow.services.lifecycle import DEFAULT_SUBSTEPS, notify_step_change
 
 __all__ = ["demo_campaign", "notify_step_change", "platform_seed", "refresh_derived"]
@@ -64,16 +67,75 @@ def deadline_rules_seed(rules) -> None:
     )
 
 
+DEMO_LETTER = (
+    "<p>Madame, Monsieur,</p>"
+    "<p>La campagne de collecte de l'exercice {exercise} est ouverte sur {platform}. Chaque "
+    "document est à transmettre au plus tard à la date limite qui s'affiche sur votre page "
+    "d'accueil : elle dépend de votre famille et, pour les comptes, de la date de l'assemblée "
+    "générale qui les a approuvés (à saisir sur la plateforme).</p>"
+    "<ul><li>Saisissez en ligne ou importez le fichier XML de votre logiciel ;</li>"
+    "<li>lancez la vérification, puis transmettez ;</li>"
+    "<li>si votre assemblée générale est reportée, déposez la décision de prorogation dans "
+    "l'espace d'échange du dossier.</li></ul>"
+    "<p>Vos questions : l'espace d'échange de chaque dossier, ou l'assistance de la "
+    "plateforme.</p><p>Le gestionnaire de la plateforme</p>"
+)
+
+
 def demo_campaign(*, platform, users, **kwargs) -> None:
     """``organisms.signals.demo_loaded`` on a platform: the demo's open campaign, collecting
-    every document type, opened by the demo gestionnaire (once)."""
+    every document type, opened by the demo gestionnaire (once), its letter (sent at the
+    opening) and, where rules give organisms their own deadlines, a campaign in motion."""
     if platform is None or Campaign.objects.filter(exercise=DEMO_EXERCISE).exists():
         return
     today = timezone.localdate()
+    opening = today - datetime.timedelta(days=30)
     campaign = Campaign.objects.create(
         exercise=DEMO_EXERCISE,
-        opening_date=today - datetime.timedelta(days=30),
+        opening_date=opening,
         deadline=today + datetime.timedelta(days=90),
         opened_by=users["gestionnaire"],
+        letter_subject=f"Ouverture de la campagne {DEMO_EXERCISE}",
+        letter=DEMO_LETTER.format(exercise=DEMO_EXERCISE, platform=platform.name),
     )
     campaign.document_types.set(DocumentType.objects.all())
+    # the letter went out on the opening day (the demo sends no e-mail)
+    campaign.letter_recipients = len(letter_recipients(campaign))
+    campaign.letter_sent_at = timezone.make_aware(
+        datetime.datetime.combine(opening, datetime.time(7))
+    )
+    campaign.save(update_fields=["letter_recipients", "letter_sent_at"])
+    if DeadlineRule.objects.exists():
+        demo_deadlines(campaign, users["gestionnaire"], today)
+
+
+def demo_deadlines(campaign, gestionnaire, today) -> None:
+    """Approval dates entered for some organisms (a few late, some due soon, the others'
+    dates still to be stated) and one prorogation, through the services."""
+    days = datetime.timedelta
+    assembly = Organism.objects.filter(is_active=True, family__in=["COOP", "ESH", "EPL"])
+    public_ophs = Organism.objects.filter(is_active=True, family="OPH", accounting="PUBLIQUE")
+    approvals = [
+        # a month after the general assembly: late for the first ones, due later for others
+        *[(o, today - days(70 + i)) for i, o in enumerate(assembly.order_by("-pk")[:8])],
+        *[(o, today - days(5 + i)) for i, o in enumerate(assembly.order_by("-pk")[8:30])],
+        # fifteen days after the approval: late, then due within the fortnight
+        *[(o, today - days(30 + i)) for i, o in enumerate(public_ophs.order_by("-pk")[:4])],
+        *[(o, today - days(8)) for o in public_ophs.order_by("-pk")[4:12]],
+    ]
+    for organism, day in approvals:
+        approval_record(
+            organism=organism, exercise=campaign.exercise, approved_on=day, acting_user=gestionnaire
+        )
+    er = DocumentType.objects.filter(code="ER_SOCIAUX").first()
+    late = assembly.order_by("-pk").first()
+    if er is not None and late is not None:
+        prorogation_record(
+            organism=late,
+            campaign=campaign,
+            document_type=er,
+            decided_on=today - days(3),
+            new_deadline=today + days(45),
+            acting_user=gestionnaire,
+            comment="Assemblée générale reportée par décision du tribunal de commerce.",
+        )
