@@ -19,7 +19,7 @@ from accounts.models import Role, User
 from forms_cms.verification import DossierChecklist, dossier_checklist
 from tenants.links import absolute_url
 from tenants.tasks import queue_email
-from workflow.models import StepChange
+from workflow.models import FiabilisationStep, StepChange
 from workflow.policy import DossierPolicy
 
 DEFAULT_SUBSTEPS = (
@@ -148,6 +148,24 @@ def available_actions(dossier, user) -> list[Action]:
         if can_proceed(getattr(dossier, action.name)):
             out.append(action)
     return out
+
+
+def transition_target(dossier, action: str, substep=None):
+    """Where ``action`` takes the dossier from its step now: ``(step, sub-step)``, or None
+    when the action is not possible at this step. The sub-step: the platform's first on a
+    first transmission, ``substep`` on a move, the dossier's own otherwise (a transmission
+    after a hand-back returns to the sub-step it left). The write gate moves the dossier
+    there; the confirmation says it beforehand."""
+    target = next(
+        (t.target for t in dossier.get_available_step_transitions() if t.name == action), None
+    )
+    if target is None:
+        return None
+    if action == "transmit":
+        substep = FiabilisationStep.objects.first()
+    elif action != "move":
+        substep = dossier.substep
+    return target, substep
 
 
 def notify_step_change(*, dossier, change: StepChange, **kwargs) -> None:
