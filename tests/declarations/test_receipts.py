@@ -21,6 +21,8 @@ from partners.models import PartnerRule, Transmission
 from partners.services import partner_choices_save, partner_rule_update
 from tests.conftest import run_queued_jobs
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
+from tests.forms_cms.engine.helpers import workbook_bytes
+from tests.forms_cms.test_versions import NAMES, SHEETS, upload
 from tests.helpers import fire, text_of
 from tests.tenants.test_email_links import checked_links
 from workflow.models import Dossier, DossierExport, Step, StepChange
@@ -329,6 +331,9 @@ def test_transmitting_sends_one_receipt_per_active_user_of_the_organism(
     ):
         assert fact in body, fact
     assert sent_to == NATIONAL  # what the partners' sending recorded, the same
+    # the gestionnaires' notice of the same transmission says the same (Paris) time
+    (notice,) = [m for m in mail.outbox if "Dossier transmis" in m.subject]
+    assert f"le {at:%d/%m/%Y à %H:%M}." in notice.body
     # the link: the PDF frozen at this transmission, on the platform's host
     assert checked_links(mine, "dhup") == ["declarations:snapshot", "declarations:dossier"]
     assert f"/declarations/dossiers/{dossier.pk}/transmis/{pdf.pk}/" in body
@@ -437,3 +442,56 @@ def test_other_steps_send_no_receipt(validated, declarant, gestionnaire):  # noq
     fire(validated, "finalise", gestionnaire)
     run_queued_jobs()
     assert receipts() == []
+
+
+def test_the_dossier_page_reads_previews_and_receipt_in_a_bounded_number_of_queries(
+    version,
+    declarant,
+    gestionnaire,
+    client_for,
+    django_assert_max_num_queries,  # noqa: F811
+):
+    """As many queries whether the dossier goes to three partners or to five: the partners and
+    the receipt's facts are read in one query each, never one per partner."""
+    counts = []
+    for organism_choices in (False, True):
+        dossier = open_dossier(declarant)
+        with schema_context("dhup"):
+            Dossier.objects.filter(pk=dossier.pk).update(step=Step.FILLING)
+            dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "100"},
+                                acting_user=declarant)  # fmt: skip
+        if organism_choices:
+            choose_partners(declarant, gestionnaire)  # two more partners
+        fire(dossier, "validate", declarant)
+        client = client_for("dhup", declarant)
+        url = f"/declarations/dossiers/{dossier.pk}/"
+        client.get(url)  # per-process caches (compiled form, fields)
+        with django_assert_max_num_queries(26) as before:  # the transmit dialog's preview
+            client.get(url)
+        fire(dossier, "transmit", declarant)
+        with django_assert_max_num_queries(24) as after:  # the receipt
+            page = client.get(url)
+        assert 'data-testid="receipt"' in page.content.decode()
+        counts.append((len(before.captured_queries), len(after.captured_queries)))
+        with schema_context("dhup"):  # the next round starts from a new dossier
+            Transmission.objects.filter(dossier=dossier).delete()
+            DossierExport.objects.filter(dossier=dossier).delete()
+            Dossier.objects.filter(pk=dossier.pk).delete()
+    assert counts[0] == counts[1]
+
+
+def test_the_receipt_names_the_version_transmitted_even_after_the_dossier_moved_on(
+    validated,
+    declarant,
+    gestionnaire,
+    client_for,  # noqa: F811
+):
+    fire(validated, "transmit", declarant)
+    transmitted = validated.form_version.number
+    newer = upload("dhup", workbook_bytes(SHEETS, NAMES), user=gestionnaire, name="v2.xlsx")
+    assert newer.number != transmitted
+    with schema_context("dhup"):
+        Dossier.objects.filter(pk=validated.pk).update(form_version=newer)
+    shown = text(client_for("dhup", declarant).get(f"/declarations/dossiers/{validated.pk}/"))
+    assert f"version {newer.number} du formulaire" in shown  # the header: the dossier now
+    assert f"2024, version {transmitted} du formulaire" in shown  # the receipt: as sent

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
@@ -186,7 +187,7 @@ def notify_step_change(*, dossier, change: StepChange, **kwargs) -> None:
         subject = f"Dossier transmis : {what} — {organism}"
         body = (
             f"Bonjour,\n\n{organism} a transmis son dossier « {what} » le "
-            f"{change.changed_at:%d/%m/%Y à %H:%M}. Il est à l'étape "
+            f"{timezone.localtime(change.changed_at):%d/%m/%Y à %H:%M}. Il est à l'étape "
             f"« {dossier.step_label} ».\n\nConsulter le dossier : {link}\n"
         )
     elif spec.name == "hand_back":
