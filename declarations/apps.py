@@ -8,10 +8,14 @@ class DeclarationsConfig(AppConfig):
     def ready(self) -> None:
         from declarations import receivers
         from declarations.pdf import receivers as pdf_receivers
+        from declarations.receipts import receivers as receipt_receivers
         from tenants.signals import platform_prepared
         from workflow.signals import dossier_step_changed
 
         platform_prepared.connect(receivers.platform_seed, dispatch_uid="declarations-platform")
         dossier_step_changed.connect(
             pdf_receivers.queue_snapshot_pdfs, dispatch_uid="declarations-snapshot-pdf"
+        )
+        dossier_step_changed.connect(
+            receipt_receivers.send_receipt, dispatch_uid="declarations-receipt"
         )

@@ -47,4 +47,5 @@ urlpatterns = [
     # each part of the declaring screens keeps its own URL module
     path("", include("declarations.pdf.urls")),
     path("", include("declarations.controls.urls")),
+    path("", include("declarations.receipts.urls")),
 ]

@@ -11,6 +11,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
 from declarations.grid import sheet_table
+from declarations.receipts.selectors import latest_receipt, shown_actions
 from declarations.selectors import dossiers_visible_to
 from declarations.services import (
     DossierClosed,
@@ -116,7 +117,12 @@ def dossier_sheet(request, dossier, policy, index=0):
             "current_checks": checklist.sheet(current.name),
             "table": table,
             "editable": editable,
-            "actions": available_actions(dossier, request.user),
+            "actions": shown_actions(
+                dossier,
+                available_actions(dossier, request.user),
+                checklist=checklist if shown is dossier else None,
+            ),
+            "receipt": latest_receipt(dossier),
             "substeps": FiabilisationStep.objects.all(),
             "journal": dossier.step_changes.select_related("changed_by")[:20],
             "snapshots": dossier.exports.filter(step_change__isnull=False)

@@ -11,6 +11,7 @@ from harmonia.french import counted
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
+from declarations.receipts.views import confirmation_page
 from workflow.actions import dossier_transition
 from workflow.models import DossierExport, FiabilisationStep
 from workflow.services.lifecycle import ACTIONS, LifecycleRefused
@@ -20,8 +21,16 @@ from workflow.services.lifecycle import ACTIONS, LifecycleRefused
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
 @dossier_view(values=False)
 def dossier_step(request, dossier, policy):
-    """Fire one lifecycle action from the dossier page."""
+    """Fire one lifecycle action from the dossier page. An action its user cannot undo is
+    fired only once confirmed (« confirmation »: the dialog of the page, or the confirmation
+    page this answers with when it is missing, as without JavaScript)."""
     action = request.POST.get("action", "")
+    spec = ACTIONS.get(action)
+    if spec is not None and spec.confirm and request.POST.get("confirmation") != "1":
+        if (refusal := policy.transition_refusal(action)) is not None:
+            messages.error(request, refusal)
+            return redirect("declarations:dossier", pk=dossier.pk)
+        return confirmation_page(request, dossier, action, comment=request.POST.get("comment", ""))
     substep = None
     if request.POST.get("substep"):
         substep = FiabilisationStep.objects.filter(pk=request.POST["substep"]).first()

@@ -11,6 +11,7 @@ from forms_cms.models import DocumentType
 from organisms.models import Partner
 from organisms.selectors import partner_organisms, partners_of, user_partner
 from partners.models import PartnerChoice, PartnerRule, Transmission
+from workflow.models import Step
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,44 @@ def partners_concerned(*, organism, document_type) -> list[Concerned]:
         if rule is not None:
             out.append(Concerned(partner, rule, partner.pk in chosen))
     return out
+
+
+def moment_codes(*, from_step: str, from_substep: str, to_step: str, to_substep: str) -> set[str]:
+    """The moments (rule codes) a lifecycle event reaches: its step, and its sub-step while in
+    step 4. Nothing when the dossier does not move (same step and sub-step)."""
+    if (from_step, from_substep) == (to_step, to_substep):
+        return set()
+    codes = {to_step}
+    if to_step == Step.FIABILISATION and to_substep:
+        codes.add(to_substep)
+    return codes
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A partner that receives an organism's document (imposed, or left to choice and ticked),
+    the moments its rule names, and whether the event asked about is one of them."""
+
+    partner: Partner
+    moments: tuple[str, ...]
+    now: bool
+
+
+def partners_receiving(*, organism, document_type, codes: set[str]) -> list[Recipient]:
+    """Every partner the organism's document goes to automatically (imposed, or chosen; never
+    forbidden or unchosen; its rule names moments) — ``now`` when one of its moments is in
+    ``codes`` (what a lifecycle event reaches, :func:`moment_codes`). The one reading of who
+    receives what: the automatic transmissions and the confirmation before « Transmettre »
+    both ask it. Ordered by kind, then name."""
+    return [
+        Recipient(
+            partner=c.partner,
+            moments=tuple(c.rule.moments),
+            now=bool(codes.intersection(c.rule.moments)),
+        )
+        for c in partners_concerned(organism=organism, document_type=document_type)
+        if c.receives and c.rule.moments
+    ]
 
 
 def transmissions_visible_to(user) -> QuerySet[Transmission]:

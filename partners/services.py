@@ -17,7 +17,7 @@ from organisms.regions import REGIONS
 from organisms.services.memberships import current_platform
 from organisms.siren import DEPARTEMENTS
 from partners.models import AccessLog, PartnerChoice, PartnerRule, Transmission
-from partners.selectors import partners_concerned
+from partners.selectors import moment_codes, partners_concerned, partners_receiving
 from tenants.links import absolute_url
 from tenants.tasks import queue_email
 from workflow.models import DossierExport, FiabilisationStep, Step
@@ -411,15 +411,13 @@ def partner_choices_save(*, organism, document_type, chosen_ids, acting_user) ->
 
 
 def _event_codes(change) -> set[str]:
-    """The moments this lifecycle event reaches: its step, and its sub-step while in step 4.
-    Nothing when the dossier did not move (same step and sub-step)."""
-
-    if (change.from_step, change.from_substep) == (change.to_step, change.to_substep):
-        return set()
-    codes = {change.to_step}
-    if change.to_step == Step.FIABILISATION and change.to_substep:
-        codes.add(change.to_substep)
-    return codes
+    """The moments this lifecycle event reaches (:func:`partners.selectors.moment_codes`)."""
+    return moment_codes(
+        from_step=change.from_step,
+        from_substep=change.from_substep,
+        to_step=change.to_step,
+        to_substep=change.to_substep,
+    )
 
 
 def latest_snapshots(dossier) -> list:
@@ -443,9 +441,11 @@ def partners_on_step_change(change) -> list[Transmission]:
         return []
     dossier = change.dossier
     receivers = [
-        c.partner
-        for c in partners_concerned(organism=dossier.organism, document_type=dossier.document_type)
-        if c.receives and codes.intersection(c.rule.moments)
+        r.partner
+        for r in partners_receiving(
+            organism=dossier.organism, document_type=dossier.document_type, codes=codes
+        )
+        if r.now
     ]
     if not receivers:
         return []

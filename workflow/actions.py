@@ -39,7 +39,6 @@ from tenants.jobs import tenant_task
 from workflow.models import (
     Dossier,
     DossierExport,
-    FiabilisationStep,
     PurgeLog,
     Step,
     StepChange,
@@ -54,6 +53,7 @@ from workflow.services.lifecycle import (
     MSG_UNKNOWN,
     LifecycleRefused,
     dossier_problems,
+    transition_target,
 )
 from workflow.services.retention import purge_plan
 from workflow.signals import dossier_step_changed, dossier_values_changed
@@ -318,11 +318,8 @@ def dossier_transition(
         if action == "hand_back" and not comment.strip():
             raise LifecycleRefused([MSG_COMMENT])
         before_step, before_substep = locked.step, locked.substep
+        _, locked.substep = transition_target(locked, action, substep)
         method()
-        if action == "transmit":
-            locked.substep = FiabilisationStep.objects.first()
-        elif action == "move":
-            locked.substep = substep
         if action in ("transmit", "retransmit"):
             locked.transmitted_at = timezone.now()
         locked.save()

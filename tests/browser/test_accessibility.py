@@ -159,6 +159,7 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
                     f"/campagnes/{campaign}/dossiers/",
                     f"/declarations/dossiers/{sent}/",
                     f"/declarations/dossiers/{sent}/modifications/",
+                    f"/declarations/dossiers/{sent}/etape/finalise/confirmer/",
                     (f"{dossier}/", 403),  # being entered: the organism's alone
                     "/echanges/",
                     f"/echanges/dossiers/{sent}/",

@@ -73,10 +73,18 @@ def test_transmit_hand_back_transmit_again_finalise(dossier_url):
             expect(organism.locator("dialog[open]")).to_have_count(0)
             expect(organism.locator(step)).to_have_text("3 — Validé par l'organisme")
             organism.click("button[data-action=transmit]")
+            # what is sent, to whom, the checks: said before confirming
+            preview = organism.locator("dialog[open] [data-testid=action-preview]")
+            expect(preview).to_contain_text("Caisse des dépôts")
+            expect(preview.get_by_test_id("preview-checks")).to_be_visible()
+            shot(organism, "organisme-transmit-confirmation")
             confirm(organism, "vous ne pourrez plus le modifier")
             expect(organism.locator(step)).to_have_text(
                 "4 — Fiabilisation — sous-étape 4.1 — Réception et premier examen"
             )
+            # the accusé de réception, on the page
+            expect(organism.get_by_test_id("receipt")).to_contain_text("Caisse des dépôts")
+            shot(organism, "organisme-receipt")
             expect(organism.locator('input[data-n="ACT_IMMO"]')).to_be_disabled()
 
             manager.goto(base + dossier_url)

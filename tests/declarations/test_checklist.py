@@ -396,13 +396,12 @@ def test_transmit_and_finalise_ask_for_confirmation(
         "destinataires ; vous ne pourrez plus le modifier sauf si le gestionnaire vous rend "
         "la main."
     )
-    # without JavaScript: a required box saying what happens; with it, a dialog saying it
-    assert re.search(
-        r'<input type="checkbox" id="[^"]+" name="confirmation" value="1" required>', transmit
-    )
-    assert f"Je confirme : {sentence}" in transmit
+    # the form posts an empty « confirmation » (without JavaScript the server answers with
+    # the confirmation page, tests/declarations/test_receipts.py); the dialog says what happens
+    assert '<input type="hidden" name="confirmation" value="">' in transmit
     dialog = transmit[transmit.index("<dialog") : transmit.index("</dialog>")]
     assert sentence in dialog and "data-confirm-yes" in dialog and "data-confirm-no" in dialog
+    assert 'data-testid="action-preview"' in dialog
     assert 'data-confirm="confirmer-transmit"' in transmit
     assert "harmonia/confirm.js" in page
     # what can be undone by the same user asks nothing
@@ -410,10 +409,10 @@ def test_transmit_and_finalise_ask_for_confirmation(
     fire(dossier, "transmit", declarant)
     manager = text_of(client_for("dhup", gestionnaire).get(f"/declarations/dossiers/{dossier.pk}/"))
     finalise = _form(manager, "finalise")
-    assert 'name="confirmation" value="1" required' in finalise
+    assert '<input type="hidden" name="confirmation" value="">' in finalise
     assert "la fiabilisation sera close" in finalise
     hand_back = _form(manager, "hand_back")
-    assert 'name="confirmation" value="1" required' in hand_back
+    assert '<input type="hidden" name="confirmation" value="">' in hand_back
     # the sub-step to move to is chosen, never pre-selected
     move = _form(manager, "move")
     options = re.findall(r"<option[^>]*>", move)

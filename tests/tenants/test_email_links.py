@@ -8,6 +8,8 @@ and delivered by running the queued jobs as the worker would:
   organism (workflow/services/lifecycle.py);
 - exchange space: a new message to the other side (exchanges/services.py);
 - partners: « Document transmis » to the partner's users (partners/services.py);
+- declarations: the « Accusé de réception » of a transmission to the organism's users, linking
+  to the PDF frozen then (declarations/receipts/services.py; tests/declarations/test_receipts.py);
 - accounts: the new platform account's link to choose a password (organisms/services/
   memberships.py) and the password reset (accounts/forms.py), on a platform;
 - subscriptions: the digest of published pages (wiki) and of a new form version (editors),

@@ -166,11 +166,17 @@ def test_dossier_surfaces_by_role_and_step(step, version, declarant, outsider, c
             if snapshot.status == DossierExport.Status.DONE:
                 assert response.status_code == 200, (step, role, url)
                 assert WIP_DIGITS not in _digits_free(response.content)
-    for role, expected in (("outsider", 404), ("partner", 403), ("editeur", 403)):
+    for role, expected in (("outsider", 404), ("partner", 403), ("editeur", 403),
+                           ("anonymous", 302)):  # fmt: skip
         assert clients[role].get(thread).status_code == expected, (step, role)
         for snapshot in snapshots:
             url = f"/declarations/dossiers/{dossier.pk}/transmis/{snapshot.pk}/"
             assert clients[role].get(url).status_code == expected, (step, role, url)
+    for snapshot in snapshots:  # the receipt's link, followed from another platform
+        url = f"/declarations/dossiers/{dossier.pk}/transmis/{snapshot.pk}/"
+        response = clients["other platform"].get(url)
+        assert oph_has_same_pk or response.status_code == 404, (step, url)
+        assert SENT_DIGITS not in _digits_free(response.content)
     # the save: the organism, in its steps (or handed back); nobody else
     save = f"/declarations/dossiers/{dossier.pk}/enregistrer/"
     body = '{"entries": {"PAS_CAPITAL": "11"}}'
@@ -206,6 +212,59 @@ def test_dossier_surfaces_by_role_and_step(step, version, declarant, outsider, c
     # no partner read was logged by any of this
     with schema_context("dhup"):
         assert AccessLog.objects.count() == reads_before
+
+
+# the confirmation asked before an action that cannot be undone: at its step and for its role
+# only, and never a value (what it says is the document, the partners and the checks' counts)
+CONFIRMED = {"transmit": "3", "retransmit": "4R", "hand_back": "4", "finalise": "4",
+             "archive": "5"}  # fmt: skip
+OWNER_ACTIONS = {"transmit", "retransmit"}
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_the_confirmation_step_by_role_and_step(step, version, declarant, outsider,  # noqa: F811
+                                                client_for, demo_user):  # fmt: skip
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    dossier = reach(step, declarant, gestionnaire)
+    with schema_context("oph"):
+        oph_has_same_pk = Dossier.objects.filter(pk=dossier.pk).exists()
+    clients = {
+        "owner": client_for("dhup", declarant),
+        "gestionnaire": client_for("dhup", gestionnaire),
+        "outsider": client_for("dhup", outsider),
+        "partner": client_for("dhup", demo_user("dhup", "partenaire-cdc")),
+        "prefecture": client_for("dhup", demo_user("dhup", "partenaire-prefecture")),
+        "editeur": client_for("dhup", demo_user("dhup", "editeur")),
+        "anonymous": client_for("dhup"),
+        "other platform": client_for("oph", demo_user("oph", "gestionnaire")),
+    }
+    base = f"/declarations/dossiers/{dossier.pk}/etape/"
+    for action, at in CONFIRMED.items():
+        for role, client in clients.items():
+            page = client.get(f"{base}{action}/confirmer/")
+            # the lifecycle form posted without « confirmation » (no JavaScript): the same page
+            unconfirmed = client.post(base, {"action": action, "comment": "Motif"})
+            if role in ("owner", "gestionnaire"):
+                allowed = (role == "owner") == (action in OWNER_ACTIONS)
+                expected = (200 if step == at else 302) if allowed else 403
+                expected_post = 200 if allowed and step == at else 302
+            else:
+                expected = expected_post = {
+                    "anonymous": 302,
+                    "outsider": 404,
+                    "other platform": None if oph_has_same_pk else 404,
+                }.get(role, 403)
+            for response, wanted in ((page, expected), (unconfirmed, expected_post)):
+                if wanted is not None:
+                    assert response.status_code == wanted, (step, action, role, wanted)
+                if role == "anonymous":
+                    assert "/comptes/" in response["Location"]
+                body = _digits_free(response.content)
+                assert SENT_DIGITS not in body and WIP_DIGITS not in body, (step, action, role)
+            if expected == 200:
+                assert 'data-testid="confirm-page"' in page.content.decode()
+    with schema_context("dhup"):
+        assert Dossier.objects.get(pk=dossier.pk).step == step  # nothing confirmed: no move
 
 
 def test_handed_back_gestionnaire_reads_the_transmitted_snapshot_and_then_the_changes(

@@ -159,7 +159,9 @@ def test_the_dossier_page_shows_the_step_and_the_allowed_buttons(
     client = client_for("dhup", declarant)
     response = client.post(f"/declarations/dossiers/{dossier.pk}/etape/", {"action": "validate"})
     assert response.status_code == 302
-    client.post(f"/declarations/dossiers/{dossier.pk}/etape/", {"action": "transmit"})
+    client.post(
+        f"/declarations/dossiers/{dossier.pk}/etape/", {"action": "transmit", "confirmation": "1"}
+    )
     page = client.get(f"/declarations/dossiers/{dossier.pk}/").content.decode()
     assert "4 — Fiabilisation — sous-étape 4.1" in page and "consultation seule" in page
     with schema_context("dhup"):
@@ -173,7 +175,9 @@ def test_the_dossier_page_shows_the_step_and_the_allowed_buttons(
         in manager.get(f"/declarations/dossiers/{dossier.pk}/").content.decode()
     )
     refused = manager.post(
-        f"/declarations/dossiers/{dossier.pk}/etape/", {"action": "hand_back"}, follow=True
+        f"/declarations/dossiers/{dossier.pk}/etape/",
+        {"action": "hand_back", "confirmation": "1"},
+        follow=True,
     )
     assert "pourquoi la main lui est rendue" in refused.content.decode()
 

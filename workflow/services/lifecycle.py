@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
 from forms_cms.verification import DossierChecklist, dossier_checklist
 from tenants.links import absolute_url
 from tenants.tasks import queue_email
-from workflow.models import StepChange
+from workflow.models import FiabilisationStep, StepChange
 from workflow.policy import DossierPolicy
 
 DEFAULT_SUBSTEPS = (
@@ -150,6 +151,24 @@ def available_actions(dossier, user) -> list[Action]:
     return out
 
 
+def transition_target(dossier, action: str, substep=None):
+    """Where ``action`` takes the dossier from its step now: ``(step, sub-step)``, or None
+    when the action is not possible at this step. The sub-step: the platform's first on a
+    first transmission, ``substep`` on a move, the dossier's own otherwise (a transmission
+    after a hand-back returns to the sub-step it left). The write gate moves the dossier
+    there; the confirmation says it beforehand."""
+    target = next(
+        (t.target for t in dossier.get_available_step_transitions() if t.name == action), None
+    )
+    if target is None:
+        return None
+    if action == "transmit":
+        substep = FiabilisationStep.objects.first()
+    elif action != "move":
+        substep = dossier.substep
+    return target, substep
+
+
 def notify_step_change(*, dossier, change: StepChange, **kwargs) -> None:
     """E-mails of the lifecycle (receiver of ``workflow.signals.dossier_step_changed``):
     the gestionnaires when a dossier is transmitted, the organism when it gets the hand back."""
@@ -168,7 +187,7 @@ def notify_step_change(*, dossier, change: StepChange, **kwargs) -> None:
         subject = f"Dossier transmis : {what} — {organism}"
         body = (
             f"Bonjour,\n\n{organism} a transmis son dossier « {what} » le "
-            f"{change.changed_at:%d/%m/%Y à %H:%M}. Il est à l'étape "
+            f"{timezone.localtime(change.changed_at):%d/%m/%Y à %H:%M}. Il est à l'étape "
             f"« {dossier.step_label} ».\n\nConsulter le dossier : {link}\n"
         )
     elif spec.name == "hand_back":
