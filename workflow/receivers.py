@@ -118,6 +118,7 @@ def demo_deadlines(campaign, gestionnaire, today) -> None:
     approvals = [
         # a month after the general assembly: late for the first ones, due later for others
         *[(o, today - days(70 + i)) for i, o in enumerate(assembly.order_by("-pk")[:8])],
+        *[(o, today - days(70)) for o in assembly.exclude(family="EPL").order_by("-pk")[:1]],
         *[(o, today - days(5 + i)) for i, o in enumerate(assembly.order_by("-pk")[8:30])],
         # fifteen days after the approval: late, then due within the fortnight
         *[(o, today - days(30 + i)) for i, o in enumerate(public_ophs.order_by("-pk")[:4])],
@@ -128,7 +129,8 @@ def demo_deadlines(campaign, gestionnaire, today) -> None:
             organism=organism, exercise=campaign.exercise, approved_on=day, acting_user=gestionnaire
         )
     er = DocumentType.objects.filter(code="ER_SOCIAUX").first()
-    late = assembly.order_by("-pk").first()
+    # the latest-created late coopérative or ESH (EPL file the ER SEM)
+    late = assembly.exclude(family="EPL").order_by("-pk").first()
     if er is not None and late is not None:
         prorogation_record(
             organism=late,

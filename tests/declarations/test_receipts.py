@@ -84,7 +84,8 @@ def choose_partners(declarant, gestionnaire):  # noqa: F811
     with schema_context("dhup"):
         organism = declarant.membership.organism
         prefecture = Partner.objects.get(kind="PREFECTURE", departement=organism.departement)
-        federation = Partner.objects.filter(kind="FEDERATION").order_by("name").first()
+        # the organism's own federation: the only one its documents may go to
+        federation = Partner.objects.get(kind="FEDERATION", federation=organism.federation)
         rule = PartnerRule.objects.get(
             document_type__code="ER_SOCIAUX", partner_kind="FEDERATION", partner=None
         )
@@ -466,10 +467,11 @@ def test_the_dossier_page_reads_previews_and_receipt_in_a_bounded_number_of_quer
         client = client_for("dhup", declarant)
         url = f"/declarations/dossiers/{dossier.pk}/"
         client.get(url)  # per-process caches (compiled form, fields)
-        with django_assert_max_num_queries(26) as before:  # the transmit dialog's preview
+        # the transmit dialog's preview (and the organism's deadline in the dossier's head)
+        with django_assert_max_num_queries(29) as before:
             client.get(url)
         fire(dossier, "transmit", declarant)
-        with django_assert_max_num_queries(24) as after:  # the receipt
+        with django_assert_max_num_queries(27) as after:  # the receipt
             page = client.get(url)
         assert 'data-testid="receipt"' in page.content.decode()
         counts.append((len(before.captured_queries), len(after.captured_queries)))

@@ -223,7 +223,7 @@ def test_filter_by_family(client_for, demo_user):
     assert {r["family"] for r in page} == {"Office public de l'habitat (OPH)"}
 
     moi = client.get(LIST_URL, {"family": "MOI"})
-    assert total(moi) == 200
+    assert total(moi) == 190
     assert {r["family"] for r in rows(moi)} == {"Maîtrise d'ouvrage d'insertion (MOI)"}
 
 

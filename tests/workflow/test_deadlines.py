@@ -73,6 +73,7 @@ def test_families_and_regimes_follow_their_rule(campaign, er):
         publique, commerce, unknown = ophs
         Organism.objects.filter(pk=publique.pk).update(accounting="PUBLIQUE")
         Organism.objects.filter(pk=commerce.pk).update(accounting="COMMERCE")
+        Organism.objects.filter(pk=unknown.pk).update(accounting="")
         AccountsApproval.objects.create(
             organism=publique, exercise=2024, approved_on=dt.date(2025, 6, 30)
         )
@@ -113,7 +114,9 @@ def test_the_organism_enters_its_approval_date_and_its_deadline_follows(
     with schema_context("dhup"):
         approval = AccountsApproval.objects.get(organism=organism, exercise=2024)
         assert approval.approved_on == assembly and approval.entered_by == declarant
-        assert ModelLogEntry.objects.filter(action="harmonia.approval_entered").exists()
+        assert ModelLogEntry.objects.filter(
+            action="harmonia.approval_entered", object_id=str(approval.pk)
+        ).exists()
     expected = min(
         dt.date(assembly.year + assembly.month // 12, assembly.month % 12 + 1, 1)
         + dt.timedelta(days=40),
@@ -164,7 +167,7 @@ def test_the_deadline_page_is_the_organisms_and_its_gestionnaires_only(
     other = client_for("oph", demo_user("oph", "gestionnaire")).get(url)
     assert declarant.membership.organism.siren not in other.content.decode()
     with schema_context("dhup"):
-        assert not AccountsApproval.objects.exists()
+        assert not AccountsApproval.objects.filter(organism=declarant.membership.organism).exists()
 
 
 def _late_coop(campaign, er, declarant):
@@ -210,11 +213,13 @@ def test_a_prorogation_moves_the_deadline_and_is_journaled(
     page = text_of(response)
     assert "Prorogation enregistrée" in page and "decision.pdf" in page
     with schema_context("dhup"):
-        recorded = Prorogation.objects.get()
+        recorded = Prorogation.objects.get(organism=organism)
         assert recorded.previous_deadline == dt.date(2025, 6, 30)
         assert recorded.new_deadline == new and recorded.decision_id == decision.pk
         assert recorded.recorded_by == gestionnaire
-        logged = ModelLogEntry.objects.get(action="harmonia.prorogation_recorded")
+        logged = ModelLogEntry.objects.get(
+            action="harmonia.prorogation_recorded", object_id=str(recorded.pk)
+        )
         assert logged.data["new_deadline"] == new.isoformat()
     deadline = deadline_of(campaign, er, organism)
     assert deadline.day == new and deadline.prorogated
@@ -251,7 +256,7 @@ def test_a_wrong_prorogation_is_refused_with_the_reason(
     )
     assert response.status_code == 200 and field_message in text_of(response)
     with schema_context("dhup"):
-        assert not Prorogation.objects.exists()
+        assert not Prorogation.objects.filter(organism=declarant.membership.organism).exists()
 
 
 def test_a_decision_from_another_dossier_is_refused(
@@ -282,7 +287,7 @@ def test_a_decision_from_another_dossier_is_refused(
     # the other dossier's piece is not even offered: refused as an unknown choice
     assert response.status_code == 200 and "autre.pdf" not in text_of(response)
     with schema_context("dhup"):
-        assert not Prorogation.objects.exists()
+        assert not Prorogation.objects.filter(organism=declarant.membership.organism).exists()
 
 
 def test_only_a_gestionnaire_records_a_prorogation(declarant, client_for, campaign, er):
@@ -296,7 +301,7 @@ def test_only_a_gestionnaire_records_a_prorogation(declarant, client_for, campai
     )
     assert response.status_code == 403
     with schema_context("dhup"):
-        assert not Prorogation.objects.exists()
+        assert not Prorogation.objects.filter(organism=declarant.membership.organism).exists()
 
 
 def test_a_transmitted_dossier_is_never_late(version, declarant, client_for, campaign, er):

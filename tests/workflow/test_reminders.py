@@ -174,7 +174,7 @@ def test_a_prorogation_starts_the_reminders_afresh(declarant, gestionnaire, camp
 
 def test_no_reminder_without_a_deadline_nor_offsets(demo_user, campaign):
     with schema_context("dhup"):
-        oph = Organism.objects.filter(family="OPH").first()
+        oph = Organism.objects.filter(family="OPH").exclude(approvals__exercise=2024).first()
         Organism.objects.filter(pk=oph.pk).update(accounting="PUBLIQUE")  # N days after approval
     assert not [
         r for r in send(campaign.deadline + dt.timedelta(days=1)) if r.organism_id == oph.pk
@@ -312,15 +312,22 @@ LETTER = "<p>Madame, Monsieur,</p><p>La campagne <b>2024</b> est ouverte.</p>"
 
 
 def write_letter(campaign, **fields):
+    """The test's letter, not sent yet (the demo's was sent at the opening)."""
     with schema_context("dhup"):
         Campaign.objects.filter(pk=campaign.pk).update(
-            letter=LETTER, letter_subject="Ouverture de la campagne 2024", **fields
+            letter=LETTER, letter_subject="La campagne 2024", letter_sent_at=None, **fields
         )
+
+
+def no_letter(campaign):
+    with schema_context("dhup"):
+        Campaign.objects.filter(pk=campaign.pk).update(letter="", letter_sent_at=None)
 
 
 def test_the_letter_is_sent_once_on_the_opening_day_and_shown_at_home(
     declarant, demo_user, client_for, campaign
 ):
+    no_letter(campaign)
     assert "campaign-letter" not in text_of(client_for("dhup", declarant).get("/"))
     write_letter(campaign)
     mail.outbox.clear()
@@ -331,13 +338,13 @@ def test_the_letter_is_sent_once_on_the_opening_day_and_shown_at_home(
         users = User.objects.filter(role="organisme", is_active=True).exclude(email="").count()
     assert stored.letter_sent_at is not None and stored.letter_recipients == users
     run_queued_jobs()
-    letters = [m for m in mail.outbox if m.subject == "Ouverture de la campagne 2024"]
+    letters = [m for m in mail.outbox if m.subject == "La campagne 2024"]
     assert len(letters) == users and all(len(m.to) == 1 for m in letters)
     assert "La campagne 2024 est ouverte." in letters[0].body
     assert "<b>2024</b>" in letters[0].alternatives[0][0]
     assert campaign_mail_send()["dhup"][0] == 0  # once
     home = text_of(client_for("dhup", declarant).get("/"))
-    assert "Ouverture de la campagne 2024" in home and "<b>2024</b>" in home
+    assert "La campagne 2024" in home and "<b>2024</b>" in home
     # a partner's home does not show it
     assert "campaign-letter" not in text_of(
         client_for("dhup", demo_user("dhup", "partenaire-cdc")).get("/")
@@ -357,6 +364,7 @@ def test_the_letter_is_written_in_the_cms_by_the_gestionnaires(
     gestionnaire, declarant, client_for, campaign
 ):
     url = f"/cms/campagnes/lettres/edit/{campaign.pk}/"
+    no_letter(campaign)
     client = client_for("dhup", gestionnaire)
     assert client.get(url).status_code == 200
     page = text_of(client.get(f"/campagnes/{campaign.pk}/"))
