@@ -73,7 +73,13 @@ def deadline_page(request, campaign_pk, type_pk, organism_pk):
     )
     gestionnaire = request.user.role == Role.GESTIONNAIRE
     attachments = decision_choices(dossier)
-    approval_form = ApprovalForm(prefix="approval")
+    approval = AccountsApproval.objects.filter(
+        organism=organism, exercise=campaign.exercise
+    ).first()
+    # a correction starts from the date entered
+    approval_form = ApprovalForm(
+        prefix="approval", initial={"approved_on": approval.approved_on} if approval else None
+    )
     prorogation_form = ProrogationForm(prefix="prorogation", attachments=attachments)
     if request.method == "POST":
         if "approval" in request.POST:
@@ -134,9 +140,7 @@ def deadline_page(request, campaign_pk, type_pk, organism_pk):
             "deadline": deadline_for(campaign, document_type, organism),
             "rule": rule,
             "needs_approval": rule is not None and rule.kind in NEEDS_APPROVAL,
-            "approval": AccountsApproval.objects.filter(
-                organism=organism, exercise=campaign.exercise
-            ).first(),
+            "approval": approval,
             "approval_form": approval_form,
             "prorogation_form": prorogation_form if gestionnaire else None,
             "prorogations": Prorogation.objects.filter(
