@@ -14,6 +14,7 @@ from organisms.models import Organism
 from workflow.deadlines import DUE_SOON_DAYS, Deadline
 from workflow.models import Dossier, Step
 from workflow.policy import values_visible_to_gestionnaires
+from workflow.services.annotations import Marks, marks_for, organisms_noted
 from workflow.services.deadlines import deadlines_for, is_late
 
 NOT_STARTED = "0"
@@ -40,6 +41,7 @@ class Row:
     dossier: Dossier | None
     deadline: Deadline | None = None
     required: bool = True
+    marks: Marks = Marks()  # the gestionnaires' private annotations: « à suivre », notes
 
     @property
     def transmitted(self) -> bool:
@@ -101,7 +103,11 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     )
     if q := (filters.get("q") or "").strip():
         compact = q.replace(" ", "")
-        organisms = organisms.filter(Q(name__icontains=q) | Q(siren__startswith=compact))
+        organisms = organisms.filter(
+            Q(name__icontains=q)
+            | Q(siren__startswith=compact)
+            | Q(pk__in=organisms_noted(campaign, document_type, q))
+        )
     if family := filters.get("family"):
         organisms = organisms.filter(family=family)
     if departement := filters.get("departement"):
@@ -128,6 +134,7 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     shown = [o for o in organisms if o.pk in dossiers or document_type.must_file(o)]
     schedules = deadlines_for(campaign, document_type, shown)
     rows = [Row(o, dossiers.get(o.pk), schedules[o.pk], document_type.must_file(o)) for o in shown]
+    _mark(rows, campaign, document_type)
     sort = filters.get("sort")
     if sort == "deadline":
         # the nearest deadline first (the most late), dates to be stated then, transmitted last
@@ -144,7 +151,16 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
         rows = [r for r in rows if r.substep == substep]
     if filters.get("failing"):
         rows = [r for r in rows if r.failing_controls]
+    if filters.get("follow_up"):
+        rows = [r for r in rows if r.marks.follow_up]
     return rows, counts
+
+
+def _mark(rows: list[Row], campaign, document_type) -> None:
+    """Each row's private annotations, in two queries whatever the number of rows."""
+    marks = marks_for(campaign, document_type)
+    for row in rows:
+        row.marks = marks.get(row.organism.pk, row.marks)
 
 
 def _due_matches(row: Row, due: str) -> bool:
@@ -181,6 +197,7 @@ EXPORT_HEADERS = [
     "Département",
     "Étape",
     "Sous-étape",
+    "À suivre",
     "Contrôles bloquants en échec",
     "Date limite",
     "Prorogée",
@@ -236,6 +253,7 @@ def export_rows(rows: list[Row]) -> list[list]:
                 r.organism.departement,
                 r.step_label,
                 r.substep,
+                "oui" if r.marks.follow_up else "non",
                 "" if r.failing_controls is None else r.failing_controls,
                 _deadline_cell(r.deadline),
                 "oui" if r.deadline and r.deadline.prorogated else "non",

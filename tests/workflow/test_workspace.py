@@ -123,9 +123,10 @@ def test_query_count_is_bounded(
     client = client_for("dhup", gestionnaire)
     with schema_context("dhup"):
         campaign = Campaign.objects.get(exercise=2024)
-    # 24: includes the footer's version and maintenance banner (one query on public), and
-    # the deadlines' rules, approvals and prorogations (one query each, whatever the rows)
-    with django_assert_max_num_queries(24):
+    # 26: includes the footer's version and maintenance banner (one query on public), the
+    # deadlines' rules, approvals and prorogations (one query each, whatever the rows), and the
+    # private annotations' flags and note counts (one query each, whatever the rows)
+    with django_assert_max_num_queries(26):
         assert client.get(url(campaign.pk)).status_code == 200
 
 
