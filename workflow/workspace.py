@@ -197,13 +197,13 @@ EXPORT_HEADERS = [
     "Département",
     "Étape",
     "Sous-étape",
-    "À suivre",
     "Contrôles bloquants en échec",
     "Date limite",
     "Prorogée",
     "En retard",
     "Transmis le",
     "Dernière modification",
+    "À suivre",
 ]
 
 
@@ -253,13 +253,13 @@ def export_rows(rows: list[Row]) -> list[list]:
                 r.organism.departement,
                 r.step_label,
                 r.substep,
-                "oui" if r.marks.follow_up else "non",
                 "" if r.failing_controls is None else r.failing_controls,
                 _deadline_cell(r.deadline),
                 "oui" if r.deadline and r.deadline.prorogated else "non",
                 "oui" if r.late else "non",
                 local_moment(d.transmitted_at) if d else None,
                 local_moment(d.updated_at) if d else None,
+                "oui" if r.marks.follow_up else "non",
             ]
         )
     return out
