@@ -15,6 +15,7 @@ from organisms.models import Organism
 from workflow.deadlines import NEEDS_APPROVAL
 from workflow.models import AccountsApproval, Campaign, Dossier, Prorogation, Reminder
 from workflow.policy import acts_for_organism
+from workflow.services import annotations
 from workflow.services.deadlines import (
     approval_record,
     deadline_for,
@@ -49,6 +50,37 @@ class ProrogationForm(forms.Form):
         ]
 
 
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Nouvelle note",
+        help_text=f"{annotations.NOTE_MAX_LENGTH} caractères au plus ; visible des seuls "
+        "gestionnaires de la plateforme.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        strip=False,
+        required=False,  # the service says why an empty note is refused
+    )
+
+
+def _annotate(request, form, **key) -> bool:
+    """A gestionnaire's note or « à suivre » toggle; True when it was written."""
+    try:
+        if "note" in request.POST:
+            if not form.is_valid():
+                return False
+            annotations.note_add(body=form.cleaned_data["body"], acting_user=request.user, **key)
+            messages.success(request, "Note ajoutée aux annotations privées.")
+        elif request.POST.get("follow_up") == "set":
+            annotations.follow_up_set(acting_user=request.user, **key)
+            messages.success(request, "Dossier marqué « à suivre ».")
+        else:
+            annotations.follow_up_unset(acting_user=request.user, **key)
+            messages.success(request, "Marque « à suivre » retirée.")
+    except ValidationError as exc:
+        _apply(form, exc)
+        return False
+    return True
+
+
 def _apply(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for name, errors in exc.message_dict.items():
@@ -81,6 +113,8 @@ def deadline_page(request, campaign_pk, type_pk, organism_pk):
         prefix="approval", initial={"approved_on": approval.approved_on} if approval else None
     )
     prorogation_form = ProrogationForm(prefix="prorogation", attachments=attachments)
+    annotating = annotations.may_annotate(request.user)
+    note_form = NoteForm(prefix="note")
     if request.method == "POST":
         if "approval" in request.POST:
             approval_form = ApprovalForm(request.POST, prefix="approval")
@@ -124,6 +158,13 @@ def deadline_page(request, campaign_pk, type_pk, organism_pk):
                         request, "Prorogation enregistrée : la date limite est repoussée."
                     )
                     return redirect(request.path)
+        elif "note" in request.POST or "follow_up" in request.POST:
+            if not annotating:
+                raise PermissionDenied(annotations.MSG_ONLY_GESTIONNAIRE)
+            note_form = NoteForm(request.POST, prefix="note")
+            key = {"organism": organism, "campaign": campaign, "document_type": document_type}
+            if _annotate(request, note_form, **key):
+                return redirect(f"{request.path}#annotations")
         else:
             raise PermissionDenied(
                 "Seul un gestionnaire de la plateforme enregistre une prorogation."
@@ -152,5 +193,12 @@ def deadline_page(request, campaign_pk, type_pk, organism_pk):
             )
             .select_related("sent_by")
             .defer("body"),
+            # the gestionnaires' private annotations: never read for anyone else
+            "annotating": annotating,
+            "notes": annotations.notes_of(organism, campaign, document_type) if annotating else (),
+            "follow_up": annotations.follow_up_of(organism, campaign, document_type)
+            if annotating
+            else None,
+            "note_form": note_form if annotating else None,
         },
     )

@@ -42,7 +42,7 @@ class WorkspaceFilterForm(forms.Form):
     document_type = forms.ModelChoiceField(
         label="Document", queryset=DocumentType.objects.none(), empty_label=None
     )
-    q = forms.CharField(label="SIREN ou nom", required=False)
+    q = forms.CharField(label="SIREN, nom ou texte des annotations", required=False)
     steps = forms.MultipleChoiceField(
         label="Étapes", required=False, choices=STEP_FILTER_CHOICES,
         widget=forms.CheckboxSelectMultiple,
@@ -52,6 +52,7 @@ class WorkspaceFilterForm(forms.Form):
     departement = forms.ChoiceField(label="Département", required=False)
     failing = forms.BooleanField(label="Contrôles bloquants en échec", required=False)
     due = forms.ChoiceField(label="Date limite", required=False, choices=DEADLINE_FILTER_CHOICES)
+    follow_up = forms.BooleanField(label="À suivre", required=False)
     sort = forms.ChoiceField(label="Trier par", required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args, campaign, **kwargs):
@@ -90,8 +91,9 @@ def workspace(request, pk):
     ]
     # organisms without a dossier are a count and a link, unless asked for by the step filter
     hidden = 0
-    # a deadline filter asks for the organisms concerned, begun or not
-    if NOT_STARTED not in request.GET.getlist("steps") and not request.GET.get("due"):
+    # a deadline filter asks for the organisms concerned, begun or not; « à suivre » too
+    asked = request.GET.get("due") or request.GET.get("follow_up")
+    if NOT_STARTED not in request.GET.getlist("steps") and not asked:
         hidden = sum(1 for r in rows if r.dossier is None)
         rows = [r for r in rows if r.dossier is not None]
     page = Paginator(rows, 100).get_page(request.GET.get("page"))

@@ -80,6 +80,9 @@ def register_workflow_actions(actions):
         ("harmonia.campaign_reminders_set", "Relances automatiques de la campagne réglées"),
         ("harmonia.approval_entered", "Date d'approbation des comptes saisie"),
         ("harmonia.prorogation_recorded", "Prorogation enregistrée"),
+        ("harmonia.note_added", "Annotation privée ajoutée"),
+        ("harmonia.follow_up_set", "Dossier marqué « à suivre »"),
+        ("harmonia.follow_up_unset", "Marque « à suivre » retirée"),
         ("harmonia.deadline_rule_saved", "Règle de date limite enregistrée"),
         ("harmonia.deadline_rule_deleted", "Règle de date limite supprimée"),
     ):

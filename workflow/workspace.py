@@ -14,6 +14,7 @@ from organisms.models import Organism
 from workflow.deadlines import DUE_SOON_DAYS, Deadline
 from workflow.models import Dossier, Step
 from workflow.policy import values_visible_to_gestionnaires
+from workflow.services.annotations import Marks, marks_for, organisms_noted
 from workflow.services.deadlines import deadlines_for, is_late
 from workflow.services.reminders import last_reminded
 
@@ -42,6 +43,7 @@ class Row:
     deadline: Deadline | None = None
     required: bool = True
     last_reminded: dt.datetime | None = None
+    marks: Marks = Marks()  # the gestionnaires' private annotations: « à suivre », notes
 
     @property
     def transmitted(self) -> bool:
@@ -103,7 +105,11 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
     )
     if q := (filters.get("q") or "").strip():
         compact = q.replace(" ", "")
-        organisms = organisms.filter(Q(name__icontains=q) | Q(siren__startswith=compact))
+        organisms = organisms.filter(
+            Q(name__icontains=q)
+            | Q(siren__startswith=compact)
+            | Q(pk__in=organisms_noted(campaign, document_type, q))
+        )
     if family := filters.get("family"):
         organisms = organisms.filter(family=family)
     if departement := filters.get("departement"):
@@ -134,6 +140,7 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
         Row(o, dossiers.get(o.pk), schedules[o.pk], document_type.must_file(o), reminded.get(o.pk))
         for o in shown
     ]
+    _mark(rows, campaign, document_type)
     sort = filters.get("sort")
     if sort == "deadline":
         # the nearest deadline first (the most late), dates to be stated then, transmitted last
@@ -150,7 +157,16 @@ def workspace_rows(*, campaign, document_type, filters: dict) -> tuple[list[Row]
         rows = [r for r in rows if r.substep == substep]
     if filters.get("failing"):
         rows = [r for r in rows if r.failing_controls]
+    if filters.get("follow_up"):
+        rows = [r for r in rows if r.marks.follow_up]
     return rows, counts
+
+
+def _mark(rows: list[Row], campaign, document_type) -> None:
+    """Each row's private annotations, in two queries whatever the number of rows."""
+    marks = marks_for(campaign, document_type)
+    for row in rows:
+        row.marks = marks.get(row.organism.pk, row.marks)
 
 
 def _due_matches(row: Row, due: str) -> bool:
@@ -194,6 +210,7 @@ EXPORT_HEADERS = [
     "Dernière relance",
     "Transmis le",
     "Dernière modification",
+    "À suivre",
 ]
 
 
@@ -250,6 +267,7 @@ def export_rows(rows: list[Row]) -> list[list]:
                 local_moment(r.last_reminded),
                 local_moment(d.transmitted_at) if d else None,
                 local_moment(d.updated_at) if d else None,
+                "oui" if r.marks.follow_up else "non",
             ]
         )
     return out

@@ -123,10 +123,10 @@ def test_query_count_is_bounded(
     client = client_for("dhup", gestionnaire)
     with schema_context("dhup"):
         campaign = Campaign.objects.get(exercise=2024)
-    # 25: includes the footer's version and maintenance banner (one query on public), the
-    # deadlines' rules, approvals and prorogations, and the last reminders (one query each,
-    # whatever the rows)
-    with django_assert_max_num_queries(25):
+    # 27: includes the footer's version and maintenance banner (one query on public), the
+    # deadlines' rules, approvals and prorogations, the last reminders, and the private
+    # annotations' flags and note counts (one query each, whatever the rows)
+    with django_assert_max_num_queries(27):
         assert client.get(url(campaign.pk)).status_code == 200
 
 
