@@ -20,7 +20,7 @@ def _badges(body: str) -> list[str]:
 
 
 def _row(body: str, code: str) -> str:
-    match = re.search(rf'<tr data-document="{code}">(.*?)</tr>', body, re.S)
+    match = re.search(rf'<tr data-document="{code}"[^>]*>(.*?)</tr>', body, re.S)
     assert match, f"no row for {code}"
     return match.group(1)
 
