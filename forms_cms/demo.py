@@ -19,10 +19,16 @@ DEMO_FORMS = {
         "ER_SAC": "er_sac",
         "ER_GROUPES": "er_groupes",
         "ER_MOI": "er_moi",
+        "ER_SEM": "er_sem",
     },
     "oph": {"QDIS_OPH": "qdis_oph"},
     "esh": {"QDIS_ESH": "qdis_esh"},
-    "coop": {"QDIS_COOP": "qdis_coop"},
+    "coop": {
+        "QDIS_COOP": "qdis_coop",
+        "ENQUETE_ACTIVITE": "enquete_activite",
+        "ENQUETE_EFFECTIF": "enquete_effectif",
+        "ENQUETE_SOCIETARIAT": "enquete_societariat",
+    },
     "epl": {"QDIS_SEM": "qdis_sem"},
 }
 

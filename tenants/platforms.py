@@ -100,7 +100,10 @@ PLATFORMS: tuple[PlatformSpec, ...] = (
         family="COOP",
         document_types=(
             ("QDIS_COOP", "Questionnaire du dossier individuel de situation (QDIS COOP)"),
-            ("ENQUETE_COOP", "Enquête fédérale"),
+            # the federation's three yearly surveys, filed by every member (no filers: all)
+            ("ENQUETE_ACTIVITE", "Enquête activité"),
+            ("ENQUETE_EFFECTIF", "Enquête effectif"),
+            ("ENQUETE_SOCIETARIAT", "Enquête sociétariat"),
         ),
     ),
     PlatformSpec(
