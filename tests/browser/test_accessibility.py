@@ -112,6 +112,11 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
     dossier = f"/declarations/dossiers/{entering}"
     with schema_context("dhup"):
         dreal = Partner.objects.get(kind="DREAL").pk
+        entering_dossier = Dossier.objects.get(pk=entering)
+        deadline = (
+            f"/declarations/echeances/{campaign}/{entering_dossier.document_type_id}/"
+            f"{entering_dossier.organism_id}/"
+        )
     with serve_on_test_connection() as (port, _app), sync_playwright() as playwright:
         base = f"http://dhup.localhost:{port}"
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -146,6 +151,7 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
                     f"/echanges/dossiers/{sent}/",
                     "/partenaires/choix/",
                     "/abonnements/",
+                    deadline,
                 ],
                 "organisme",
             )
@@ -172,6 +178,9 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
                     "/partenaires/gestion/nouveau/",
                     f"/partenaires/gestion/{dreal}/",
                     f"/partenaires/gestion/{dreal}/comptes/nouveau/",
+                    "/campagnes/echeances/",
+                    f"/campagnes/{campaign}/",
+                    deadline,
                 ],
                 "gestionnaire",
             )
