@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -9,9 +10,10 @@ from harmonia.french import counted
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from organisms.forms import OrganismFilterForm, PlatformUserForm, RegistryUploadForm
-from organisms.models import RegistryImport
+from organisms.models import FEDERATION_CHOICES, Organism, RegistryImport
 from organisms.selectors import organisms_visible_to
 from organisms.services import RegistryFileError, TooManyOrganismUsers, organisms_import
+from organisms.services.facts import EDITABLE, organism_facts_update
 from organisms.services.memberships import platform_user_create, platform_user_set_active
 
 
@@ -130,3 +132,37 @@ def user_set_active(request, pk: int):
             request, f"Compte « {user.username} » {'réactivé' if active else 'désactivé'}."
         )
     return redirect("organisms:users")
+
+
+class OrganismFactsForm(forms.ModelForm):
+    class Meta:
+        model = Organism
+        fields = EDITABLE
+
+    def __init__(self, *args, ministry: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ministry:
+            del self.fields["federation"]  # the ministry platform's alone
+        else:
+            self.fields["federation"].choices = [("", "—"), *FEDERATION_CHOICES]
+
+
+@role_required(Role.GESTIONNAIRE)
+def organism_detail(request, pk: int):
+    """An organism's registry facts; the gestionnaire corrects what its deadlines depend on."""
+    organism = get_object_or_404(organisms_visible_to(request.user), pk=pk)
+    ministry = getattr(getattr(request, "tenant", None), "kind", "") == "ministry"
+    form = OrganismFactsForm(request.POST or None, instance=organism, ministry=ministry)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organism_facts_update(
+                organism=organism, values=form.cleaned_data, acting_user=request.user
+            )
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(name if name in form.fields else None, error)
+        else:
+            messages.success(request, "Données de l'organisme enregistrées.")
+            return redirect("organisms:detail", pk=pk)
+    return render(request, "organisms/organism_detail.html", {"organism": organism, "form": form})

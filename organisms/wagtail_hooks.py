@@ -11,5 +11,6 @@ def register_organisms_actions(actions):
         ("harmonia.account_activated", "Compte réactivé"),
         ("harmonia.account_deactivated", "Compte désactivé"),
         ("harmonia.registry_imported", "Référentiel des organismes importé"),
+        ("harmonia.organism_facts_updated", "Données d'un organisme corrigées"),
     ):
         actions.register_action(action, label, label)
