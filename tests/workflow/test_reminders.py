@@ -8,11 +8,9 @@ import datetime as dt
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from forms_cms.models import DocumentType
 from organisms.models import Organism
 from tests.conftest import run_queued_jobs
 from tests.helpers import text_of, transmit
@@ -22,26 +20,9 @@ from workflow.services.reminders import automatic_reminders_send
 from workflow.tasks import campaign_mail_send
 
 from ..declarations.test_online_form import declarant, open_dossier, outsider, version  # noqa: F401
+from .test_deadlines import TODAY, campaign, er, gestionnaire  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def gestionnaire(demo_user):
-    return demo_user("dhup", "gestionnaire")
-
-
-@pytest.fixture
-def campaign():
-    with schema_context("dhup"):
-        return Campaign.objects.get(exercise=2024)
-
-
-@pytest.fixture
-def er():
-    with schema_context("dhup"):
-        return DocumentType.objects.get(code="ER_SOCIAUX")
 
 
 def due_on(organism, day: dt.date) -> None:
