@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from wagtail.models import ModelLogEntry
 
 from forms_cms.models import DocumentType
 from organisms.models import Organism
+from tests.conftest import run_queued_jobs
 from tests.exchanges import samples
 from tests.helpers import text_of, transmit
 from workflow.models import AccountsApproval, Campaign, DeadlineRule, Prorogation
@@ -180,7 +182,7 @@ def _late_coop(campaign, er, declarant):
 
 
 def test_a_prorogation_moves_the_deadline_and_is_journaled(
-    version, declarant, gestionnaire, client_for, campaign, er
+    version, declarant, gestionnaire, client_for, campaign, er, demo_user
 ):
     _late_coop(campaign, er, declarant)
     dossier = open_dossier(declarant)
@@ -223,6 +225,12 @@ def test_a_prorogation_moves_the_deadline_and_is_journaled(
         assert logged.data["new_deadline"] == new.isoformat()
     deadline = deadline_of(campaign, er, organism)
     assert deadline.day == new and deadline.prorogated
+    # the organism's users are told their new date
+    mail.outbox.clear()
+    run_queued_jobs()
+    told = [m for m in mail.outbox if m.subject.startswith("Prorogation")]
+    assert {m.to[0] for m in told} == {declarant.email, demo_user("dhup", "organisme2").email}
+    assert french(new) in told[0].subject and "au lieu du 30/06/2025" in told[0].body
     assert organism.siren not in text_of(client.get(workspace + "&due=late"))
     assert organism.siren in text_of(client.get(workspace + "&due=prorogated"))
     assert organism.siren in text_of(client.get(workspace + "&due=soon"))

@@ -13,14 +13,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, When
 from django.db.models.fields.json import KeyTransform
+from django.template import loader
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import log
 
 from accounts.models import Role
+from tenants.links import absolute_url
+from tenants.tasks import queue_email
 from workflow import deadlines
 from workflow.deadlines import Deadline
 from workflow.models import AccountsApproval, DeadlineRule, Dossier, Prorogation
 from workflow.policy import acts_for_organism
+from workflow.services.recipients import recipients_of
 
 MSG_APPROVAL_NOT_YOURS = (
     "Seuls les utilisateurs de l'organisme et les gestionnaires de la plateforme peuvent "
@@ -262,6 +267,7 @@ def prorogation_record(
             comment=comment,
             recorded_by=acting_user,
         )
+        _prorogation_notify(prorogation)
         log(
             instance=prorogation,
             action="harmonia.prorogation_recorded",
@@ -357,3 +363,14 @@ def deadline_rule_delete(*, rule: DeadlineRule, acting_user) -> None:
             deleted=True,
         )
         rule.delete()
+
+
+def _prorogation_notify(prorogation: Prorogation) -> None:
+    """Tell the organism's users their new deadline (queued in the recording transaction)."""
+    context = {"prorogation": prorogation, "url": absolute_url(reverse("declarations:list"))}
+    subject = " ".join(
+        loader.render_to_string("workflow/email/prorogation_subject.txt", context).split()
+    )
+    body = loader.render_to_string("workflow/email/prorogation.txt", context)
+    for address in recipients_of([prorogation.organism_id]).get(prorogation.organism_id, []):
+        queue_email(subject=subject, body=body, to=[address])

@@ -21,12 +21,13 @@ from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role
 from organisms.models import Organism
 from tenants.links import absolute_url
 from tenants.tasks import queue_email
 from workflow.models import Campaign, Dossier, Reminder
 from workflow.services.deadlines import deadlines_for, is_late
+from workflow.services.recipients import recipients_of
 
 CATCH_UP = datetime.timedelta(days=7)
 MAX_MESSAGE = 5000
@@ -56,22 +57,6 @@ def offsets_parse(text: str) -> list[int]:
             raise ValidationError({"reminder_offsets": MSG_OFFSETS_RANGE})
         values.add(value)
     return sorted(values)
-
-
-def recipients_of(organism_ids) -> dict[int, list[str]]:
-    """{organism id: the addresses of its active organisme users}."""
-    found: dict[int, list[str]] = {}
-    users = (
-        User.objects.filter(
-            is_active=True, role=Role.ORGANISME, membership__organism_id__in=list(organism_ids)
-        )
-        .exclude(email="")
-        .order_by("pk")
-        .values_list("membership__organism_id", "email")
-    )
-    for organism_id, email in users:
-        found.setdefault(organism_id, []).append(email)
-    return found
 
 
 def _facts(campaign, document_type, organism, deadline, today) -> dict:
