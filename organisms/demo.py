@@ -54,11 +54,11 @@ class DemoOrganism:
 
 
 def _demo_accounting(organism: DemoOrganism, index: int) -> str:
-    """An OPH's accounting regime: most in comptabilité publique, one in ten in
-    comptabilité de commerce (their deadlines differ), unknown for one in ten."""
+    """An OPH's accounting regime: most in comptabilité publique, a few in comptabilité de
+    commerce (their deadlines differ), unknown for one in ten."""
     if organism.family != "OPH" or index % 10 == 9:
         return ""
-    return "COMMERCE" if index % 10 == 0 else "PUBLIQUE"
+    return "COMMERCE" if index % 60 == 0 else "PUBLIQUE"
 
 
 def _load_places() -> dict:

@@ -113,24 +113,24 @@ def demo_deadlines(campaign, gestionnaire, today) -> None:
     """Approval dates entered for some organisms (a few late, some due soon, the others'
     dates still to be stated) and one prorogation, through the services."""
     days = datetime.timedelta
-    assembly = Organism.objects.filter(is_active=True, family__in=["COOP", "ESH", "EPL"])
+    approvals = []
+    # a month after the general assembly (COOP, ESH: ER sociaux; EPL: ER SEM): late for the
+    # first ones of each family, due within weeks for the next
+    for family in ("COOP", "ESH", "EPL"):
+        members = Organism.objects.filter(is_active=True, family=family).order_by("-pk")
+        approvals += [(o, today - days(70 + i)) for i, o in enumerate(members[:3])]
+        approvals += [(o, today - days(5 + i)) for i, o in enumerate(members[3:12])]
+    # fifteen days after the approval (OPH in comptabilité publique): late, then due soon
     public_ophs = Organism.objects.filter(is_active=True, family="OPH", accounting="PUBLIQUE")
-    approvals = [
-        # a month after the general assembly: late for the first ones, due later for others
-        *[(o, today - days(70 + i)) for i, o in enumerate(assembly.order_by("-pk")[:8])],
-        *[(o, today - days(70)) for o in assembly.exclude(family="EPL").order_by("-pk")[:1]],
-        *[(o, today - days(5 + i)) for i, o in enumerate(assembly.order_by("-pk")[8:30])],
-        # fifteen days after the approval: late, then due within the fortnight
-        *[(o, today - days(30 + i)) for i, o in enumerate(public_ophs.order_by("-pk")[:4])],
-        *[(o, today - days(8)) for o in public_ophs.order_by("-pk")[4:12]],
-    ]
+    approvals += [(o, today - days(30 + i)) for i, o in enumerate(public_ophs.order_by("-pk")[:4])]
+    approvals += [(o, today - days(8)) for o in public_ophs.order_by("-pk")[4:12]]
     for organism, day in approvals:
         approval_record(
             organism=organism, exercise=campaign.exercise, approved_on=day, acting_user=gestionnaire
         )
     er = DocumentType.objects.filter(code="ER_SOCIAUX").first()
-    # the latest-created late coopérative or ESH (EPL file the ER SEM)
-    late = assembly.exclude(family="EPL").order_by("-pk").first()
+    # a late coopérative (the first above) whose general assembly was postponed
+    late = Organism.objects.filter(is_active=True, family="COOP").order_by("-pk").first()
     if er is not None and late is not None:
         prorogation_record(
             organism=late,
