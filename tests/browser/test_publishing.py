@@ -51,6 +51,9 @@ def test_a_published_wiki_page_reaches_the_subscribed_editor(setup):
             page.goto(f"{base}/cms/pages/add/faq_wiki/wikipage/{home_pk}/")
             page.fill("#id_title", "Calendrier de la campagne 2024")
             page.fill("#id_intro", "Les dates à retenir pour la campagne.")
+            # Wagtail's script fills the slug from the title: wait for it (under load, publishing
+            # before it ran was refused « erreurs de validation »)
+            expect(page.locator("#id_slug")).to_have_value("calendrier-de-la-campagne-2024")
             page.locator(
                 "footer .dropdown-toggle, footer [data-w-dropdown-target=toggle]"
             ).first.click()
