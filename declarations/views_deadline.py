@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from harmonia.forms import errors_apply
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -76,19 +77,9 @@ def _annotate(request, form, **key) -> bool:
             annotations.follow_up_unset(acting_user=request.user, **key)
             messages.success(request, "Marque « à suivre » retirée.")
     except ValidationError as exc:
-        _apply(form, exc)
+        errors_apply(form, exc)
         return False
     return True
-
-
-def _apply(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
@@ -127,7 +118,7 @@ def deadline_page(request, campaign_pk, type_pk, organism_pk):
                         acting_user=request.user,
                     )
                 except ValidationError as exc:
-                    _apply(approval_form, exc)
+                    errors_apply(approval_form, exc)
                 else:
                     messages.success(request, "Date d'approbation des comptes enregistrée.")
                     return redirect(request.path)
@@ -152,7 +143,7 @@ def deadline_page(request, campaign_pk, type_pk, organism_pk):
                         acting_user=request.user,
                     )
                 except ValidationError as exc:
-                    _apply(prorogation_form, exc)
+                    errors_apply(prorogation_form, exc)
                 else:
                     messages.success(
                         request, "Prorogation enregistrée : la date limite est repoussée."

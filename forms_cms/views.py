@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from harmonia.forms import errors_apply
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
@@ -205,9 +206,7 @@ def field_edit(request, pk, field_pk):
         try:
             field_update(field=field, values=form.cleaned_data, acting_user=request.user)
         except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(name if name in form.fields else None, error)
+            errors_apply(form, exc)
         else:
             messages.success(request, f"Champ {field.name} mis à jour.")
             return redirect("forms_cms:version_detail", pk=pk)

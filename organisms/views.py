@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from harmonia.forms import errors_apply
 from harmonia.french import counted
 
 from accounts.models import Role, User
@@ -159,9 +160,7 @@ def organism_detail(request, pk: int):
                 organism=organism, values=form.cleaned_data, acting_user=request.user
             )
         except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(name if name in form.fields else None, error)
+            errors_apply(form, exc)
         else:
             messages.success(request, "Données de l'organisme enregistrées.")
             return redirect("organisms:detail", pk=pk)

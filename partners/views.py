@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
+from harmonia.forms import errors_apply
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
@@ -193,16 +194,6 @@ def rule_list(request):
     return render(request, "partners/rule_list.html", {"rules": rules})
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 def _rule_initial(request) -> dict:
     """A new rule prefilled from a partner's page: ?partner=…&document_type=…"""
     initial = {}
@@ -227,7 +218,7 @@ def rule_create(request):
         try:
             rule = partner_rule_create(acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            errors_apply(form, exc)
         else:
             messages.success(request, f"Règle créée : {rule}.")
             return redirect("partners:rules")
@@ -243,7 +234,7 @@ def rule_edit(request, pk):
         try:
             rule = partner_rule_update(rule=rule, acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            errors_apply(form, exc)
         else:
             messages.success(request, f"Règle modifiée : {rule}.")
             return redirect("partners:rules")
@@ -326,7 +317,7 @@ def partner_create_view(request):
         try:
             partner = partner_create(acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            errors_apply(form, exc)
         else:
             messages.success(
                 request,
@@ -346,7 +337,7 @@ def partner_edit(request, pk):
         try:
             partner = partner_update(partner=partner, acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            errors_apply(form, exc)
         else:
             messages.success(request, f"Partenaire « {partner.name} » modifié.")
             return redirect("partners:partner_detail", partner.pk)
@@ -391,7 +382,7 @@ def partner_user_create(request, pk):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            errors_apply(form, exc)
         else:
             messages.success(
                 request,

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from harmonia.forms import errors_apply
 from harmonia.french import counted
 
 from accounts.models import Role
@@ -103,9 +104,7 @@ def workspace_remind(request, pk):
                 acting_user=request.user,
             )
         except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(name if name in form.fields else None, error)
+            errors_apply(form, exc)
         else:
             if sent:
                 addresses = sum(len(r.recipients) for r in sent)

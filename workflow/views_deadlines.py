@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from harmonia.forms import errors_apply
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -36,9 +37,7 @@ def deadline_rules(request, pk=None):
                 rule=DeadlineRule.objects.get(pk=instance.pk) if instance else None,
             )
         except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(name if name in form.fields else None, error)
+            errors_apply(form, exc)
         else:
             messages.success(request, "Règle de date limite enregistrée.")
             return redirect("workflow:deadline_rules")

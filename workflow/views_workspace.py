@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from harmonia.forms import errors_apply
 from harmonia.french import counted
 
 from accounts.models import Role
@@ -211,9 +212,7 @@ def substeps(request, pk=None):
             else:
                 substep_create(values=form.cleaned_data, acting_user=request.user)
         except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(name if name in form.fields else None, error)
+            errors_apply(form, exc)
         else:
             messages.success(request, "Sous-étape enregistrée.")
             return redirect("workflow:substeps")
