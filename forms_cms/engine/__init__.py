@@ -25,6 +25,7 @@ from forms_cms.engine.functions.dates import date_to_serial, serial_to_ymd
 from forms_cms.engine.model import CompiledForm, NotAnInput, UnknownName
 from forms_cms.engine.reader import Book, book_read, cached_values
 from forms_cms.engine.runtime import op_eq, op_ge, op_gt, op_le, op_lt, op_ne
+from forms_cms.engine.tables import DEFAULT_MAX_ROWS, Column, TableFull, TableInfo
 from forms_cms.engine.values import Arr, XLError
 
 # the interface: compiling and running a form; compiling a formula over field names
@@ -33,10 +34,14 @@ __all__ = [
     "Arr",
     "Book",
     "CompileError",
+    "Column",
     "CompiledForm",
+    "DEFAULT_MAX_ROWS",
     "ExpressionError",
     "NotAnInput",
     "Problem",
+    "TableFull",
+    "TableInfo",
     "UnknownName",
     "XLError",
     "book_compile",

@@ -1,6 +1,11 @@
 """Command line, usable without the web application.
 
-python -m forms_cms.engine evaluate BOOK.xlsx [--set NAME=VALUE ...] [--json]
+python -m forms_cms.engine evaluate BOOK.xlsx [--set NAME=VALUE ...] [--rows TABLE=ROWS.json ...]
+                                   [--json]
+
+``ROWS.json`` is a list of objects {column field name: value} replacing the table's rows. The
+output gives every scalar field by name and each table under its name as a list of row
+objects with every column (input and calculated).
 python -m forms_cms.engine compile BOOK.xlsx [--out FORM.bin]
 """
 
@@ -13,7 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-from forms_cms.engine import CompiledForm, CompileError, NotAnInput, UnknownName, workbook_compile
+from forms_cms.engine import (
+    CompiledForm,
+    CompileError,
+    NotAnInput,
+    TableFull,
+    UnknownName,
+    workbook_compile,
+)
 from forms_cms.engine.functions.dates import date_to_serial
 from forms_cms.engine.values import XLError, text_to_number
 
@@ -35,7 +47,29 @@ def parse_value(text: str):
 def _jsonable(value):
     if value.__class__ is XLError:
         return value.code
+    if value.__class__ is list:
+        return [{k: _jsonable(x) for k, x in row.items()} for row in value]
     return value
+
+
+def _rows(assignment: str, form: CompiledForm):
+    """``TABLE=ROWS.json`` → (table name, rows) or an error message."""
+    name, sep, path = assignment.partition("=")
+    if not sep:
+        return f"--rows attend TABLEAU=LIGNES.json, reçu « {assignment} »"
+    if form.table(name.strip()) is None:
+        known = ", ".join(form.tables) or "aucun"
+        return f"Tableau inconnu dans ce classeur : {name.strip()} (tableaux : {known})"
+    try:
+        rows = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"{path} : fichier JSON illisible ({exc})"
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return f"{path} : une liste d'objets {{colonne: valeur}} est attendue"
+    converted = [
+        {k: parse_value(x) if isinstance(x, str) else x for k, x in row.items()} for row in rows
+    ]
+    return name.strip(), converted
 
 
 def _compile(path: Path) -> CompiledForm:
@@ -55,9 +89,18 @@ def evaluate(args) -> int:
             print(f"--set attend NOM=VALEUR, reçu « {assignment} »", file=sys.stderr)
             return 2
         inputs[name.strip()] = parse_value(value)
+    for assignment in args.rows or []:
+        parsed = _rows(assignment, form)
+        if isinstance(parsed, str):
+            print(parsed, file=sys.stderr)
+            return 2
+        inputs[parsed[0]] = parsed[1]
     v = form.evaluate()
     try:
         form.set_inputs(v, inputs)
+    except TableFull as exc:
+        print(f"Le tableau {exc.table} compte au plus {exc.cap} lignes", file=sys.stderr)
+        return 2
     except UnknownName as exc:
         print(f"Nom inconnu dans ce classeur : {exc.args[0]}", file=sys.stderr)
         return 2
@@ -112,6 +155,7 @@ def main(argv=None) -> int:
     ev = commands.add_parser("evaluate", help="évalue toutes les cellules nommées")
     ev.add_argument("book", type=Path)
     ev.add_argument("--set", action="append", metavar="NOM=VALEUR")
+    ev.add_argument("--rows", action="append", metavar="TABLEAU=LIGNES.json")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(run=evaluate)
     co = commands.add_parser("compile", help="compile le classeur et affiche comptes et durées")

@@ -18,6 +18,8 @@ from openpyxl.utils.cell import get_column_letter
 from forms_cms.engine import parser as p
 from forms_cms.engine.functions import FUNCTIONS, LAZY_FUNCTIONS
 from forms_cms.engine.reader import Address, Book
+from forms_cms.engine.table_compile import Layout, TablesMixin
+from forms_cms.engine.table_compile import Unsupported as _Unsupported
 from forms_cms.engine.values import ERROR_CODES
 
 OPERATORS = {
@@ -64,13 +66,6 @@ class CompileError(Exception):
         super().__init__(shown + more)
 
 
-class _Unsupported(Exception):
-    def __init__(self, reason: str, function: str | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.function = function
-
-
 @dataclass
 class CompileResult:
     source: str
@@ -83,9 +78,10 @@ class CompileResult:
     constants: dict[int, object]
     stats: dict[str, float] = field(default_factory=dict)
     skipped: dict[Address, str] = field(default_factory=dict)  # lenient mode only
+    tables: list[dict] = field(default_factory=list)  # TableInfo.as_dict()
 
 
-class Compiler:
+class Compiler(TablesMixin):
     """Translate a :class:`Book`.
 
     ``fallback`` (parity measurements only) maps cells to saved values: a cell that cannot be
@@ -100,6 +96,11 @@ class Compiler:
         self.ids: dict[Address, int] = {}
         self.problems: list[Problem] = []
         self.cell_names: dict[Address, str] = {}
+        self.tables: dict[str, Layout] = {}  # TABLE NAME in upper case → layout
+        self.table_cells: dict[Address, Layout] = {}  # data-area cell → its table
+        self.row_table: Layout | None = None  # compiling a calculated column of this table
+        self.whole_reads = False  # the column being compiled reads a whole table column
+        self.row_number = 0  # the workbook row of the calculated column's formula
 
     # ids -------------------------------------------------------------------------------
     def cell_id(self, address: Address) -> int:
@@ -145,13 +146,18 @@ class Compiler:
             sheet = target and self.sheet_name(target[0], scope or book.sheets[0])
             if sheet:
                 self.cell_names.setdefault((sheet, target[1], target[2]), name)
+        self.tables_prepare()
         for address in book.constants:
-            self.cell_id(address)
+            if address not in self.table_cells:
+                self.cell_id(address)
         for address in book.formulas:
-            self.cell_id(address)
+            if address not in self.table_cells:
+                self.cell_id(address)
         trees = {}
         covered = self.array_covered_cells()
         for address, text in book.formulas.items():
+            if address in self.table_cells:
+                continue  # a calculated column: compiled once per column below
             if address in book.array_formulas or address in covered:
                 self.problem(
                     address,
@@ -178,6 +184,16 @@ class Compiler:
                 range_names[name] = definition
                 continue
             address = (sheet, target[1], target[2])
+            if address in self.table_cells or address in self.header_cells:
+                if address not in self.column_names:
+                    layout = self.table_cells.get(address) or self.header_cells[address]
+                    self.problem(
+                        address,
+                        f"le nom {name} désigne une cellule du tableau {layout.d.name} : dans "
+                        "un tableau, seule la première ligne de données porte des noms (un "
+                        "par colonne) ; déplacez ce champ hors du tableau",
+                    )
+                continue
             if name in names:
                 continue  # a sheet-scoped homonym of a workbook name: first one wins
             names[name] = self.cell_id(address)
@@ -202,6 +218,7 @@ class Compiler:
                 expr = f"top({expr}, {address[0]!r}, {address[1]}, {address[2]})"
             deps[cid] = self.deps
             bodies[cid] = expr
+        row_bodies = self.calculated_columns_compile(deps, bodies)
         if self.problems:
             try:  # report loops among the formulas that did compile as well
                 self.topological_order(deps)
@@ -210,13 +227,21 @@ class Compiler:
             raise CompileError(self.problems)
         order = self.topological_order(deps)
         # Excel's numbers are all floating point: so are the engine's
-        constants = {self.ids[a]: _as_float(v) for a, v in book.constants.items()}
+        constants = {
+            self.ids[a]: _as_float(v)
+            for a, v in book.constants.items()
+            if a not in self.table_cells
+        }
         for address in self.skipped:
             constants[self.ids[address]] = self.fallback.get(address)
         generated = time.perf_counter()
         for cid in order:
-            lines.append(f"def f{cid}(v):\n    v[{cid}] = {bodies[cid]}")
+            if cid in row_bodies:
+                lines.extend(self.calculated_column_source(cid, row_bodies[cid]))
+            else:
+                lines.append(f"def f{cid}(v):\n    v[{cid}] = {bodies[cid]}")
         lines.append("FORMULAS = [" + ", ".join(f"f{cid}" for cid in order) + "]")
+        lines.append("ROWS = {" + ", ".join(f"{cid}: r{cid}" for cid in row_bodies) + "}")
         dependents: dict[int, list[int]] = defaultdict(list)
         for cid in order:
             for dep in deps[cid]:
@@ -230,6 +255,7 @@ class Compiler:
             order=order,
             dependents=dict(dependents),
             constants=constants,
+            tables=[self.table_info(layout, order).as_dict() for layout in self.tables.values()],
             stats={
                 "parse_s": parsed - started,
                 "generate_s": generated - parsed,
@@ -267,7 +293,11 @@ class Compiler:
     def collect_cells(self, node, own: str, depth: int):
         if isinstance(node, p.Ref):
             sheet = self.sheet_name(node.sheet, own)
-            if sheet is not None and node.is_cell:
+            if (
+                sheet is not None
+                and node.is_cell
+                and (sheet, node.r1, node.c1) not in (self.table_cells)
+            ):
                 self.cell_id((sheet, node.r1, node.c1))
         elif isinstance(node, p.NameRef):
             if depth < MAX_NAME_DEPTH:
@@ -306,11 +336,15 @@ class Compiler:
             return "None"
         if isinstance(node, p.Ref):
             return self.ref(node, own, as_ref)
+        if isinstance(node, p.StructRef):
+            return self.structured(node, as_ref)
         if isinstance(node, p.NameRef):
             if depth >= MAX_NAME_DEPTH:
                 raise _Unsupported(f"le nom {node.name} se définit par lui-même")
             tree = self.name_tree(node.name, node.sheet, own)
             if tree is None:
+                if node.name.upper() in self.tables:  # a table's name alone: its data rows
+                    return self.structured(p.StructRef(node.name, "data", None, None), as_ref)
                 return "E_NAME"
             return self.expr(tree, own, depth + 1, as_ref)
         if isinstance(node, p.Unary):
@@ -330,7 +364,10 @@ class Compiler:
                 )
             return f"{OPERATORS[node.op]}({left}, {right})"
         if isinstance(node, p.Call):
-            return self.call(node, own, depth)
+            code = self.call(node, own, depth)
+            if self.row_table is not None and "[i]" not in code:
+                return self.hoist(code)  # the same for every row: computed once per column
+            return code
         if isinstance(node, p.Array):
             vals = [self.expr(item, own, depth) for row in node.rows for item in row]
             return f"array_const({len(node.rows)}, {len(node.rows[0])}, ({', '.join(vals)},))"
@@ -340,6 +377,10 @@ class Compiler:
         sheet = self.sheet_name(node.sheet, own)
         if sheet is None:
             return "E_REF"
+        if self.tables:
+            mapped = self.table_range(node, sheet, as_ref)
+            if mapped is not None:
+                return mapped
         if node.is_cell:
             cid = self.cell_id((sheet, node.r1, node.c1))
             self.deps.add(cid)
@@ -364,7 +405,12 @@ class Compiler:
         for prefix in ("_XLFN._XLWS.", "_XLFN.", "_XLWS."):
             if name.startswith(prefix):
                 name = name[len(prefix) :]
-        if name == "SUM" and node.args and all(isinstance(a, p.Ref) for a in node.args):
+        if (
+            name == "SUM"
+            and node.args
+            and all(isinstance(a, p.Ref) for a in node.args)
+            and not (self.tables and any(self.crosses_table(a, own) for a in node.args))
+        ):
             return self.sum_of_references(node.args, own)
         lazy = LAZY_FUNCTIONS.get(name)
         if lazy is not None:
@@ -530,12 +576,15 @@ class ExpressionError(ValueError):
 class _ExpressionCompiler(Compiler):
     """Formulas written over field names (controls, aggregates), not cell addresses."""
 
-    def __init__(self, names: dict[str, int]):
+    def __init__(self, names: dict[str, int], tables=()):
         super().__init__(Book(sheets=[]))
         self.field_ids = {name.upper(): cid for name, cid in names.items()}
         self.current = ("", 0, 0)
         self.deps = set()
         self.temp = 0
+        for info in tables:  # Table[Column] over the form's tables (header or field name)
+            layout = Layout.from_info(info)
+            self.tables[info.name.upper()] = layout
 
     def ref(self, node, own, as_ref):
         raise _Unsupported(
@@ -546,6 +595,8 @@ class _ExpressionCompiler(Compiler):
     def expr(self, node, own, depth, as_ref=False):
         if isinstance(node, p.NameRef):
             cid = self.field_ids.get(node.name.upper())
+            if cid is None and node.name.upper() in self.tables:
+                return self.structured(p.StructRef(node.name, "data", None, None), as_ref)
             if cid is None:
                 raise _Unsupported(f"le champ {node.name} n'existe pas dans ce formulaire")
             self.deps.add(cid)
@@ -553,13 +604,15 @@ class _ExpressionCompiler(Compiler):
         return super().expr(node, own, depth, as_ref)
 
 
-def expression_compile(text: str, names: dict[str, int]) -> tuple[str, set[int]]:
-    """Python expression source for a formula over field names, and the cells it reads."""
+def expression_compile(text: str, names: dict[str, int], tables=()) -> tuple[str, set[int]]:
+    """Python expression source for a formula over field names (and ``tables``, the form's
+    :class:`TableInfo` a formula may aggregate: ``SUM(Filiales[Capital])``), and the cells
+    it reads."""
     try:
         tree = p.parse(text)
     except p.FormulaSyntaxError as exc:
         raise ExpressionError(f"formule illisible : {exc}") from exc
-    compiler = _ExpressionCompiler(names)
+    compiler = _ExpressionCompiler(names, tables)
     try:
         source = compiler.expr(tree, "", 0)
     except _Unsupported as exc:

@@ -57,6 +57,7 @@ class Ref:
     c1: int
     r2: int
     c2: int
+    span: bool = False  # written as a range (``E4:E4``), not as one cell
 
     @property
     def is_cell(self) -> bool:
@@ -67,6 +68,21 @@ class Ref:
 class NameRef:
     name: str
     sheet: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StructRef:
+    """An Excel Table's structured reference: ``Filiales[Capital]``, ``[@Capital]``,
+    ``Filiales[[#Totals],[Capital]]``, ``Filiales[[Capital]:[Part]]``…
+
+    ``table`` is ``None`` inside the table itself; ``area`` is ``data``, ``headers``,
+    ``totals``, ``all`` or ``row`` (``@`` / ``#This Row``); ``first``/``last`` are column
+    headers (``None``: every column)."""
+
+    table: str | None
+    area: str
+    first: str | None
+    last: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +140,114 @@ def split_sheet(text: str) -> tuple[str | None, str]:
     return sheet, ref
 
 
+_STRUCTURED_RE = re.compile(r"^([A-Za-z_\\][\w.\\]*)?\[(.*)\]$", re.S)
+_SPECIALS = {
+    "#ALL": "all", "#DATA": "data", "#HEADERS": "headers", "#TOTALS": "totals",
+    "#THIS ROW": "row",
+}  # fmt: skip
+
+
+def _bracket_items(inner: str) -> list[str]:
+    """``[#Totals],[Capital]:[Part]`` → ["#Totals", ",", "Capital", ":", "Part"]; a quote
+    escapes the next character inside brackets (``'#``, ``'[``, ``']``, ``''``)."""
+    items, i, n = [], 0, len(inner)
+    while i < n:
+        ch = inner[i]
+        if ch in ",:":
+            items.append(ch)
+            i += 1
+        elif ch == " ":
+            i += 1
+        elif ch == "@":
+            items.append("@")
+            i += 1
+        elif ch == "[":
+            i += 1
+            name = []
+            while i < n and inner[i] != "]":
+                if inner[i] == "'" and i + 1 < n:
+                    i += 1
+                name.append(inner[i])
+                i += 1
+            if i >= n:
+                raise FormulaSyntaxError(f"crochet fermant attendu : [{inner}]")
+            items.append("".join(name))
+            i += 1
+        else:
+            raise FormulaSyntaxError(f"référence structurée illisible : [{inner}]")
+    return items
+
+
+def _unescape(name: str) -> str:
+    out, i = [], 0
+    while i < len(name):
+        if name[i] == "'" and i + 1 < len(name):
+            i += 1
+        out.append(name[i])
+        i += 1
+    return "".join(out)
+
+
+def parse_structured(text: str) -> StructRef:
+    """Decode a structured reference (see :class:`StructRef`)."""
+    m = _STRUCTURED_RE.match(text)
+    if m is None:
+        raise FormulaSyntaxError(f"référence structurée illisible : {text}")
+    table, inner = m[1], m[2].strip()
+    if inner.startswith("@"):
+        rest = inner[1:].strip()
+        if rest.startswith("["):
+            parts = _bracket_items(rest)
+            columns = [x for x in parts if x not in ",:"]
+            if ":" in parts and len(columns) == 2:
+                return StructRef(table, "row", columns[0], columns[1])
+            if len(columns) != 1:
+                raise FormulaSyntaxError(f"référence structurée illisible : {text}")
+            return StructRef(table, "row", columns[0], columns[0])
+        if not rest:
+            return StructRef(table, "row", None, None)
+        column = _unescape(rest)
+        return StructRef(table, "row", column, column)
+    if not inner.startswith("["):
+        if not inner:
+            return StructRef(table, "data", None, None)
+        special = _SPECIALS.get(inner.upper())
+        if special is not None:
+            return StructRef(table, special, None, None)
+        column = _unescape(inner)
+        return StructRef(table, "data", column, column)
+    parts = _bracket_items(inner)
+    area, columns, ranged = None, [], False
+    for part in parts:
+        if part == ",":
+            continue
+        if part == ":":
+            ranged = True
+            continue
+        special = _SPECIALS.get(part.upper())
+        if special is not None:
+            if area is not None and area != special:
+                raise FormulaSyntaxError(
+                    f"combinaison de zones non prise en charge dans {text} : utilisez une "
+                    "seule zone (#Data, #Headers, #Totals, #All ou #This Row)"
+                )
+            area = special
+        else:
+            columns.append(part)
+    if len(columns) > 2 or (len(columns) == 2 and not ranged):
+        raise FormulaSyntaxError(f"référence structurée illisible : {text}")
+    first = columns[0] if columns else None
+    last = columns[-1] if columns else None
+    return StructRef(table, area or "data", first, last)
+
+
 def parse_reference(text: str):
-    """Decode a reference operand into :class:`Ref`, :class:`NameRef` or :class:`Err`."""
+    """Decode a reference operand into :class:`Ref`, :class:`NameRef`, :class:`StructRef`
+    or :class:`Err`."""
+    if text.startswith("[") and re.match(r"^\[\d+\]", text):
+        raise FormulaSyntaxError(f"référence à un classeur externe : {text}")
+    if text.endswith("]") and "[" in text and "!" not in text:
+        return parse_structured(text)
     if text.startswith("["):
         raise FormulaSyntaxError(f"référence à un classeur externe : {text}")
     sheet, ref = split_sheet(text)
@@ -140,7 +262,7 @@ def parse_reference(text: str):
     if m := _RANGE_RE.match(ref):
         c1, r1 = column_index_from_string(m[1].upper()), int(m[2])
         c2, r2 = column_index_from_string(m[3].upper()), int(m[4])
-        return Ref(sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
+        return Ref(sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2), True)
     if m := _COLS_RE.match(ref):
         c1, c2 = (column_index_from_string(x.upper()) for x in (m[1], m[2]))
         return Ref(sheet, 1, min(c1, c2), MAX_ROW, max(c1, c2))

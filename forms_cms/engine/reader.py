@@ -23,6 +23,38 @@ Address = tuple[str, int, int]  # (sheet, row, column), 1-based
 
 
 @dataclass
+class TableDef:
+    """An Excel Table (ListObject) as written in the workbook."""
+
+    name: str
+    sheet: str
+    r1: int  # first row (the header row when there is one)
+    c1: int
+    r2: int  # last row (the totals row when there is one)
+    c2: int
+    header_rows: int
+    totals_rows: int
+    headers: list[str]  # column names, as structured references write them
+    calculated: dict[int, str] = field(default_factory=dict)  # column index → formula
+
+    @property
+    def data_r1(self) -> int:
+        return self.r1 + self.header_rows
+
+    @property
+    def data_r2(self) -> int:
+        return self.r2 - self.totals_rows
+
+    @property
+    def header_row(self) -> int | None:
+        return self.r1 if self.header_rows else None
+
+    @property
+    def totals_row(self) -> int | None:
+        return self.r2 if self.totals_rows else None
+
+
+@dataclass
 class Book:
     """A workbook's content as the engine sees it."""
 
@@ -35,6 +67,7 @@ class Book:
     array_formulas: dict[Address, str] = field(default_factory=dict)
     bounds: dict[str, tuple[int, int]] = field(default_factory=dict)  # sheet → (max row, max col)
     array_cells: set[Address] = field(default_factory=set)  # single-cell array formulas
+    tables: list[TableDef] = field(default_factory=list)
 
 
 def cell_value(value):
@@ -114,6 +147,8 @@ def book_read(source: str | Path | object, *, workbook=None) -> Book:
                 else:
                     book.constants[address] = cell_value(value)
         book.bounds[title] = (max_row, max_col)
+        for table in ws.tables.values():
+            book.tables.append(_table_def(title, table))
         for name, defn in ws.defined_names.items():
             book.names[(title, name.upper())] = (name, defn.attr_text)
     for name, defn in wb.defined_names.items():
@@ -140,3 +175,29 @@ def cached_values(source) -> dict[Address, object]:
 def _single_cell(ref: str) -> bool:
     a, _, b = ref.partition(":")
     return a.replace("$", "") == b.replace("$", "")
+
+
+def _table_def(sheet: str, table) -> TableDef:
+    from openpyxl.utils.cell import range_boundaries
+
+    c1, r1, c2, r2 = range_boundaries(table.ref)
+    calculated = {}
+    headers = []
+    for i, column in enumerate(table.tableColumns):
+        headers.append(column.name or "")
+        formula = column.calculatedColumnFormula
+        if formula is not None:
+            text = getattr(formula, "attr_text", None) or str(formula)
+            calculated[i] = text if text.startswith("=") else "=" + text
+    return TableDef(
+        name=table.displayName or table.name,
+        sheet=sheet,
+        r1=r1,
+        c1=c1,
+        r2=r2,
+        c2=c2,
+        header_rows=1 if table.headerRowCount is None else int(table.headerRowCount),
+        totals_rows=int(table.totalsRowCount or 0),
+        headers=headers,
+        calculated=calculated,
+    )

@@ -90,7 +90,9 @@ def runtime_namespace() -> dict:
     }
     from forms_cms.engine.functions.logical import choose_index
     from forms_cms.engine.functions.mathematics import sum_cells
+    from forms_cms.engine.tables import RUNTIME
 
+    namespace.update(RUNTIME)
     namespace["choose_index"] = choose_index
     namespace["sum_cells"] = sum_cells
     namespace.update(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from forms_cms.engine.values import VALUE, Arr, XLError, to_number
 
+_NUMERIC = frozenset((float, int))
+
 
 def values_of(args):
     """Yield (value, from_reference) for every scalar in the arguments, ranges flattened."""
@@ -21,13 +23,26 @@ def numbers(args, *, on_text_arg=VALUE):
     In references and arrays only numbers count (text, booleans, blanks are skipped); typed
     arguments are converted (TRUE → 1, "3" → 3) and unconvertible text is #VALUE!."""
     out = []
-    for x, from_ref in values_of(args):
+    for arg in args:
+        if arg.__class__ is Arr:
+            vals = arg.vals
+            kinds = set(map(type, vals))  # at C speed: a 2,000-row column costs ~20 µs
+            if kinds <= _NUMERIC:
+                out.extend(vals)
+                continue
+            if XLError in kinds:
+                for x in vals:
+                    if x.__class__ is XLError:
+                        return x
+            out.extend([x for x in vals if x.__class__ is float or x.__class__ is int])
+            continue
+        x = arg
         cls = x.__class__
         if cls is int or cls is float:
             out.append(x)
         elif cls is XLError:
             return x
-        elif from_ref or x is None:
+        elif x is None:
             continue
         else:
             n = to_number(x)

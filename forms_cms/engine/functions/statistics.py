@@ -6,26 +6,43 @@ import math
 import statistics as stats
 
 from forms_cms.engine.functions import register
-from forms_cms.engine.functions.common import as_array, number_arg, numbers, values_of
+from forms_cms.engine.functions.common import (
+    _NUMERIC,
+    as_array,
+    number_arg,
+    numbers,
+)
 from forms_cms.engine.functions.mathematics import conditional_cells
-from forms_cms.engine.values import DIV0, NUM, VALUE, XLError, excel_float, to_number
+from forms_cms.engine.values import DIV0, NUM, VALUE, Arr, XLError, excel_float, to_number
 
 
 @register("COUNT", refs=True)
 def count(*args):
     n = 0
-    for x, from_ref in values_of(args):
-        cls = x.__class__
-        if cls is int or cls is float:
-            n += 1
-        elif not from_ref and x is not None and cls is not XLError:
-            n += to_number(x).__class__ is not XLError
+    for arg in args:
+        if arg.__class__ is Arr:
+            vals = arg.vals
+            if set(map(type, vals)) <= _NUMERIC:
+                n += len(vals)
+            else:
+                n += sum(1 for x in vals if x.__class__ is float or x.__class__ is int)
+            continue
+        n += count_scalar(arg)
     return n
+
+
+def count_scalar(x) -> int:
+    cls = x.__class__
+    if cls is int or cls is float:
+        return 1
+    if x is not None and cls is not XLError:
+        return to_number(x).__class__ is not XLError
+    return 0
 
 
 @register("COUNTA", refs=True)
 def counta(*args):
-    return sum(1 for x, from_ref in values_of(args) if x is not None or not from_ref)
+    return sum(len(arg.vals) - arg.vals.count(None) if arg.__class__ is Arr else 1 for arg in args)
 
 
 @register("COUNTBLANK", refs=True)
