@@ -7,7 +7,8 @@ from functools import lru_cache
 
 from django.db import connection
 
-from forms_cms.models import Field
+from forms_cms.models import Field, FormVersion
+from forms_cms.services.runtime import compiled_form
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def _fields(schema: str, version_id: int, labels_stamp: str) -> dict[str, FieldI
             required,
         )  # fmt: skip
         for name, sheet, row, column, kind, data_type, number_format, choices, label, required in (
-            Field.objects.filter(version_id=version_id).values_list(
+            Field.objects.filter(version_id=version_id, table="").values_list(
                 "name",
                 "sheet",
                 "row",
@@ -57,7 +58,68 @@ def _fields(schema: str, version_id: int, labels_stamp: str) -> dict[str, FieldI
 
 
 def version_fields(version) -> dict[str, FieldInfo]:
-    """Field name → :class:`FieldInfo` for a form version (labels edited later included:
-    the cache key follows the version's last field edit)."""
-    stamp = version.fields_edited_at.isoformat() if version.fields_edited_at else ""
-    return _fields(connection.schema_name, version.pk, stamp)
+    """Field name → :class:`FieldInfo` for a form version's single-cell fields (labels edited
+    later included: the cache key follows the version's last field edit). The columns of
+    multivalued tables are in :func:`version_tables`."""
+    return _fields(connection.schema_name, version.pk, _stamp(version))
+
+
+def _stamp(version) -> str:
+    return version.fields_edited_at.isoformat() if version.fields_edited_at else ""
+
+
+@dataclass(frozen=True)
+class TableMeta:
+    """A multivalued table (« champ dynamique ») of a form version."""
+
+    name: str
+    sheet: str
+    header_row: int | None
+    first_row: int
+    last_row: int
+    totals_row: int | None
+    max_rows: int
+    columns: tuple[FieldInfo, ...]
+
+    @property
+    def common(self) -> bool:
+        return self.name.upper().startswith("TC_")
+
+    @property
+    def inputs(self) -> tuple[FieldInfo, ...]:
+        return tuple(c for c in self.columns if not c.computed)
+
+    def column(self, name: str) -> FieldInfo | None:
+        key = name.upper()
+        return next((c for c in self.columns if c.name.upper() == key), None)
+
+
+@lru_cache(maxsize=32)
+def _tables(schema: str, version_id: int, labels_stamp: str) -> dict[str, TableMeta]:
+    by_name = {}
+    for f in Field.objects.filter(version_id=version_id).exclude(table=""):
+        by_name[f.name] = FieldInfo(
+            f.name, f.sheet, f.row, f.column, f.kind == Field.Kind.COMPUTED, f.data_type,
+            f.number_format, tuple(f.choices or ()), f.label, f.required,
+        )  # fmt: skip
+    if not by_name:
+        return {}
+    form = compiled_form(FormVersion(pk=version_id))
+    return {
+        name: TableMeta(
+            name=name,
+            sheet=info.sheet,
+            header_row=info.header_row,
+            first_row=info.first_row,
+            last_row=info.last_row,
+            totals_row=info.totals_row,
+            max_rows=info.max_rows,
+            columns=tuple(by_name[c.field] for c in info.columns if c.field in by_name),
+        )
+        for name, info in form.tables.items()
+    }
+
+
+def version_tables(version) -> dict[str, TableMeta]:
+    """Table name → :class:`TableMeta` (columns in the sheet's order, with their labels)."""
+    return _tables(connection.schema_name, version.pk, _stamp(version))

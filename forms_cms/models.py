@@ -192,6 +192,8 @@ class Field(models.Model):
     common = models.BooleanField("tronc commun", default=False)
     formula = models.TextField("formule", blank=True)
     position = models.PositiveIntegerField(default=0)
+    # a column of a multivalued table (an Excel Table): its name, "" for a single cell
+    table = models.CharField("tableau", max_length=255, blank=True, default="")
 
     class Meta:
         verbose_name = "champ"

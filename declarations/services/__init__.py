@@ -4,6 +4,7 @@ from declarations.services.dossiers import (
     SaveRefused,
     SaveResult,
     dossier_open,
+    dossier_table_save,
     dossier_values_apply,
     dossier_values_save,
 )
@@ -15,5 +16,6 @@ __all__ = [
     "SaveResult",
     "dossier_open",
     "dossier_values_apply",
+    "dossier_table_save",
     "dossier_values_save",
 ]

@@ -29,9 +29,11 @@ def compiled_form(version) -> CompiledForm:
 
 
 def to_engine(value):
-    """A stored (JSON) value as the engine's value."""
+    """A stored (JSON) value as the engine's value (a table's rows: each row's values)."""
     if isinstance(value, dict) and "error" in value:
         return XLError.get(value["error"])
+    if isinstance(value, list):
+        return [{k: to_engine(x) for k, x in row.items()} for row in value]
     return value
 
 
@@ -45,10 +47,37 @@ def to_stored(value):
 
 
 def dossier_evaluate(form: CompiledForm, values: dict) -> dict:
-    """Computed values, by name, for the given input values (fields absent are empty)."""
-    inputs = {name: to_engine(value) for name, value in values.items() if name in form.names}
+    """Computed values, by name, for the given input values (fields absent are empty).
+
+    A table's rows (``values[TABLE]``: a list of {input column: value}) give, under the
+    table's name, a list of {calculated column: value} (one per row)."""
+    inputs = {
+        name: to_engine(value)
+        for name, value in values.items()
+        if name in form.names or (value.__class__ is list and name in form.tables)
+    }
     v = form.evaluate(inputs, workbook_inputs=False)
-    return {
+    computed = {
         name: to_stored(v[form.names[name]] if v[form.names[name]] is not None else 0)
         for name in form.computed_names
     }
+    for name, table in form.tables.items():
+        columns = table.computed_columns
+        if not columns:
+            continue
+        lists = [(c.field, v[c.slot]) for c in columns]
+        computed[name] = [
+            {f: to_stored(x[i] if x[i] is not None else 0) for f, x in lists}
+            for i in range(len(v[table.anchor]))
+        ]
+    return computed
+
+
+def table_rows_stored(form: CompiledForm, name: str) -> list[dict]:
+    """The rows a table holds before anything is entered (the workbook's pre-filled rows),
+    as stored values."""
+    table = form.tables[name]
+    return [
+        {c.field: to_stored(x) for c, x in zip(table.inputs, row, strict=True) if x is not None}
+        for row in table.rows
+    ]

@@ -77,8 +77,9 @@ def _derive(content: bytes, file_name: str) -> _Derived:
         problems.extend(p.message() for p in exc.problems)
     compiled = time.perf_counter()
     if catalogue is not None and form is not None:
+        columns = {c.field for t in form.tables.values() for c in t.columns}
         for spec in catalogue.fields:
-            if spec.name not in form.names:
+            if spec.name not in (columns if spec.table else form.names):
                 problems.append(MSG_MISMATCH.format(name=spec.name, where=spec.where))
     if problems:
         raise FormImportError(problems)
@@ -118,6 +119,7 @@ def version_catalogue(version: FormVersion) -> Catalogue:
                 required=f.required,
                 common=f.common,
                 formula=f.formula,
+                table=f.table,
             )
             for f in version.fields.all()
         ]
@@ -148,7 +150,11 @@ def form_version_import(
         )
         number = previous.number + 1 if previous else 1
         started = time.perf_counter()
-        xsd = xsd_build(derived.catalogue.fields, form_code=document_type.code, version=str(number))
+        xsd = xsd_build(
+            [f for f in derived.catalogue.fields if not f.table],
+            form_code=document_type.code,
+            version=str(number),
+        )
         derived.stats["xsd_s"] = round(time.perf_counter() - started, 3)
         changes = (
             catalogue_changes(version_catalogue(previous), derived.catalogue).as_dict()
@@ -247,6 +253,7 @@ def _store_fields(version, fields: list[FieldSpec], previous) -> None:
                 common=common,
                 formula=spec.formula,
                 position=position,
+                table=spec.table,
             )
         )
     Field.objects.bulk_create(rows, batch_size=2000)

@@ -76,6 +76,7 @@ class FieldSpec:
     required: bool = False
     common: bool = False
     formula: str = ""
+    table: str = ""  # the Excel Table whose column this field is ("" for a single cell)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -269,9 +270,10 @@ def catalogue_read(wb, *, source: bytes | None = None) -> Catalogue:
     spellings: dict[str, list[tuple[str, str, str]]] = {}
     definitions: dict = {}
 
+    tables = workbook_tables(wb)
     for name, scope, defn in defined_names(wb):
         text = defn.attr_text or ""
-        if is_ignored(name, defn):
+        if is_ignored(name, defn) or _is_row_cap(name, tables):
             catalogue.range_names.append(name)
             continue
         definitions[name.upper() if scope == WORKBOOK_SCOPE else (scope, name.upper())] = text
@@ -381,7 +383,42 @@ def catalogue_read(wb, *, source: bytes | None = None) -> Catalogue:
         catalogue.fields.extend(
             _sheet_fields(wb, worksheets[sheet], names, extra_validations, definitions, catalogue)
         )
+    _table_columns(catalogue, tables)
     return catalogue
+
+
+def workbook_tables(wb) -> dict[tuple[str, int, int], tuple[str, str]]:
+    """First data cell of every Excel Table column → (table name, header text)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    found = {}
+    for ws in wb.worksheets:
+        for table in ws.tables.values():
+            c1, r1, _c2, _r2 = range_boundaries(table.ref)
+            first = r1 + (1 if table.headerRowCount is None else int(table.headerRowCount))
+            for i, column in enumerate(table.tableColumns):
+                found[(ws.title, first, c1 + i)] = (table.displayName, column.name or "")
+    return found
+
+
+def _is_row_cap(name: str, tables) -> bool:
+    """``MAX_LIGNES_<TABLE>`` sets a table's row cap (read by the engine): not a field."""
+    if not name.upper().startswith("MAX_LIGNES_"):
+        return False
+    wanted = name.upper().removeprefix("MAX_LIGNES_")
+    return any(table.upper() == wanted for table, _ in tables.values())
+
+
+def _table_columns(catalogue: Catalogue, tables) -> None:
+    """A name on a table column's first data cell is that column: its label is the header."""
+    if not tables:
+        return
+    for spec in catalogue.fields:
+        found = tables.get((spec.sheet, spec.row, spec.column))
+        if found is not None:
+            spec.table, header = found
+            spec.label = header.strip() or spec.label
+            spec.common = spec.common or spec.table.upper().startswith(COMMON_PREFIX)
 
 
 def _sheet_fields(wb, ws, names, extra_validations, definitions, catalogue) -> list[FieldSpec]:
