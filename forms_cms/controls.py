@@ -95,9 +95,16 @@ def _rule(schema: str, version_id: int, text: str) -> CompiledRule:
     # the engine indexes every name it is given: give it only the words the formula cites
     # (a 10,000-field form would otherwise cost ~1 ms per rule instead of ~30 µs)
     folded = _folded_names(schema, version_id)
-    cited = dict(folded[w] for w in {w.upper() for w in WORD.findall(text)} if w in folded)
+    words = {w.upper() for w in WORD.findall(text)}
+    cited = dict(folded[w] for w in words if w in folded)
+    # multivalued tables the formula aggregates (SUM(Filiales[Capital]))
+    tables = [
+        table
+        for name, table in compiled_form(FormVersion(pk=version_id)).tables.items()
+        if name.upper() in words
+    ]
     try:
-        source, deps = expression_compile(text, cited)
+        source, deps = expression_compile(text, cited, tables)
     except ExpressionError as exc:
         return CompiledRule(text, None, error=str(exc))
     namespace = runtime_namespace()
@@ -109,6 +116,7 @@ def _rule(schema: str, version_id: int, text: str) -> CompiledRule:
         found = re.search(rf"(?<![A-Z0-9_.]){re.escape(name.upper())}(?![A-Z0-9_.(])", upper)
         return found.start() if found else len(upper)
 
+    by_id.update({t.anchor: t.name for t in tables})
     names = tuple(sorted(by_id.values(), key=lambda n: (cited_at(n), n)))
     return CompiledRule(text, namespace["rule"], names)
 

@@ -252,7 +252,8 @@ class _Context:
         inputs = {
             name: to_engine(value)
             for name, value in dossier.values.items()
-            if name in form.names and form.names[name] not in form.formula_ids
+            if (name in form.names and form.names[name] not in form.formula_ids)
+            or (value.__class__ is list and name in form.tables)
         }
         self.v = form.evaluate(inputs, workbook_inputs=False)
         self.folded = {name.upper(): name for name in form.names}

@@ -363,29 +363,48 @@ def _snapshots(dossier, change: StepChange, user) -> None:
 
 
 # --- the form changes -------------------------------------------------------------------------
-def dossier_version_migrate(*, dossier, version, inputs: set[str], acting_user,
-                            note: str) -> None:  # fmt: skip
+def migrated_values(values: dict, inputs: set[str], tables: dict[str, set[str]]):
+    """The values a dossier keeps on a new version, and {name: (old, new)} of what changes:
+    single fields by name; a table's rows keep the columns the new version's table still has
+    as inputs (by name)."""
+    kept, changed = {}, {}
+    for name, value in values.items():
+        if value.__class__ is list and name in tables:
+            columns = tables[name]
+            rows = [{k: x for k, x in row.items() if k in columns} for row in value]
+            kept[name] = rows
+            if rows != value:
+                changed[name] = (value, rows)
+        elif value.__class__ is not list and name in inputs:
+            kept[name] = value
+        else:
+            changed[name] = (value, None)
+    return kept, changed
+
+
+def dossier_version_migrate(*, dossier, version, inputs: set[str], acting_user, note: str,
+                            tables: dict[str, set[str]] | None = None) -> None:  # fmt: skip
     """Move a dossier to a new version of its form: values of fields that are no longer
-    inputs leave it (kept in its history, with ``note``), then all derived state is
-    recomputed on the new version. The caller checks the gestionnaire's role and holds the
-    transaction."""
+    inputs (and table columns the new version's table no longer has) leave it (kept in its
+    history, with ``note``), then all derived state is recomputed on the new version. The
+    caller checks the gestionnaire's role and holds the transaction."""
     if not DossierPolicy(acting_user, dossier).is_gestionnaire:
         raise PermissionDenied(MSG_MIGRATION_ROLE)
     locked = _lock(dossier)
+    kept, changed = migrated_values(locked.values, inputs, tables or {})
     history = [
         ValueChange(
             dossier=locked,
             field_name=name,
-            old_value=value,
-            new_value=None,
+            old_value=old,
+            new_value=new,
             source=ValueChange.Source.VERSION_MIGRATION,
             note=note,
             changed_by=acting_user,
         )
-        for name, value in locked.values.items()
-        if name not in inputs
+        for name, (old, new) in changed.items()
     ]
-    locked.values = {n: v for n, v in locked.values.items() if n in inputs}
+    locked.values = kept
     locked.form_version = version
     locked.revision += 1
     update = ["values", "form_version", "revision", *_derive(locked)]

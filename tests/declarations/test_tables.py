@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
 from django_tenants.utils import schema_context
+from openpyxl.workbook.defined_name import DefinedName
 
 from declarations.services import SaveRefused, dossier_table_save
 from fixtures.parity_corpus.tables import table_workbook
+from forms_cms.controls import control_create
 from forms_cms.fields import version_fields, version_tables
 from forms_cms.models import Field
+from forms_cms.verification import dossier_verify
 from workflow.models import Dossier, ValueChange
+from workflow.services.migration import form_version_migrate, version_migration_impact
 
 from ..forms_cms.test_versions import upload
 from .test_online_form import open_dossier, outsider  # noqa: F401 - fixtures
@@ -119,3 +126,65 @@ def test_another_organism_cannot_touch_the_table(version, declarant, outsider): 
     dossier = open_dossier(declarant)
     with pytest.raises(PermissionDenied):
         save(dossier, outsider, "insert", index=0, entries={"FIL_NOM": "X"})
+
+
+def test_controls_and_their_failing_count_aggregate_tables(version, declarant, demo_user):
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    with schema_context("dhup"):
+        control_create(
+            version=version,
+            values={"label": "Capital des filiales plafonné", "code": "FIL1",
+                    "left": "=SUM(Filiales[Capital])", "operator": "<=", "right": "5000"},
+            acting_user=gestionnaire,
+        )  # fmt: skip
+        with pytest.raises(Exception) as caught:
+            control_create(
+                version=version,
+                values={"label": "x", "code": "FIL2", "left": "=SUM(Filiales[Capitale])",
+                        "right": "0"},
+                acting_user=gestionnaire,
+            )  # fmt: skip
+        assert "n'a pas de colonne « Capitale »" in str(caught.value)
+    dossier = open_dossier(declarant)
+    save(dossier, declarant, "replace", rows=[{"FIL_CAPITAL": "3000"}, {"FIL_CAPITAL": "2500"}])
+    with schema_context("dhup"):
+        dossier = Dossier.objects.get(pk=dossier.pk)
+        assert dossier.failing_controls == 1
+        report = dossier_verify(dossier)
+        assert [r.code for r in report.blocking_failures] == ["FIL1"]
+    save(dossier, declarant, "delete", index=0)
+    with schema_context("dhup"):
+        assert Dossier.objects.get(pk=dossier.pk).failing_controls == 0
+
+
+def _renamed_column_workbook() -> bytes:
+    """Version 2: the « Catégorie » column's field is now FIL_SECTEUR (one column removed,
+    one added, by name)."""
+    wb = openpyxl.load_workbook(io.BytesIO(table_workbook([], max_rows=4)))
+    definition = wb.defined_names["FIL_CATEGORIE"].attr_text
+    del wb.defined_names["FIL_CATEGORIE"]
+    wb.defined_names["FIL_SECTEUR"] = DefinedName("FIL_SECTEUR", attr_text=definition)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def test_migration_keeps_columns_by_name(version, declarant, demo_user):
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    dossier = open_dossier(declarant)
+    save(dossier, declarant, "replace", rows=[
+        {"FIL_NOM": "A", "FIL_CAPITAL": "10", "FIL_CATEGORIE": "SA"},
+        {"FIL_NOM": "B", "FIL_CATEGORIE": "SAS"},
+    ])  # fmt: skip
+    v2 = upload("dhup", _renamed_column_workbook(), user=gestionnaire)
+    with schema_context("dhup"):
+        impact = version_migration_impact(version=v2)
+        assert impact.dossiers[0].removed == [("Filiales.FIL_CATEGORIE", "2 lignes")]
+        form_version_migrate(version=v2, acting_user=gestionnaire)
+        dossier = Dossier.objects.get(pk=dossier.pk)
+        assert dossier.form_version_id == v2.pk
+        assert dossier.values["Filiales"] == [{"FIL_NOM": "A", "FIL_CAPITAL": 10}, {"FIL_NOM": "B"}]
+        assert dossier.computed["OUT_TOTAL_CAPITAL"] == 10
+        change = ValueChange.objects.get(dossier=dossier, source="version_migration")
+        assert change.field_name == "Filiales"
+        assert change.old_value[0]["FIL_CATEGORIE"] == "SA"

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from harmonia.french import counted
 from wagtail.log_actions import log
 
 from accounts.models import Role
 from forms_cms.models import Field, FormVersion
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
-from workflow.actions import dossier_version_migrate
+from workflow.actions import dossier_version_migrate, migrated_values
 from workflow.models import Dossier
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut migrer les dossiers."
@@ -58,6 +59,18 @@ class MigrationImpact:
         return sorted(names)
 
 
+def version_inputs(version: FormVersion) -> tuple[set[str], dict[str, set[str]]]:
+    """The version's single input fields, and its tables' input columns by table."""
+    inputs: set[str] = set()
+    tables: dict[str, set[str]] = {}
+    for name, table in version.fields.filter(kind=Field.Kind.INPUT).values_list("name", "table"):
+        if table:
+            tables.setdefault(table, set()).add(name)
+        else:
+            inputs.add(name)
+    return inputs, tables
+
+
 def dossiers_to_migrate(version: FormVersion):
     return (
         Dossier.objects.filter(
@@ -74,7 +87,7 @@ def version_migration_impact(*, version: FormVersion) -> MigrationImpact:
     """What moving the campaign's dossiers to ``version`` would change (nothing is written)."""
     impact = MigrationImpact(version=version)
     new_fields = {f.name: f for f in version.fields.all()}
-    inputs = {n for n, f in new_fields.items() if f.kind == Field.Kind.INPUT}
+    inputs, tables = version_inputs(version)
     form = compiled_form(version)
     old_types: dict[int, dict[str, str]] = {}
     for dossier in dossiers_to_migrate(version):
@@ -85,14 +98,26 @@ def version_migration_impact(*, version: FormVersion) -> MigrationImpact:
             ),
         )
         item = DossierImpact(dossier.pk, str(dossier.organism), dossier.form_version.number)
+        kept, changed = migrated_values(dossier.values, inputs, tables)
         for name, value in sorted(dossier.values.items()):
             if value is None:
                 continue
-            if name not in inputs:
-                item.removed.append((name, value))
-            elif old.get(name) and old[name] != new_fields[name].data_type:
+            if name in changed:
+                before, after = changed[name]
+                if after is None and value.__class__ is list:  # a table the version lost
+                    item.removed.append((name, counted(len(value), "ligne", "lignes")))
+                elif after is None:
+                    item.removed.append((name, value))
+                else:  # a table losing columns: each dropped column with its values
+                    for column in sorted({k for row in before for k in row} - tables[name]):
+                        lost = sum(1 for row in before if column in row)
+                        item.removed.append((f"{name}.{column}", counted(lost, "ligne", "lignes")))
+            elif (
+                value.__class__ is not list
+                and old.get(name)
+                and (old[name] != new_fields[name].data_type)
+            ):
                 item.retyped.append((name, value, old[name], new_fields[name].data_type))
-        kept = {n: v for n, v in dossier.values.items() if n in inputs}
         computed = dossier_evaluate(form, kept)
         item.computed_changed = sum(
             1 for name, value in computed.items() if dossier.computed.get(name) != value
@@ -105,7 +130,7 @@ def form_version_migrate(*, version: FormVersion, acting_user) -> MigrationImpac
     """Move the campaign's dossiers to ``version`` and recompute them, in one transaction."""
     if acting_user.role != Role.GESTIONNAIRE:
         raise PermissionDenied(MSG_ONLY_GESTIONNAIRE)
-    inputs = set(version.fields.filter(kind=Field.Kind.INPUT).values_list("name", flat=True))
+    inputs, tables = version_inputs(version)
     with transaction.atomic():
         impact = version_migration_impact(version=version)
         note = MSG_REMOVED.format(number=version.number)
@@ -113,7 +138,7 @@ def form_version_migrate(*, version: FormVersion, acting_user) -> MigrationImpac
             # through the dossier's write gate: lock, history, derived state recomputed
             dossier_version_migrate(
                 dossier=dossier, version=version, inputs=inputs, acting_user=acting_user,
-                note=note,
+                note=note, tables=tables,
             )  # fmt: skip
         log(
             instance=version,
