@@ -20,6 +20,7 @@ from declarations.services.tronc_commun import (
     MSG_NOT_COMMON,
     NothingToSync,
     common_field_names,
+    common_table_names,
     counterpart_dossier_id,
     counterpart_of,
     platform_short_name,
@@ -67,7 +68,8 @@ def grant_label(puller: str) -> str:
 def tc_pairing_target(dossier) -> str:
     """The platform that may pull this dossier's tronc commun, or raise NothingToSync."""
     code, _ = counterpart_of(dossier)
-    if not common_field_names(dossier.form_version):
+    version = dossier.form_version
+    if not (common_field_names(version) or common_table_names(version)):
         raise NothingToSync(MSG_NOT_COMMON)
     return code
 

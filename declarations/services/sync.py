@@ -18,7 +18,7 @@ from django_tenants.utils import schema_context
 from harmonia.french import counted
 
 from declarations.models import TroncCommunEvent
-from declarations.services.dossiers import SaveResult, dossier_values_apply
+from declarations.services.dossiers import SaveResult, dossier_values_apply, table_current_rows
 from declarations.services.pairing import grant_label
 from declarations.services.tronc_commun import (
     MINISTRY,
@@ -26,6 +26,7 @@ from declarations.services.tronc_commun import (
     MSG_NOT_COMMON,
     NothingToSync,
     common_field_names,
+    common_table_names,
     counterpart_candidates,
     counterpart_document_label,
     counterpart_of,
@@ -33,7 +34,7 @@ from declarations.services.tronc_commun import (
     require_tc_owner,
     tc_journal,
 )
-from forms_cms.fields import version_fields
+from forms_cms.fields import version_fields, version_tables
 from forms_cms.formats import format_value
 from forms_cms.models import Field
 from workflow.models import ValueChange
@@ -68,7 +69,7 @@ class PullRefused(NothingToSync):
 
 
 def _is_empty(value) -> bool:
-    return value is None or value == ""
+    return value is None or value == "" or value == []
 
 
 @dataclass
@@ -116,7 +117,8 @@ def _pull(*, dossier, acting_user) -> _Pulled:
     require_tc_owner(dossier, acting_user)
     here_fields = version_fields(dossier.form_version)
     common_here = common_field_names(dossier.form_version)
-    if not common_here:
+    tables_here = common_table_names(dossier.form_version)
+    if not common_here and not tables_here:
         raise NothingToSync(MSG_NOT_COMMON)
     code, document = counterpart_of(dossier)
     here = connection.schema_name
@@ -140,6 +142,10 @@ def _pull(*, dossier, acting_user) -> _Pulled:
                     continue
                 source = counterpart.computed if kind == Field.Kind.COMPUTED else counterpart.values
                 incoming[name] = source.get(name)
+            incoming_tables = {
+                name: table_current_rows(counterpart, name)
+                for name in common_table_names(counterpart.form_version) & tables_here
+            }
             document_label = counterpart.document_type.label
     if counterpart is None:
         tc_journal(
@@ -181,7 +187,36 @@ def _pull(*, dossier, acting_user) -> _Pulled:
                 incoming_text=format_value(value, info.data_type, info.number_format) or "vide",
             )
         )
+    _table_lines(dossier, incoming_tables, preview)
     return _Pulled(preview=preview, source_platform=code, source_dossier_id=counterpart.pk)
+
+
+def _table_lines(dossier, incoming: dict[str, list[dict]], preview: SyncPreview) -> None:
+    """A tronc commun table is taken whole: its rows replace the rows here (the columns this
+    form has as inputs, by name)."""
+    tables = version_tables(dossier.form_version)
+    for name in sorted(incoming):
+        meta = tables[name]
+        columns = {c.name for c in meta.inputs}
+        rows = [{k: x for k, x in row.items() if k in columns} for row in incoming[name]]
+        current = table_current_rows(dossier, name)
+        if rows == current:
+            preview.same += 1
+            continue
+        preview.lines.append(
+            SyncLine(
+                name=name,
+                label=f"Tableau « {name} »",
+                current=current,
+                incoming=rows,
+                current_text=_rows_text(current),
+                incoming_text=_rows_text(rows),
+            )
+        )
+
+
+def _rows_text(rows: list[dict]) -> str:
+    return counted(len(rows), "ligne", "lignes") if rows else "vide"
 
 
 def _journal_pull(*, pulled: _Pulled, dossier, acting_user, detail: str) -> None:

@@ -99,7 +99,15 @@ def counterpart_document_label(code: str, document: str) -> str:
 
 
 def common_field_names(version) -> set[str]:
-    return set(Field.objects.filter(version=version, common=True).values_list("name", flat=True))
+    """The version's single-cell tronc commun fields."""
+    common = Field.objects.filter(version=version, common=True, table="")
+    return set(common.values_list("name", flat=True))
+
+
+def common_table_names(version) -> set[str]:
+    """The version's tronc commun tables (``TC_…``): synchronised whole."""
+    common = Field.objects.filter(version=version, common=True).exclude(table="")
+    return set(common.values_list("table", flat=True))
 
 
 def counterpart_candidates(*, document: str, siren: str, exercise: int) -> QuerySet:
