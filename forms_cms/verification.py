@@ -17,10 +17,10 @@ from openpyxl.utils.cell import get_column_letter
 
 from forms_cms.controls import PLACEHOLDER, CompiledRule, rule_compile
 from forms_cms.engine import Arr, XLError, op_eq, op_ge, op_gt, op_le, op_lt, op_ne
-from forms_cms.fields import FieldInfo, version_fields
+from forms_cms.fields import FieldInfo, version_fields, version_tables
 from forms_cms.formats import format_value
 from forms_cms.models import Aggregate, Control, SheetLayout
-from forms_cms.services.runtime import compiled_form, to_engine, to_stored
+from forms_cms.services.runtime import compiled_form, table_rows_stored, to_engine, to_stored
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
 GENERAL = "Général"
@@ -537,7 +537,26 @@ def required_progress(dossier) -> tuple[int, int]:
         if info.required and not info.computed
     ]
     filled = sum(1 for name in required if not _is_empty(dossier.values.get(name)))
-    return filled, len(required)
+    missing_rows, row_total = 0, 0
+    for _meta, _row, _column, missing in _required_table_cells(dossier):
+        row_total += 1
+        missing_rows += missing
+    return filled + row_total - missing_rows, len(required) + row_total
+
+
+def _required_table_cells(dossier):
+    """(table, row index, column, missing) for each required column of each row of each table."""
+    tables = version_tables(dossier.form_version)
+    for name, meta in tables.items():
+        required = [c for c in meta.inputs if c.required]
+        if not required:
+            continue
+        rows = dossier.values.get(name)
+        if rows is None:
+            rows = table_rows_stored(compiled_form(dossier.form_version), name)
+        for i, row in enumerate(rows):
+            for column in required:
+                yield meta, i, column, _is_empty(row.get(column.name))
 
 
 def dossier_checklist(dossier, blocking: list[ControlResult] | None = None) -> DossierChecklist:
@@ -577,6 +596,21 @@ def dossier_checklist(dossier, blocking: list[ControlResult] | None = None) -> D
                     address=f"{info.sheet}!{get_column_letter(info.column)}{info.row}",
                 )
             )
+    table_required = 0
+    for meta, i, column, missing in _required_table_cells(dossier):
+        target = group(column.sheet)
+        target.required_total += 1
+        table_required += 1
+        if missing:
+            target.missing.append(
+                MissingField(
+                    name=f"{meta.name}[{i + 1}].{column.name}",
+                    label=f"{column.label} (tableau {meta.name}, ligne {i + 1})",
+                    sheet=column.sheet,
+                    sheet_index=target.sheet_index,
+                    address=f"{column.sheet}!{get_column_letter(column.column)}{column.row + i}",
+                )
+            )
     for result in blocking:
         sheets = [s for s in result.field_sheets if shown_index(s) is not None]
         for sheet in sheets or [result.sheet]:
@@ -588,4 +622,6 @@ def dossier_checklist(dossier, blocking: list[ControlResult] | None = None) -> D
         groups.values(),
         key=lambda g: (positions.get(g.sheet, math.inf), g.sheet),
     )
-    return DossierChecklist(sheets=ordered, blocking=list(blocking), required_total=len(required))
+    return DossierChecklist(
+        sheets=ordered, blocking=list(blocking), required_total=len(required) + table_required
+    )

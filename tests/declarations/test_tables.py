@@ -15,7 +15,7 @@ from fixtures.parity_corpus.tables import table_workbook
 from forms_cms.controls import control_create
 from forms_cms.fields import version_fields, version_tables
 from forms_cms.models import Field
-from forms_cms.verification import dossier_verify
+from forms_cms.verification import dossier_checklist, dossier_verify, required_progress
 from workflow.models import Dossier, ValueChange
 from workflow.services.migration import form_version_migrate, version_migration_impact
 
@@ -188,3 +188,18 @@ def test_migration_keeps_columns_by_name(version, declarant, demo_user):
         change = ValueChange.objects.get(dossier=dossier, source="version_migration")
         assert change.field_name == "Filiales"
         assert change.old_value[0]["FIL_CATEGORIE"] == "SA"
+
+
+def test_required_columns_are_checked_row_by_row(version, declarant):
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        assert version_tables(version)["Filiales"].column("FIL_NOM").required
+        assert required_progress(dossier) == (0, 0)  # no row, nothing required
+    save(dossier, declarant, "replace", rows=[{"FIL_NOM": "A"}, {"FIL_CAPITAL": "5"}])
+    with schema_context("dhup"):
+        dossier = Dossier.objects.get(pk=dossier.pk)
+        assert required_progress(dossier) == (1, 2)
+        missing = [m for s in dossier_checklist(dossier).sheets for m in s.missing]
+        assert [(m.name, m.label) for m in missing] == [
+            ("Filiales[2].FIL_NOM", "Nom (tableau Filiales, ligne 2)")
+        ]
