@@ -16,6 +16,7 @@ about every feature it drops), and turns openpyxl's own failures into the same F
 from __future__ import annotations
 
 import io
+import re
 import warnings
 import zipfile
 
@@ -175,6 +176,31 @@ def _parts_check(archive: zipfile.ZipFile, members, label):
                 "un DOCTYPE, ce qu'Excel ne produit jamais) : enregistrez-le à nouveau depuis "
                 "Excel au format .xlsx."
             )
+    _tables_check(archive, names, label)
+
+
+_TABLE_NAME = re.compile(rb'displayName="([^"]*)"')
+
+
+def _tables_check(archive: zipfile.ZipFile, names: dict, label: str) -> None:
+    """Two Excel Tables with one name (a file written by another tool than Excel) make the
+    reader fail with no useful message: name them here."""
+    seen: dict[str, str] = {}
+    for name, member in sorted(names.items()):
+        if not (name.startswith("xl/tables/") and name.endswith(".xml")):
+            continue
+        with archive.open(member) as stream:
+            found = _TABLE_NAME.search(stream.read(_XML_HEAD_BYTES))
+        if found is None:
+            continue
+        table = found[1].decode("utf-8", "replace")
+        if table.upper() in seen:
+            raise WorkbookFileError(
+                f"{label} contient deux tableaux nommés « {table} » : un tableau est identifié "
+                "par son nom (il devient un élément XML) ; renommez l'un d'eux dans Excel "
+                "(Création de tableau › Nom du tableau)."
+            )
+        seen[table.upper()] = name
 
 
 def workbook_load(data: bytes, *, filename: str = "classeur", data_only: bool = False):
