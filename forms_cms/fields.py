@@ -96,15 +96,15 @@ class TableMeta:
 
 @lru_cache(maxsize=32)
 def _tables(schema: str, version_id: int, labels_stamp: str) -> dict[str, TableMeta]:
+    form = compiled_form(FormVersion(pk=version_id))
+    if not form.tables:  # most forms: no query
+        return {}
     by_name = {}
     for f in Field.objects.filter(version_id=version_id).exclude(table=""):
         by_name[f.name] = FieldInfo(
             f.name, f.sheet, f.row, f.column, f.kind == Field.Kind.COMPUTED, f.data_type,
             f.number_format, tuple(f.choices or ()), f.label, f.required,
         )  # fmt: skip
-    if not by_name:
-        return {}
-    form = compiled_form(FormVersion(pk=version_id))
     return {
         name: TableMeta(
             name=name,
