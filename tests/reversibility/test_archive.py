@@ -76,6 +76,8 @@ def column_checksum(schema: str, table: str, column: str, order: str = "id") -> 
 CHECKED_COLUMNS = [
     ("dhup", "workflow_dossier", "values"),
     ("dhup", "workflow_dossier", "computed"),
+    ("oph", "workflow_dossier", "values"),  # a multivalued table's rows
+    ("oph", "workflow_dossier", "computed"),
     ("dhup", "workflow_stepchange", "changed_at"),
     ("dhup", "workflow_valuechange", "changed_at"),
     ("dhup", "forms_cms_versionfile", "content"),
@@ -119,6 +121,7 @@ def seed() -> dict:
             acting_user=declarant,
         )
     transmit(dossier, declarant)
+    _seed_table()
     with schema_context("dhup"):
         message_post(
             dossier=dossier,
@@ -152,6 +155,33 @@ def seed() -> dict:
             description="Question sur la saisie.",
         )
     return {"dossier": dossier.pk, "siren": dossier.organism.siren}
+
+
+def _seed_table() -> None:
+    """A federation dossier with a multivalued table's rows."""
+    from accounts.models import User
+    from declarations.services import dossier_open, dossier_table_save
+    from fixtures.parity_corpus.tables import table_workbook
+    from forms_cms.models import DocumentType
+    from tests.forms_cms.test_versions import upload
+    from workflow.models import Campaign
+
+    with schema_context("oph"):
+        gestionnaire = User.objects.get(username="gestionnaire")
+        declarant = User.objects.select_related("membership__organism").get(username="organisme")
+    upload("oph", table_workbook([]), user=gestionnaire, document="QDIS_OPH")
+    with schema_context("oph"):
+        dossier = dossier_open(
+            organism=declarant.membership.organism,
+            campaign=Campaign.objects.get(exercise=2024),
+            document_type=DocumentType.objects.get(code="QDIS_OPH"),
+            acting_user=declarant,
+        )
+        dossier_table_save(dossier=dossier, table="Filiales", action="replace",
+                           acting_user=declarant, rows=[
+            {"FIL_NOM": "Alpha", "FIL_CAPITAL": "1 000", "FIL_POURCENTAGE": "50"},
+            {"FIL_NOM": "Beta", "FIL_CAPITAL": "2 500,25", "FIL_CATEGORIE": "SAS"},
+        ])  # fmt: skip
 
 
 @pytest.fixture(scope="module")
