@@ -12,7 +12,6 @@ python -m forms_cms.engine compile BOOK.xlsx [--out FORM.bin]
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 import time
@@ -26,20 +25,17 @@ from forms_cms.engine import (
     UnknownName,
     workbook_compile,
 )
-from forms_cms.engine.functions.dates import date_to_serial
 from forms_cms.engine.values import XLError, text_to_number
 
 
 def parse_value(text: str):
-    """A --set value: number, TRUE/FALSE, ISO date (→ serial), empty, or text."""
+    """A --set value read as Excel reads what is typed in a cell: empty, TRUE/FALSE, a number
+    ("1,000.5", "(100)", "50%"), a date or time (→ serial: "2024-01-05", "31/12/2024 10:30"),
+    else the text itself."""
     if text == "":
         return None
     if text.upper() in ("TRUE", "FALSE"):
         return text.upper() == "TRUE"
-    try:
-        return date_to_serial(dt.date.fromisoformat(text))
-    except ValueError:
-        pass
     number = text_to_number(text)
     return text if number.__class__ is XLError else number
 

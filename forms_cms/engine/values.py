@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import re
 
+from forms_cms.engine.text_numbers import datetime_text, number_text
+
 
 class XLError:
     """An Excel error value (#DIV/0!, #VALUE!…). One instance per code."""
@@ -76,33 +78,26 @@ class Arr:
         return f"Arr({self.rows}x{self.cols}, {self.vals!r})"
 
 
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_DIGIT = re.compile(r"[0-9]")
 
 
-def text_to_number(s: str):
-    """Excel's conversion of text in arithmetic: ``"3"`` → 3, ``"50%"`` → 0.5, else #VALUE!."""
-    t = s.strip()
-    if not t:
+def text_to_number(s: str, today=None):
+    """Excel's conversion of text to a number, or #VALUE! (rules: :mod:`.text_numbers`).
+
+    ``"3"`` → 3, ``"7482.03-"`` → -7482.03, ``"(100)"`` → -100, ``"$1,000"`` → 1000,
+    ``"50%"`` → 0.5, ``"2024-01-05 10:30"`` → 45296.4375; ``today`` gives the year of a date
+    written without one ("12/5")."""
+    t = s.strip(" ")
+    if not _DIGIT.search(t):
         return VALUE
-    percent = t.endswith("%")
-    if percent:
-        t = t[:-1].strip()
-    if _THOUSANDS.match(t):
-        t = t.replace(",", "")
-    if not _NUMBER.match(t):
-        return _text_to_date(s)
-    n = float(t)
-    if math.isinf(n):
+    n = number_text(t)
+    if n is not None:
+        return n
+    parsed = datetime_text(t, today)
+    if parsed is None:
         return VALUE
-    return n / 100 if percent else n
-
-
-def _text_to_date(s: str):
-    from forms_cms.engine.functions.dates import datevalue_parse
-
-    serial = datevalue_parse(s)
-    return VALUE if serial is None else serial
+    day, fraction = parsed
+    return float((day or 0) + (fraction or 0))
 
 
 def to_number(x):

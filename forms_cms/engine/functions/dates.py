@@ -5,13 +5,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-import re
 
 from forms_cms.engine.functions import register
 from forms_cms.engine.functions.common import number_arg
+from forms_cms.engine.text_numbers import EPOCH, date_to_serial, datetime_text
 from forms_cms.engine.values import NUM, VALUE, Arr, XLError, excel_float
 
-EPOCH = dt.date(1899, 12, 30)
 MAX_SERIAL = 2958465  # 31/12/9999
 
 
@@ -23,11 +22,6 @@ def serial_to_ymd(serial) -> tuple[int, int, int]:
         return (1900, 1, 0)
     d = EPOCH + dt.timedelta(days=n if n > 60 else n + 1)
     return (d.year, d.month, d.day)
-
-
-def date_to_serial(d: dt.date) -> int:
-    n = (d - EPOCH).days
-    return n if n > 60 else n - 1
 
 
 def _serial(x, *, booleans=True):
@@ -44,38 +38,16 @@ def _serial(x, *, booleans=True):
     return n
 
 
-_TIME = re.compile(r"^(.*?)\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$")
+def datevalue_parse(text: str, today: dt.date | None = None):
+    """Serial number (with its time of day) of a date or time written as text, or ``None``.
 
-
-def datevalue_parse(text: str):
-    """Serial number of a date (and time) written as text: ISO, d/m/y as in France, US m/d/y.
-
-    Returns ``None`` when the text is not a date."""
-    t = text.strip()
-    fraction = 0.0
-    if m := _TIME.match(t):
-        hours, minutes, seconds = int(m[2]), int(m[3]), int(m[4] or 0)
-        if m[5]:
-            if hours > 12:
-                return None
-            hours = hours % 12 + (12 if m[5].upper() == "PM" else 0)
-        if hours > 23 or minutes > 59 or seconds > 59:
-            return None
-        fraction = (hours * 3600 + minutes * 60 + seconds) / 86400
-        t = m[1].strip()
-        if not t:
-            return fraction
-    if t in ("29/02/1900", "1900-02-29", "02/29/1900"):
-        return 60 + fraction  # the day Excel keeps for Lotus compatibility
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%b-%Y", "%d %B %Y", "%Y/%m/%d"):
-        try:
-            parsed = dt.datetime.strptime(t, fmt).date()  # noqa: DTZ007
-        except ValueError:
-            continue
-        if parsed.year < 1900:
-            return None
-        return date_to_serial(parsed) + fraction
-    return None
+    The formats are Excel's (:mod:`forms_cms.engine.text_numbers`); ``today`` gives the year
+    of a date written without one."""
+    parsed = datetime_text(text.strip(" "), today)
+    if parsed is None:
+        return None
+    day, fraction = parsed
+    return (day or 0) + (fraction or 0)
 
 
 @register("DATE")
@@ -282,14 +254,38 @@ register("MINUTE")(_time_part(60, 60))
 register("SECOND")(_time_part(1, 60))
 
 
+def _text_arg(x):
+    if x.__class__ is Arr:
+        x = x.vals[0] if len(x.vals) == 1 else VALUE
+    if x.__class__ is XLError:
+        return x, None
+    if x.__class__ is not str:
+        return VALUE, None  # numbers, booleans and empty cells too
+    parsed = datetime_text(x.strip(" "))
+    return (VALUE, None) if parsed is None else (None, parsed)
+
+
 @register("DATEVALUE")
 def datevalue(x):
-    if x.__class__ is Arr:
-        x = x.vals[0]
-    if x.__class__ is not str:
+    """The day of a date text (a time in it is ignored; a time alone is #VALUE!)."""
+    error, parsed = _text_arg(x)
+    if error is not None:
+        return error
+    return VALUE if parsed[0] is None else parsed[0]
+
+
+@register("TIMEVALUE")
+def timevalue(x):
+    """The time of day of a time text, in [0, 1) ("25:00" is 1:00; a date alone is #VALUE!)."""
+    error, parsed = _text_arg(x)
+    if error is not None:
+        return error
+    day, fraction = parsed
+    if fraction is None:
         return VALUE
-    s = datevalue_parse(x)
-    return VALUE if s is None else int(s)
+    # Excel takes the fraction of the whole serial, with its rounding
+    serial = (day or 0) + fraction
+    return serial - math.floor(serial)
 
 
 @register("YEARFRAC", errors=True)
