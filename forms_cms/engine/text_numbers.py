@@ -31,7 +31,8 @@ DAY_FIRST = True  # numeric dates: 5/1/2024 is 5 January (France), not May 1 (en
 
 
 def date_to_serial(d: dt.date) -> int:
-    """Excel 1900-system serial of a date (1 = 1 January 1900, 60 = the fictitious 29/02/1900)."""
+    """Excel 1900-system serial of a date: 1 is 1 January 1900, 61 is 1 March 1900 (60 is
+    Excel's fictitious 29 February 1900)."""
     n = (d - EPOCH).days
     return n if n > 60 else n - 1
 
