@@ -7,10 +7,12 @@ import io
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 from lxml import etree
 from openpyxl.workbook.defined_name import DefinedName
 
+from declarations.models import ApiToken
 from declarations.services import dossier_table_save
 from declarations.services.imports import dossier_import_xml
 from fixtures.parity_corpus.tables import table_workbook
@@ -252,3 +254,45 @@ def test_round_trip_gives_the_same_bytes(dossier, declarant, rows):
     assert export(dossier) != first
     import_(dossier, declarant, first)
     assert export(dossier) == first
+
+
+def test_editors_api_imports_and_exports_a_table(version, declarant, client_for):
+    with schema_context("dhup"):
+        _, key = ApiToken.issue(user=declarant, name="Logiciel comptable")
+    client = client_for("dhup")
+    siren = declarant.membership.organism.siren
+    body = document(
+        "<Filiales><ligne><FIL_NOM>Alpha</FIL_NOM><FIL_CAPITAL>10.5</FIL_CAPITAL></ligne>"
+        "</Filiales>",
+        siren=siren,
+    )
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    response = client.post(
+        "/api/v1/declarations/import", body, content_type="application/xml", **headers
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["rapport"]["applique"] == [
+        {"champ": "Filiales", "avant": None, "apres": [{"FIL_NOM": "Alpha", "FIL_CAPITAL": 10.5}]}
+    ]
+    exported = client.get("/api/v1/declarations/ER_SOCIAUX/2024/xml", **headers)
+    assert table_of(exported.content) == [
+        {"FIL_NOM": "Alpha", "FIL_CAPITAL": "10.50", "FIL_PART": "0.00", "FIL_RATIO": "0"}
+    ]
+    lines = "<ligne/>" * 4
+    refused = client.post(
+        "/api/v1/declarations/import",
+        document(f"<Filiales>{lines}</Filiales>", siren=siren),
+        content_type="application/xml",
+        **headers,
+    )
+    assert refused.status_code == 422
+    assert "admet 3 au plus" in refused.json()["rapport"]["erreurs"][0]
+
+
+def test_xml_page_reports_a_table_by_its_row_count(dossier, declarant, client_for):
+    client = client_for("dhup", declarant)
+    body = doc(dossier, "<Filiales><ligne/><ligne/></Filiales>")
+    url = f"/declarations/dossiers/{dossier.pk}/xml/"
+    response = client.post(url, {"file": SimpleUploadedFile("d.xml", body)})
+    assert response.status_code == 200
+    assert "2 lignes" in response.content.decode()
