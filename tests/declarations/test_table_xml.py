@@ -12,10 +12,12 @@ from django_tenants.utils import schema_context
 from lxml import etree
 from openpyxl.workbook.defined_name import DefinedName
 
+from declarations.history import table_change_lines
 from declarations.models import ApiToken
 from declarations.services import dossier_table_save
 from declarations.services.imports import dossier_import_xml
 from fixtures.parity_corpus.tables import table_workbook
+from forms_cms.fields import version_tables
 from forms_cms.models import VersionFile
 from forms_cms.xmlformat import XmlImportRefused, dossier_xml, version_validator
 from workflow.models import Dossier, ValueChange
@@ -296,3 +298,36 @@ def test_xml_page_reports_a_table_by_its_row_count(dossier, declarant, client_fo
     response = client.post(url, {"file": SimpleUploadedFile("d.xml", body)})
     assert response.status_code == 200
     assert "2 lignes" in response.content.decode()
+
+
+def test_history_describes_a_table_change_as_rows_added_removed_changed(
+    dossier, declarant, client_for
+):
+    save_rows(dossier, declarant, [ALPHA, BETA])
+    import_(
+        dossier,
+        declarant,
+        doc(
+            dossier,
+            "<Filiales><ligne><FIL_NOM>Alpha</FIL_NOM><FIL_CAPITAL>2000</FIL_CAPITAL>"
+            "<FIL_POURCENTAGE>0.5</FIL_POURCENTAGE></ligne>"
+            "<ligne><FIL_NOM>Gamma</FIL_NOM></ligne><ligne><FIL_NOM>Delta</FIL_NOM></ligne>"
+            "</Filiales>",
+        ),
+    )
+    with schema_context("dhup"):
+        change = ValueChange.objects.filter(dossier=dossier, field_name="Filiales").first()
+        meta = version_tables(dossier.form_version)["Filiales"]
+    lines = table_change_lines(meta, change.old_value, change.new_value)
+    assert [line.replace("\u202f", " ") for line in lines] == [
+        "ligne 1 modifiée : Capital : 1 000,00 → 2 000,00",
+        "ligne 2 modifiée : Nom : Beta → Gamma ; Capital : 3 000,50 → vide ; Catégorie : SA → vide",
+        "ligne 3 ajoutée (Nom : Delta)",
+    ]
+    assert table_change_lines(meta, [{"FIL_NOM": "A"}, {"FIL_NOM": "B"}], [{"FIL_NOM": "B"}]) == [
+        "ligne 1 supprimée (Nom : A)"
+    ]
+    response = client_for("dhup", declarant).get(f"/declarations/dossiers/{dossier.pk}/historique/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Tableau « Filiales »" in page and "ligne 3 ajoutée (Nom : Delta)" in page
