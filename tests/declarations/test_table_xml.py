@@ -14,6 +14,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from declarations.history import table_change_lines
 from declarations.models import ApiToken
+from declarations.pdf.render import dossier_pdf, pdf_tables, table_rows_html
 from declarations.services import dossier_table_save
 from declarations.services.imports import dossier_import_xml
 from fixtures.parity_corpus.tables import table_workbook
@@ -331,3 +332,18 @@ def test_history_describes_a_table_change_as_rows_added_removed_changed(
     page = response.content.decode()
     assert response.status_code == 200
     assert "Tableau « Filiales »" in page and "ligne 3 ajoutée (Nom : Delta)" in page
+
+
+def test_pdf_prints_a_table_rows_under_a_repeated_header(dossier, declarant):
+    saved = save_rows(dossier, declarant, [ALPHA, BETA])
+    with schema_context("dhup"):
+        tables = pdf_tables(saved, None, None)
+        pdf = dossier_pdf(saved)
+    assert pdf.startswith(b"%PDF")
+    ((meta, rows, computed_rows),) = tables
+    html = table_rows_html(meta, rows, computed_rows)
+    head, body = html.split("</thead>")
+    assert "<thead>" in head and "Nom" in head and "Part" in head and "Beta" not in head
+    assert body.count("<tr>") == 2 and "Alpha" in body and "Beta" in body
+    assert "500,00" in body  # the calculated column
+    assert "Aucune ligne." in table_rows_html(meta, [], None)
