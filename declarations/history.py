@@ -4,10 +4,11 @@ transmissions. Reads only; the caller asks the dossier's policy first."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from django.db.models import QuerySet
 
-from forms_cms.fields import FieldInfo
+from forms_cms.fields import FieldInfo, TableMeta
 from forms_cms.formats import format_value
 from workflow.models import DossierExport, ValueChange
 
@@ -20,6 +21,57 @@ def shown(fields: dict[str, FieldInfo], name: str, value) -> str:
     if info is None:  # a field removed by a later version of the form
         return str(value)
     return format_value(value, info.data_type, info.number_format) or "vide"
+
+
+def _rows(value) -> list[dict]:
+    return [r if isinstance(r, dict) else {} for r in value] if value.__class__ is list else []
+
+
+def rows_count(value) -> str:
+    count = len(_rows(value))
+    return "aucune ligne" if not count else f"{count} ligne" + ("s" if count > 1 else "")
+
+
+def table_change_lines(meta: TableMeta, old, new) -> list[str]:
+    """A table's change (old and new row lists) as rows added, removed and changed, in
+    French, rows numbered from 1 (removed rows by their old number, the others by their new
+    one); a changed row lists its changed columns « Libellé : avant → après »."""
+    columns = {c.name: c for c in meta.columns}
+    before, after = _rows(old), _rows(new)
+
+    def label(name):
+        info = columns.get(name)
+        return info.label or name if info else name
+
+    def cell(name, value):
+        return shown(columns, name, value)
+
+    def described(row):
+        parts = [f"{label(n)} : {cell(n, v)}" for n, v in row.items() if v not in (None, "")]
+        return " ; ".join(parts) or "vide"
+
+    def key(row):
+        return tuple(sorted((n, repr(v)) for n, v in row.items() if v not in (None, "")))
+
+    lines = []
+    matcher = SequenceMatcher(a=[key(r) for r in before], b=[key(r) for r in after])
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        for k in range(paired):
+            old_row, new_row = before[i1 + k], after[j1 + k]
+            diffs = [
+                f"{label(n)} : {cell(n, old_row.get(n))} → {cell(n, new_row.get(n))}"
+                for n in [*old_row, *(n for n in new_row if n not in old_row)]
+                if old_row.get(n) != new_row.get(n)
+            ]
+            lines.append(f"ligne {j1 + k + 1} modifiée : " + " ; ".join(diffs))
+        for i in range(i1 + paired, i2):
+            lines.append(f"ligne {i + 1} supprimée ({described(before[i])})")
+        for j in range(j1 + paired, j2):
+            lines.append(f"ligne {j + 1} ajoutée ({described(after[j])})")
+    return lines
 
 
 def value_history(dossier, *, field_name: str = "", until=None) -> QuerySet[ValueChange]:

@@ -12,12 +12,14 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
 from declarations.history import (
+    rows_count,
     shown,
+    table_change_lines,
     transmission_differences,
     transmissions,
     value_history,
 )
-from forms_cms.fields import version_fields
+from forms_cms.fields import version_fields, version_tables
 
 PAGE_SIZE = 100
 
@@ -33,15 +35,29 @@ def dossier_history(request, dossier, policy):
     fields = version_fields(dossier.form_version)
     changes = value_history(dossier, field_name=field_name, until=until)
     page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [
-        {
-            "change": c,
-            "label": fields[c.field_name].label if c.field_name in fields else "",
-            "before": shown(fields, c.field_name, c.old_value),
-            "after": shown(fields, c.field_name, c.new_value),
-        }
-        for c in page
-    ]
+    tables = version_tables(dossier.form_version)
+    rows = []
+    for c in page:
+        meta = tables.get(c.field_name)
+        if meta is not None:  # a multivalued table: its rows added, removed, changed
+            rows.append(
+                {
+                    "change": c,
+                    "label": f"Tableau « {meta.name} »",
+                    "before": rows_count(c.old_value),
+                    "after": rows_count(c.new_value),
+                    "table_lines": table_change_lines(meta, c.old_value, c.new_value),
+                }
+            )
+            continue
+        rows.append(
+            {
+                "change": c,
+                "label": fields[c.field_name].label if c.field_name in fields else "",
+                "before": shown(fields, c.field_name, c.old_value),
+                "after": shown(fields, c.field_name, c.new_value),
+            }
+        )
     return render(
         request,
         "declarations/dossier_history.html",

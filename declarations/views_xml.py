@@ -44,6 +44,8 @@ def dossier_xml_export(request, dossier, policy):
 
 def _shown_report(report, fields):
     def show(name, value):
+        if value.__class__ is list:  # a multivalued table's rows
+            return f"{len(value)} ligne" + ("s" if len(value) > 1 else "")
         info = fields.get(name)
         if info is None:
             return "" if value is None else str(value)

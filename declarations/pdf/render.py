@@ -23,8 +23,9 @@ from html import escape
 from django.utils import timezone
 
 from declarations.grid import label_text, merged_spans
-from forms_cms.fields import version_fields
+from forms_cms.fields import version_fields, version_tables
 from forms_cms.formats import format_value
+from forms_cms.services.runtime import compiled_form, table_rows_stored
 
 # A4 landscape, in millimetres
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 297.0, 210.0
@@ -48,6 +49,9 @@ h1 { font-size: 11pt; margin: 0 0 2mm; bookmark-level: 1; }
 h1 small { font-weight: normal; font-size: 8pt; color: #555; }
 p.none { font-style: italic; color: #555; }
 table { border-collapse: collapse; table-layout: fixed; }
+table.multi { width: 100%%; margin-top: 4mm; }
+table.multi thead { display: table-header-group; }
+table.multi th { text-align: left; border-bottom: 1px solid #000; }
 td { padding: 0.25mm 0.8mm; vertical-align: middle; overflow-wrap: anywhere; }
 td.v { border: 0.5pt solid #999; text-align: right; white-space: nowrap; background: #fff; }
 td.k { background: #eef3e6; }
@@ -235,6 +239,32 @@ def _field_text(entry, fields, values, computed) -> tuple[str, list[str]]:
     return escape(format_value(value, info.data_type, info.number_format)), classes
 
 
+def table_rows_html(meta, rows: list, computed_rows) -> str:
+    """A multivalued table of the sheet: its rows under a header (``thead``: repeated on each
+    page when the table breaks across pages)."""
+    computed_rows = computed_rows if computed_rows.__class__ is list else []
+    out = [
+        f'<table class="multi"><caption>Tableau « {escape(meta.name)} » — '
+        f"{len(rows)} ligne{'s' if len(rows) > 1 else ''}</caption><thead><tr>"
+    ]
+    out.extend(f'<th scope="col">{escape(c.label or c.name)}</th>' for c in meta.columns)
+    out.append("</tr></thead><tbody>")
+    for index, row in enumerate(rows):
+        calculated = computed_rows[index] if index < len(computed_rows) else {}
+        calculated = calculated if isinstance(calculated, dict) else {}
+        out.append("<tr>")
+        for column in meta.columns:
+            value = (calculated if column.computed else row).get(column.name)
+            text = format_value(value, column.data_type, column.number_format)
+            numeric = column.data_type not in ("text", "choice") and not isinstance(value, str)
+            out.append(f'<td class="{"v" if numeric else "v t"}">{escape(text)}</td>')
+        out.append("</tr>")
+    if not rows:
+        out.append(f'<tr><td colspan="{len(meta.columns)}">Aucune ligne.</td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
 def sheet_document_html(layout: dict, table: str, scale: float, css: str, title: str) -> str:
     font = max(MIN_FONT_PT, round(BASE_FONT_PT * scale, 2))
     return (
@@ -256,13 +286,16 @@ def render_pdf(
     computed: dict,
     *,
     progress: Progress | None = None,
+    tables: Iterable = (),
 ) -> bytes:
     """The PDF of a dossier from plain data.
 
     ``header``: organism, siren, exercise, document, version, step, generated_at (datetime or
     text); ``layouts``: the sheet layouts in order (hidden ones are left out); ``fields``: field
     name → object with ``computed``, ``data_type``, ``number_format`` (``FieldInfo``);
-    ``progress(done, total)`` is called after each sheet."""
+    ``progress(done, total)`` is called after each sheet; ``tables``: (TableMeta, rows,
+    computed rows) of the multivalued tables, each printed after its sheet with its header
+    repeated on every page."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -288,6 +321,11 @@ def render_pdf(
     total = len(sheets)
     for done, layout in enumerate(sheets, start=1):
         table, scale = sheet_html(layout, fields, values, computed)
+        table += "".join(
+            table_rows_html(meta, rows, computed_rows)
+            for meta, rows, computed_rows in tables
+            if meta.sheet == layout.get("name")
+        )
         html = sheet_document_html(layout, table, scale, css_text, title)
         del table
         document = HTML(string=html, url_fetcher=_no_fetch).render(font_config=font_config)
@@ -410,4 +448,20 @@ def dossier_pdf(
         dossier.values if values is None else values,
         dossier.computed if computed is None else computed,
         progress=progress,
+        tables=pdf_tables(dossier, values, computed),
     )
+
+
+def pdf_tables(dossier, values, computed) -> list:
+    """(TableMeta, rows, computed rows) of the dossier's multivalued tables, for the PDF."""
+    values = dossier.values if values is None else values
+    computed = dossier.computed if computed is None else computed
+    form = None
+    out = []
+    for name, meta in version_tables(dossier.form_version).items():
+        rows = values.get(name)
+        if rows.__class__ is not list:  # untouched: the workbook's pre-filled rows
+            form = form or compiled_form(dossier.form_version)
+            rows = table_rows_stored(form, name)
+        out.append((meta, rows, computed.get(name)))
+    return out

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from declarations.services.dossiers import MSG_CLOSED, dossier_values_apply
-from forms_cms.fields import version_fields
+from forms_cms.fields import version_fields, version_tables
 from forms_cms.verification import dossier_verify
 from forms_cms.xmlformat import (
     ImportReport,
     XmlImportRefused,
     computed_differences,
     import_plan,
+    table_rows,
 )
 from workflow.models import ValueChange
 from workflow.policy import DossierPolicy
@@ -17,7 +18,8 @@ from workflow.policy import DossierPolicy
 
 def dossier_import_xml(*, dossier, data: bytes, acting_user) -> ImportReport:
     """Apply a harmonised XML file to the dossier, or raise ``XmlImportRefused`` (nothing
-    changed). Each import overwrites the fields it carries and leaves the others."""
+    changed). Each import overwrites the fields it carries and leaves the others; a table it
+    carries has all its rows replaced (in the same single write as the fields)."""
     DossierPolicy(acting_user, dossier).require_owner()
     if not dossier.accepts_entries:  # steps 1 to 3 only, or handed back
         report = ImportReport(errors=[MSG_CLOSED.format(step=dossier.get_step_display())])
@@ -25,6 +27,14 @@ def dossier_import_xml(*, dossier, data: bytes, acting_user) -> ImportReport:
     report, values, computed = import_plan(dossier, data)
     if report.refused:
         raise XmlImportRefused(report)
+    # a table the file gives as it already is (the pre-filled rows included) is unchanged
+    same_tables = [
+        name
+        for name in version_tables(dossier.form_version)
+        if name in values and values[name] == table_rows(dossier, name)
+    ]
+    carried = list(values)
+    values = {n: v for n, v in values.items() if n not in same_tables}
     before = dict(dossier.values)
     result = dossier_values_apply(
         dossier=dossier,
@@ -33,7 +43,7 @@ def dossier_import_xml(*, dossier, data: bytes, acting_user) -> ImportReport:
         source=ValueChange.Source.IMPORT,
     )
     report.applied = [(name, before.get(name), value) for name, value in result.saved.items()]
-    report.unchanged = sorted(name for name in values if name not in result.saved)
+    report.unchanged = sorted(name for name in carried if name not in result.saved)
     report.computed_differences = computed_differences(
         dossier, computed, version_fields(dossier.form_version)
     )

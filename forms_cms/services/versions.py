@@ -24,7 +24,7 @@ from forms_cms.workbook.catalogue import catalogue_diff as catalogue_changes
 from forms_cms.workbook.layout import sheet_layouts
 from forms_cms.workbook.safety import WorkbookFileError, workbook_open
 from forms_cms.workbook.specfile import specification_file
-from forms_cms.workbook.xsd import xsd_build
+from forms_cms.workbook.xsd import TableSpec, xsd_build
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut déposer un formulaire."
 MSG_NOT_COLLECTED = (
@@ -53,6 +53,7 @@ class _Derived:
     layouts: list[dict]
     specification: bytes
     stats: dict
+    tables: list[TableSpec]
 
 
 def _derive(content: bytes, file_name: str) -> _Derived:
@@ -98,7 +99,16 @@ def _derive(content: bytes, file_name: str) -> _Derived:
         "cells": len(form.cells) - 1,
         "artifact_bytes": len(artifact),
     }
-    return _Derived(catalogue, artifact, layouts, specification, stats)
+    by_name = {spec.name: spec for spec in catalogue.fields if spec.table}
+    tables = [
+        TableSpec(
+            name=name,
+            max_rows=info.max_rows,
+            columns=[by_name[c.field] for c in info.columns if c.field in by_name],
+        )
+        for name, info in form.tables.items()
+    ]
+    return _Derived(catalogue, artifact, layouts, specification, stats, tables)
 
 
 def version_catalogue(version: FormVersion) -> Catalogue:
@@ -154,6 +164,7 @@ def form_version_import(
             [f for f in derived.catalogue.fields if not f.table],
             form_code=document_type.code,
             version=str(number),
+            tables=derived.tables,
         )
         derived.stats["xsd_s"] = round(time.perf_counter() - started, 3)
         changes = (

@@ -26,13 +26,14 @@ from forms_cms.workbook.safety import (
     workbook_open,
 )
 from forms_cms.workbook.specfile import specification_file
-from forms_cms.workbook.xsd import xml_errors, xml_validator, xsd_build
+from forms_cms.workbook.xsd import TableSpec, xml_errors, xml_validator, xsd_build
 
 __all__ = [
     "Catalogue",
     "CatalogueError",
     "ChangeList",
     "FieldSpec",
+    "TableSpec",
     "WorkbookFileError",
     "catalogue_diff",
     "catalogue_read",

@@ -32,12 +32,21 @@ Design::
 * every field element is ``nillable``: ``<X xsi:nil="true"/>`` clears the field's value on
   import (an absent element leaves the stored value alone);
 * computed fields are declared too (an export carries them) but an import ignores them; the
-  documentation of each element gives its label, its cell and these flags.
+  documentation of each element gives its label, its cell and these flags;
+* a multivalued table (an Excel Table) is a global element named by the table, holding its
+  rows in order: ``<Filiales><ligne><FIL_NOM>A</FIL_NOM><FIL_CAPITAL>10.00</FIL_CAPITAL>
+  </ligne>…</Filiales>``; ``ligne`` occurs at most the table's cap (``MAX_LIGNES_<TABLE>``)
+  times; its columns are local elements (an ``xs:all``: any order, each at most once, all
+  optional, nillable, typed as single fields of the same data type), so a column name is
+  refused directly in ``champs``. Calculated columns are declared (an export carries them),
+  an import ignores them. A table's element replaces all its rows on import; ``<Filiales/>``
+  empties it.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -56,6 +65,20 @@ _BASE_TYPES = {
     "date": "date",
     "text": "texte",
 }
+
+
+ROW_ELEMENT = "ligne"
+_RESERVED = ("declaration", "champs")
+
+
+@dataclass
+class TableSpec:
+    """A multivalued table as the XSD needs it: its name, its cap and its columns in the
+    sheet's order (catalogue fields with ``table`` set)."""
+
+    name: str
+    max_rows: int
+    columns: list[FieldSpec] = field(default_factory=list)
 
 
 def form_namespace(form_code: str, version: str) -> str:
@@ -82,18 +105,31 @@ def _simple(schema, name: str, base: str, doc: str, **facets):
     return restriction
 
 
-def xsd_build(fields: list[FieldSpec], *, form_code: str, version: str) -> bytes:
-    """The XSD (UTF-8 bytes) of the harmonised XML format for one form version."""
+def _check_names(names, seen: dict[str, str]) -> None:
+    for name in names:
+        if not XML_NAME.match(name):
+            raise ValueError(f"field name is not an XML element name: {name!r}")
+        if name.upper() in seen:
+            raise ValueError(f"field names differ only by case: {seen[name.upper()]!r}")
+        if name.lower() in _RESERVED:
+            raise ValueError(f"field name reserved by the XML format: {name!r}")
+        seen[name.upper()] = name
+
+
+def xsd_build(
+    fields: list[FieldSpec],
+    *,
+    form_code: str,
+    version: str,
+    tables: list[TableSpec] = (),
+) -> bytes:
+    """The XSD (UTF-8 bytes) of the harmonised XML format for one form version: its
+    single-cell ``fields`` and its multivalued ``tables``."""
     namespace = form_namespace(form_code, version)
     seen: dict[str, str] = {}
-    for spec in fields:
-        if not XML_NAME.match(spec.name):
-            raise ValueError(f"field name is not an XML element name: {spec.name!r}")
-        if spec.name.upper() in seen:
-            raise ValueError(f"field names differ only by case: {seen[spec.name.upper()]!r}")
-        if spec.name.lower() in ("declaration", "champs"):
-            raise ValueError(f"field name reserved by the XML format: {spec.name!r}")
-        seen[spec.name.upper()] = spec.name
+    _check_names([spec.name for spec in fields] + [t.name for t in tables], seen)
+    for table in tables:
+        _check_names([c.name for c in table.columns], {})
 
     schema = etree.Element(
         f"{{{XS}}}schema",
@@ -108,7 +144,9 @@ def xsd_build(fields: list[FieldSpec], *, form_code: str, version: str) -> bytes
     _documentation(
         schema,
         f"Format XML harmonisé Harmonia : formulaire {form_code}, version {version}, "
-        f"{len(fields)} champs. Voir la documentation « Format XML harmonisé ».",
+        f"{len(fields)} champs"
+        + (f", {len(tables)} tableaux" if tables else "")
+        + ". Voir la documentation « Format XML harmonisé ».",
     )
 
     root = _xs(schema, "element", name="declaration")
@@ -132,14 +170,37 @@ def xsd_build(fields: list[FieldSpec], *, form_code: str, version: str) -> bytes
         maxOccurs="unbounded",
     )
     choice_types: dict[tuple[str, ...], str] = {}
-    for spec in fields:
+
+    def type_of(spec: FieldSpec) -> str:
         if spec.data_type == "choice" and spec.choices:
             key = tuple(spec.choices)
-            type_name = choice_types.setdefault(key, f"choix_{len(choice_types) + 1}")
-        else:
-            type_name = _BASE_TYPES.get(spec.data_type, "texte")
-        element = _xs(schema, "element", name=spec.name, type=f"h:{type_name}", nillable="true")
+            return "h:" + choice_types.setdefault(key, f"choix_{len(choice_types) + 1}")
+        return "h:" + _BASE_TYPES.get(spec.data_type, "texte")
+
+    for spec in fields:
+        element = _xs(schema, "element", name=spec.name, type=type_of(spec), nillable="true")
         _documentation(element, _field_documentation(spec))
+    for table in tables:
+        element = _xs(schema, "element", name=table.name)
+        _documentation(
+            element,
+            f"Tableau multivalué « {table.name} » : ses lignes dans l'ordre, "
+            f"{table.max_rows} au plus. Présent à l'import, il remplace toutes les lignes du "
+            "tableau (vide, il le vide) ; absent, il ne change rien.",
+        )
+        rows = _xs(_xs(element, "complexType"), "sequence")
+        row = _xs(rows, "element", name=ROW_ELEMENT, minOccurs=0, maxOccurs=table.max_rows)
+        columns = _xs(_xs(row, "complexType"), "all")
+        for spec in table.columns:
+            column = _xs(
+                columns,
+                "element",
+                name=spec.name,
+                type=type_of(spec),
+                nillable="true",
+                minOccurs=0,
+            )
+            _documentation(column, _field_documentation(spec))
 
     _simple(schema, "siren", "xs:string", "SIREN de l'organisme : 9 chiffres.", pattern="[0-9]{9}")
     _simple(
