@@ -245,7 +245,8 @@ def _sheet_row(sheet, row, number, fields, values, computed, editable, header) -
         if header is not None and _in_table(header, col):
             anchor = f' id="{escape(header.name)}"' if col == header.meta.columns[0].column else ""
             text = escape(label_text(entry)) if entry and entry["kind"] == "label" else ""
-            out.append(f'<td{anchor} class="tb-h"{span}>{text}</td>')
+            # cut like any label when the column is narrow; the whole header on hover
+            out.append(f'<td{anchor} class="tb-h"{span} title="{text}">{text}</td>')
             continue
         if entry is None:
             out.append(f"<td{span}></td>")
@@ -320,10 +321,11 @@ def _column_cell(table, info, entry, index, number, stored, calculated, editable
             f"<option{' selected' if choice == value else ''}>{escape(choice)}</option>"
             for choice in info.choices
         ]
-        control = f"<select {control_attrs}>{''.join(options)}</select>"
+        control = f'<select class="cell" {control_attrs}>{"".join(options)}</select>'
     else:
         control = (
-            f'<input {control_attrs} data-t="{info.data_type}" value="{shown}" autocomplete="off">'
+            f'<input class="cell" {control_attrs} data-t="{info.data_type}" value="{shown}" '
+            'autocomplete="off">'
         )
     classes = f"{_classes(entry, 'i')} {info.data_type}"
     return f'<td class="{classes}"{history}{_style(entry)}>{control}</td>'
@@ -382,7 +384,8 @@ def _tool_row(sheet: _Sheet, table: GridTable) -> str:
         f"+ Ajouter une ligne</button> "
         f'<span class="tb-room" id="{room_id}" data-count="{len(table.rows)}" '
         f'data-cap="{meta.max_rows}">{escape(table_room(table))}</span>'
-        f'<button type="submit" form="{table.form_id}" name="op" value="save" class="tb-nojs">'
+        f'<button type="submit" form="{table.form_id}" name="op" value="save" '
+        'class="tb-add tb-nojs">'
         f"Enregistrer les saisies du tableau</button></td>"
     )
     cells += "<td></td>" * after
@@ -439,12 +442,14 @@ def _field_cell(entry, fields, values, computed, editable, span, number) -> str:
             for choice in info.choices
         ]
         control = (
-            f'<select {attrs} data-seen="{seen}" aria-label="{label}"{required}{disabled}>'
+            f'<select class="cell" {attrs} data-seen="{seen}" aria-label="{label}"'
+            f"{required}{disabled}>"
             f"{''.join(options)}</select>"
         )
     else:
         control = (
-            f'<input {attrs} data-t="{info.data_type}" data-seen="{seen}" value="{shown}" '
+            f'<input class="cell" {attrs} data-t="{info.data_type}" data-seen="{seen}" '
+            f'value="{shown}" '
             f'aria-label="{label}" autocomplete="off"{required}{disabled}>'
         )
     classes = f"{_classes(entry, 'i')} {info.data_type}"

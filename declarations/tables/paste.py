@@ -5,6 +5,10 @@ a quote is quoted, quotes doubled), the last line ended by a line break. The blo
 table from the row and column where it is pasted, rightwards over the table's columns in
 the sheet's order and downwards; rows are added as needed (the service enforces the cap).
 
+A block exactly as wide as the input columns from there on (a list kept by the organism,
+without the form's calculated columns) fills those input columns, skipping the calculated
+ones; any other block fills the columns as they stand (a block copied from the form itself).
+
 Two choices keep a paste from erasing anything by surprise: an empty pasted cell leaves the
 value in place, and a value landing on a calculated column is left out (its formula stays);
 the second is reported to the person."""
@@ -62,6 +66,11 @@ def paste_rows(meta: TableMeta, column: str, text: str) -> Pasted:
         raise PasteRefused(MSG_TOO_LONG.format(cap=MAX_PASTED_ROWS))
     columns = list(meta.columns)
     targets = columns[columns.index(start) :]
+    inputs = [c for c in targets if not c.computed]
+    if start.computed or max(len(line) for line in lines) != len(inputs):
+        inputs = []
+    if inputs:
+        targets = inputs  # the organism's own list: its columns are the input columns
     width = max(
         max((i + 1 for i, cell in enumerate(line) if cell.strip()), default=0) for line in lines
     )

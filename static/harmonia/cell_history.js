@@ -13,7 +13,7 @@
     if (!cell) return;
     const name = cell.dataset.n || cell.dataset.h || cell.id;
     link.href = base + "?champ=" + encodeURIComponent(name);
-    link.textContent = "Historique de la cellule " + name;
+    link.textContent = (cell.dataset.h && !cell.dataset.n ? "Historique du tableau " : "Historique de la cellule ") + name;
   }
   sheet.addEventListener("focusin", follow);
   sheet.addEventListener("click", follow);

@@ -145,11 +145,9 @@
         const el = cellAt(table, entry.index, entry.field);
         if (!el || el.dataset.f !== entry.field) continue;
         el.value = entry.value;
-        if (entry.focused) {
-          el.focus();
-        } else if (isDirty(el)) {
-          commit(el);
-        }
+        if (entry.focused) el.focus();
+        // left meanwhile, or Enter pressed: its save was asked for on the replaced cell
+        if ((!entry.focused || entry.asked) && isDirty(el)) commit(el);
       }
     }
     const count = api.refresh(data);
@@ -203,7 +201,10 @@
         const index = parseInt(other.closest("tr").dataset.i, 10);
         const focused = other === document.activeElement;
         if (index >= data.start && (focused || (other !== el && isDirty(other)) || (other === el && !stillShown))) {
-          typed.push({ index: index, field: other.dataset.f, value: other.value, focused: focused });
+          typed.push({
+            index: index, field: other.dataset.f, value: other.value, focused: focused,
+            asked: other.dataset.sending !== undefined,
+          });
         }
       }
     }
@@ -305,6 +306,11 @@
     const table = el.dataset.tb, index = parseInt(tr.dataset.i, 10);
     const blank = tr.hasAttribute("data-blank");
     let op = null, at = index;
+    if (event.key === "Enter" && !event.ctrlKey && !event.altKey && !event.metaKey) {
+      // Enter saves the cell even where there is no cell below to go to
+      if (isDirty(el)) commit(el);
+      return;
+    }
     if (event.ctrlKey && !event.altKey && event.key === "Enter") {
       op = "insert";
       at = event.shiftKey ? index : index + 1;

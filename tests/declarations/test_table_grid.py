@@ -336,6 +336,14 @@ def test_pasted_lines_fill_rightwards_over_the_table_columns(version):
     assert pasted.notes == [
         "Les valeurs collées sur la colonne calculée « Part » sont ignorées (elle est calculée)."
     ]
+    # a list of the input columns only (Nom, Capital, Pourcentage, Catégorie)
+    own = paste_rows(meta, "FIL_NOM", "Alpha\t1 000\t5 %\tSA\nBeta\t\t\tSCI\n")
+    assert own.rows == [
+        {"FIL_NOM": "Alpha", "FIL_CAPITAL": "1 000", "FIL_POURCENTAGE": "5 %",
+         "FIL_CATEGORIE": "SA"},
+        {"FIL_NOM": "Beta", "FIL_CATEGORIE": "SCI"},
+    ]  # fmt: skip
+    assert own.notes == []
     assert paste_rows(meta, "FIL_RATIO", "\t\t\n").rows == [{}]  # empty cells beyond: no harm
     with pytest.raises(PasteRefused, match="Rien à coller"):
         paste_rows(meta, "FIL_NOM", "\r\n")
