@@ -222,7 +222,9 @@ def table_rows_html(layout: dict, tables: list[GridTable], name: str, *, start: 
     sheet = _prepare(layout, tables, True)
     out = []
     for item in _plan(layout, sheet):
-        if item[0] != "row" and item[1].name == name and (item[0] == "tool" or item[2] >= start):
+        if item[0] == "row" or item[1].name != name:
+            continue
+        if item[0] == "tool" or max(item[2], 0) >= start:  # -1: the blank row of an empty table
             out.append(_table_item(sheet, item, True))
     return "".join(out)
 

@@ -200,6 +200,7 @@ def test_a_row_holding_values_is_deleted_only_once_confirmed(version, declarant,
     assert post(client, dossier, action="delete", index=1, seen_count=2).status_code == 200
     confirmed = post(client, dossier, action="delete", index=0, seen_count=1, confirmed=True)
     assert confirmed.status_code == 200 and rows_of(dossier) == []
+    assert "data-blank" in confirmed.json()["html"]  # the empty table's row to type in
 
 
 @pytest.mark.parametrize(
@@ -435,3 +436,19 @@ def test_only_the_organism_changes_its_table_while_it_has_the_hand(
         page = clients["owner"].post(url(dossier), {"op": "add", "seen_count": str(count)},
                                      follow=True).content.decode()  # fmt: skip
         assert "il ne peut plus être modifié par l&#x27;organisme" in page
+
+
+def test_a_row_action_costs_a_fixed_number_of_queries(
+    version, declarant, client, django_assert_max_num_queries
+):
+    dossier = open_dossier(declarant)
+    fill(dossier, declarant, [{"FIL_NOM": str(i)} for i in range(2)])
+    post(client, dossier, action="update", index=0, seen_count=2, entries={"FIL_CAPITAL": "1"})
+    # whatever the row count: platform, session, user, dossier, lock, controls, history, the
+    # sheet's layout (and savepoints)
+    with django_assert_max_num_queries(17) as captured:
+        post(client, dossier, action="insert", index=2, seen_count=2)
+    with django_assert_max_num_queries(len(captured)):
+        post(client, dossier, action="insert", index=3, seen_count=3)
+    with django_assert_max_num_queries(len(captured) - 1):  # no layout to read: drawn in place
+        post(client, dossier, action="update", index=0, seen_count=4, entries={"FIL_NOM": "A"})
