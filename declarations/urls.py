@@ -48,4 +48,5 @@ urlpatterns = [
     path("", include("declarations.pdf.urls")),
     path("", include("declarations.controls.urls")),
     path("", include("declarations.receipts.urls")),
+    path("", include("declarations.tables.urls")),
 ]

@@ -12,7 +12,7 @@ from accounts.permissions import role_required
 from declarations.access import dossier_view
 from declarations.grid import sheet_table
 from declarations.receipts.selectors import latest_receipt, shown_actions
-from declarations.selectors import dossiers_visible_to
+from declarations.selectors import dossiers_visible_to, grid_tables
 from declarations.services import (
     DossierClosed,
     NoFormVersion,
@@ -20,6 +20,7 @@ from declarations.services import (
     dossier_open,
     dossier_values_save,
 )
+from declarations.tables.shown import changed_values
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import DocumentType
@@ -96,12 +97,14 @@ def dossier_sheet(request, dossier, policy, index=0):
     known = [] if shown is dossier and dossier.failing_controls == 0 else None
     checklist = dossier_checklist(shown, blocking=known)
     tabs = [(sheet, checklist.sheet(sheet.name)) for sheet in visible]
+    tables = grid_tables(dossier.form_version, current.name, shown.values, shown.computed)
     table = sheet_table(
         current.layout,
         version_fields(dossier.form_version),
         shown.values,
         shown.computed,
         editable=editable,
+        tables=tables,
     )
     return render(
         request,
@@ -116,6 +119,7 @@ def dossier_sheet(request, dossier, policy, index=0):
             "current": current,
             "current_checks": checklist.sheet(current.name),
             "table": table,
+            "sheet_tables": tables,
             "editable": editable,
             "actions": shown_actions(
                 dossier,
@@ -167,10 +171,8 @@ def dossier_save(request, dossier, policy):
                 name: _shown(fields, name, value) | {"seen": value}
                 for name, value in result.saved.items()
             },
-            "computed": {
-                name: _shown(fields, name, value)["display"]
-                for name, value in result.computed.items()
-            },
+            # computed cells, and the calculated columns of tables reading the saved cells
+            **changed_values(dossier.form_version, result.computed),
             "revision": result.revision,
             "others": result.revision - client_revision > len(entries),
             # the first value moves the dossier to step 2: the page shows where it stands

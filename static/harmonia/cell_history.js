@@ -8,11 +8,12 @@
   const base = link.dataset.base;
   function follow(event) {
     // a read-only sheet's inputs are disabled and let clicks through to their cell (sheet.css)
-    const cell = event.target.closest("[data-n], td[id]");
+    // a table's cell: the history of its table (its rows are saved as one value)
+    const cell = event.target.closest("[data-n], [data-h], td[id]");
     if (!cell) return;
-    const name = cell.dataset.n || cell.id;
+    const name = cell.dataset.n || cell.dataset.h || cell.id;
     link.href = base + "?champ=" + encodeURIComponent(name);
-    link.textContent = "Historique de la cellule " + name;
+    link.textContent = (cell.dataset.h && !cell.dataset.n ? "Historique du tableau " : "Historique de la cellule ") + name;
   }
   sheet.addEventListener("focusin", follow);
   sheet.addEventListener("click", follow);

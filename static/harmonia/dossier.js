@@ -217,19 +217,7 @@
       if (stillShown) el.value = saved.display;
     }
     if (stillShown) clearInvalid(el);
-    let count = 0;
-    for (const [other, display] of Object.entries(data.computed)) {
-      for (const cell of wrap.querySelectorAll('td.c[data-n="' + CSS.escape(other) + '"]')) {
-        cell.textContent = display;
-        flash(cell);
-        count++;
-      }
-    }
-    revision = data.revision;
-    const step = document.querySelector("[data-testid=step]");
-    if (step && data.step) step.textContent = data.step;
-    const stepper = document.querySelector("[data-testid=stepper]");
-    if (stepper && data.stepper) stepper.outerHTML = data.stepper;
+    const count = refresh(data);
     say(
       "Enregistré." + (count ? " " + count + " cellule(s) calculée(s) mise(s) à jour." : "") +
         (data.others ? " D'autres modifications ont été faites en même temps : rechargez la page pour les voir." : "") +
@@ -237,6 +225,69 @@
       unsaved.size > 0
     );
   }
+
+  // what a save changed beyond the saved cells: computed cells (by name), the calculated
+  // columns of multivalued tables (by table, row and column), the step; returns how many
+  // cells were refreshed
+  function refresh(data) {
+    let count = 0;
+    for (const [other, display] of Object.entries(data.computed || {})) {
+      for (const cell of wrap.querySelectorAll('td.c[data-n="' + CSS.escape(other) + '"]')) {
+        cell.textContent = display;
+        flash(cell);
+        count++;
+      }
+    }
+    for (const [table, rows] of Object.entries(data.tables || {})) {
+      const drawn = wrap.querySelectorAll('tr[data-tb="' + CSS.escape(table) + '"]:not([data-tool]):not([data-blank])');
+      rows.forEach(function (row, index) {
+        const tr = drawn[index];
+        if (!tr) return;
+        for (const [field, display] of Object.entries(row)) {
+          const cell = tr.querySelector('td.c[data-f="' + CSS.escape(field) + '"]');
+          if (cell && cell.textContent !== display) {
+            cell.textContent = display;
+            flash(cell);
+            count++;
+          }
+        }
+      });
+    }
+    if (data.revision !== undefined) revision = data.revision;
+    const step = document.querySelector("[data-testid=step]");
+    if (step && data.step) step.textContent = data.step;
+    const stepper = document.querySelector("[data-testid=stepper]");
+    if (stepper && data.stepper) stepper.outerHTML = data.stepper;
+    return count;
+  }
+
+  // the multivalued tables' script (dossier_tables.js) saves through the same queue
+  wrap.sheet = {
+    enqueue: function (task, el) {
+      pending++;
+      const run = queue.then(task);
+      queue = run
+        .catch(function () {
+          if (el) markInvalid(el, "Enregistrement impossible : réessayez.", true);
+          else say("Enregistrement impossible : réessayez.", true);
+        })
+        .finally(() => pending--);
+      return run;
+    },
+    check: function (el) {
+      const type = el.dataset.t;
+      return type && formats[type] && !formats[type].test(el.value) ? hints[type] : null;
+    },
+    csrf: csrf,
+    say: say,
+    markInvalid: markInvalid,
+    clearInvalid: clearInvalid,
+    flash: flash,
+    refresh: refresh,
+    unsavedNote: unsavedNote,
+    hasUnsaved: function () { return unsaved.size > 0; },
+    forget: function (el) { unsaved.delete(el); }, // a cell no longer on the page
+  };
 
   // closing the page or following a link would lose an entry that is not stored
   window.addEventListener("beforeunload", function (event) {
@@ -246,7 +297,8 @@
   });
 
   wrap.addEventListener("change", function (event) {
-    if (event.target.matches(fieldsSelector)) schedule(event.target);
+    // a table's cells are saved by dossier_tables.js
+    if (event.target.matches(fieldsSelector) && !event.target.dataset.tb) schedule(event.target);
   });
 
   // spreadsheet-like moves between input cells
@@ -272,6 +324,9 @@
   wrap.addEventListener("keydown", function (event) {
     const el = event.target;
     if (!el.matches(fieldsSelector)) return;
+    if (event.ctrlKey || event.altKey || event.metaKey) return; // a table's row shortcuts
+    // a table's cell belongs to the table's form: Enter must not submit it
+    if (event.key === "Enter" && el.form) event.preventDefault();
     let target = null;
     const atStart = el.selectionStart === 0 && el.selectionEnd === 0;
     const atEnd = el.value !== undefined && el.selectionStart === el.value.length;

@@ -9,8 +9,9 @@ from lxml import html as lxml_html
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
-from declarations.grid import sheet_table
+from declarations.grid import GridTable, sheet_table
 from declarations.pdf.render import sheet_html
+from forms_cms.fields import FieldInfo, TableMeta
 from forms_cms.formats import NBSP, NNBSP
 from forms_cms.workbook.catalogue import catalogue_read
 from forms_cms.workbook.layout import sheet_layouts
@@ -150,3 +151,71 @@ def test_numbers_and_dates_of_the_workbook_are_shown_through_their_formats():
     # a layout stored before numbers were kept (no "v") still draws its text
     old = {**layout, "cells": [{k: v for k, v in c.items() if k != "v"} for c in layout["cells"]]}
     assert [text for text, *_ in grid(old)[0]] == ["2024", "0.125", "1234567.891"]
+
+
+# --- multivalued tables: the dossier's rows where the template rows stand --------------------
+def _column(name, col, *, computed=False, label=None):
+    return FieldInfo(name, "S", 2, col, computed, "amount", "#,##0.00", (), label or name, False)
+
+
+def _table(name, header, first, last, columns, rows, computed=()):
+    meta = TableMeta(name=name, sheet="S", header_row=header, first_row=first, last_row=last,
+                     totals_row=None, max_rows=10, columns=tuple(columns))  # fmt: skip
+    return GridTable(meta, rows, list(computed))
+
+
+def _drawn(layout, tables, editable):
+    tree = lxml_html.fromstring(sheet_table(layout, {}, {}, {}, editable=editable, tables=tables))
+    return [
+        (tr.findall("th")[0].text_content(), tr.get("data-tb"), tr.get("data-i"))
+        for tr in tree.iter("tr")
+    ]
+
+
+def test_a_table_draws_the_dossier_rows_and_the_rows_below_follow():
+    """Template rows 3–5 (a pre-filled workbook), one row in the dossier; row 7 hidden; a
+    merged range over the template rows is not drawn (it cannot follow the rows)."""
+    layout = {
+        "name": "S", "max_row": 8, "max_col": 2, "columns": [8.43, 8.43],
+        "rows": [[7, 0]], "merged": [[4, 1, 5, 1]],
+        "cells": [{"r": 2, "c": 2, "kind": "label", "text": "Montant"},
+                  {"r": 3, "c": 2, "kind": "input", "name": "T_MONTANT"},
+                  {"r": 4, "c": 1, "kind": "label", "text": "fusion"},
+                  {"r": 8, "c": 1, "kind": "label", "text": "Total"}],
+    }  # fmt: skip
+    table = _table("T", 2, 3, 5, [_column("T_MONTANT", 2, label="Montant")], [{"T_MONTANT": 5}])
+    assert _drawn(layout, [table], editable=True) == [
+        ("1", None, None),
+        ("2", None, None),
+        ("3", "T", "0"),
+        ("", "T", None),  # the buttons' row, unnumbered
+        ("4", None, None),  # sheet row 6
+        ("6", None, None),  # sheet row 8 (7 is hidden)
+    ]
+    html = sheet_table(layout, {}, {}, {}, editable=True, tables=[table])
+    assert "fusion" not in html and "rowspan" not in html
+    assert 'value="5,00"' in html and 'id="T"' in html
+    # the table ends the sheet: a column is added for its row buttons, only where it is edited
+    assert html.count("<col ") == 4 and 'class="tb-act"' in html
+    read_only = sheet_table(layout, {}, {}, {}, editable=False, tables=[table])
+    assert read_only.count("<col ") == 3
+    assert "<button" not in read_only and "tb-tools" not in read_only
+    assert _drawn(layout, [table], editable=False)[-1] == ("6", None, None)
+
+
+def test_two_tables_of_one_sheet_each_move_what_follows_them():
+    layout = {
+        "name": "S", "max_row": 7, "max_col": 3, "columns": [8.43, 8.43, 8.43],
+        "cells": [{"r": 2, "c": 1, "kind": "input", "name": "A_X"},
+                  {"r": 5, "c": 1, "kind": "input", "name": "B_X"},
+                  {"r": 7, "c": 1, "kind": "label", "text": "Fin"}],
+    }  # fmt: skip
+    a = _table("A", 1, 2, 2, [_column("A_X", 1)], [{}, {}, {}])
+    b = _table("B", 4, 5, 5, [_column("B_X", 1)], [])  # empty: one blank row to type in
+    assert [head for head, _, _ in _drawn(layout, [a, b], editable=True)] == [
+        "1", "2", "3", "4", "", "5", "6", "7", "", "8", "9",
+    ]  # fmt: skip
+    tree = lxml_html.fromstring(sheet_table(layout, {}, {}, {}, editable=True, tables=[a, b]))
+    blank = tree.xpath('//tr[@data-tb="B" and not(@data-tool)]')
+    assert len(blank) == 1 and blank[0].get("data-blank") is not None
+    assert tree.xpath('//tr[@data-tb="B"]//input')[0].get("data-r") == "7"

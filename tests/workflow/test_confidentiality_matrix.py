@@ -194,6 +194,22 @@ def test_dossier_surfaces_by_role_and_step(step, version, declarant, outsider, c
             expected = 403
         if expected is not None:
             assert status == expected, (step, role, status)
+    # a multivalued table's row actions: the same gate as the save; this form has no table,
+    # so the owner is told it does not exist (tests/declarations/test_table_grid.py runs the
+    # whole matrix on a form with one)
+    table = f"/declarations/dossiers/{dossier.pk}/tableaux/Filiales/"
+    for role, client in clients.items():
+        response = client.post(table, '{"action": "insert", "seen_count": 0}',
+                               content_type="application/json")  # fmt: skip
+        expected = {
+            "owner": 404,
+            "anonymous": 302,
+            "outsider": 404,
+            "other platform": None if oph_has_same_pk else 403,
+        }.get(role, 403)
+        if expected is not None:
+            assert response.status_code == expected, (step, role, response.status_code)
+        assert SENT_DIGITS not in _digits_free(response.content), (step, role)
     # the organism's own screens: « Rapatrier » and the tronc-commun authorisation
     for suffix in ("rapatrier/", "tronc-commun/"):
         url = f"/declarations/dossiers/{dossier.pk}/{suffix}"
