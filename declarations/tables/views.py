@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from harmonia.french import counted
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -41,7 +42,7 @@ DONE = {
     "update": "Enregistré.",
     "delete": "Ligne supprimée.",
     "move": "Ligne déplacée.",
-    "paste": "{count} ligne(s) collée(s).",
+    "paste": "{count}.",
     "save": "Saisies du tableau enregistrées.",
 }
 
@@ -150,7 +151,14 @@ def _json_action(request, dossier, meta: TableMeta):
             if dossier.step != step_before
             else None
         ),
-        "message": " ".join([DONE[action].format(count=len(kwargs.get("rows") or [])), *notes]),
+        "message": " ".join(
+            [
+                DONE[action].format(
+                    count=counted(len(kwargs.get("rows") or []), "ligne collée", "lignes collées")
+                ),
+                *notes,
+            ]
+        ),
     }
     return JsonResponse(body)
 

@@ -143,7 +143,7 @@ def test_an_organisme_user_fills_a_table(version):
             cell(1, "FIL_NOM").click()
             page.keyboard.press("Control+V")
             expect(room).to_have_text("3 lignes · encore 1 possible (4 au plus).")
-            expect(status).to_contain_text("2 ligne(s) collée(s).")
+            expect(status).to_contain_text("2 lignes collées.")
             assert names() == ["Alpha", "Delta", "Epsilon"]
             expect(cell(2, "FIL_CATEGORIE")).to_have_value("SCI")
             expect(cell(2, "FIL_POURCENTAGE")).to_have_value("")

@@ -177,7 +177,7 @@ def test_each_row_action_returns_the_rows_and_what_it_changed(version, declarant
     # two lines pasted from Excel on Zéro's name: the second is added
     pasted = post(client, dossier, action="paste", index=1, column="FIL_NOM", seen_count=2,
                   text="Beta\t2 500,50\t10 %\r\nGamma\t300\t0,5\r\n").json()  # fmt: skip
-    assert pasted["message"] == "2 ligne(s) collée(s)."
+    assert pasted["message"] == "2 lignes collées."
     assert rows_of(dossier) == [
         {"FIL_NOM": "Alpha", "FIL_CAPITAL": 1000, "FIL_POURCENTAGE": 0.5},
         {"FIL_NOM": "Beta", "FIL_CAPITAL": 2500.5, "FIL_POURCENTAGE": 0.1},
