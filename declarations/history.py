@@ -18,6 +18,8 @@ def shown(fields: dict[str, FieldInfo], name: str, value) -> str:
     info = fields.get(name)
     if value is None or value == "":
         return "vide"
+    if value.__class__ is list:  # a multivalued table's rows
+        return rows_count(value)
     if info is None:  # a field removed by a later version of the form
         return str(value)
     return format_value(value, info.data_type, info.number_format) or "vide"

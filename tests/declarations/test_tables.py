@@ -203,3 +203,16 @@ def test_required_columns_are_checked_row_by_row(version, declarant):
         assert [(m.name, m.label) for m in missing] == [
             ("Filiales[2].FIL_NOM", "Nom (tableau Filiales, ligne 2)")
         ]
+
+
+def test_transmission_differences_summarise_tables():
+    from declarations.history import transmission_differences
+    from workflow.models import DossierExport
+
+    older = DossierExport(frozen_values={"Filiales": [{"FIL_NOM": "A"}]}, frozen_computed={})
+    newer = DossierExport(
+        frozen_values={"Filiales": [{"FIL_NOM": "A"}, {"FIL_NOM": "B"}]}, frozen_computed={}
+    )
+    [difference] = transmission_differences(older, newer, {})
+    assert (difference.name, difference.before, difference.after) == ("Filiales", "1 ligne",
+                                                                       "2 lignes")  # fmt: skip
