@@ -10,9 +10,12 @@ that two runs on one workbook say the same). Our engine evaluates the same input
 Values are compared as Excel values: numbers to a relative 1e-9, text exactly, errors by code,
 an empty cell equal to 0 or "" (as ``forms_cms.engine.parity.same_value``, on either side).
 Cells whose formula uses an Excel Table's structured references (``Table[Column]``) are counted
-apart ("non vérifiées"): `formulas` does not read Excel Tables. Cells whose formula uses a
-construct in ``KNOWN_SHORTCOMINGS`` are listed as « écart connu de formulas » when they differ,
-and not counted as disagreements.
+apart ("non vérifiées"): `formulas` cannot even parse them. Its copy of the workbook has them
+replaced by constants, given our engine's values in each calculation, so that the rest of the
+workbook (A1 ranges over a table's rows, totals below it) is still compared.
+
+Cells whose formula uses a construct in ``KNOWN_SHORTCOMINGS`` are listed as « écart connu de
+formulas » when they differ, and not counted as disagreements.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from openpyxl import load_workbook
 from openpyxl.utils.cell import get_column_letter
 
 from forms_cms.engine import Arr, XLError, book_read, workbook_compile
@@ -138,6 +142,9 @@ def workbook_second_opinion(
         path.write_bytes(content)
         book = book_read(path)
         form = engine_form if engine_form is not None else workbook_compile(path)
+        structured = [a for a, formula in book.formulas.items() if "[" in formula]
+        if structured:
+            path = _without_structured_references(path, structured)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = formulas.ExcelModel().loads(str(path)).finish()
@@ -161,11 +168,12 @@ def workbook_second_opinion(
     differing: set[int] = set()
     for set_label, inputs in input_sets:
         v = form.evaluate(inputs)
+        given = {_node(*form.cell_of(n)): value for n, value in inputs.items()}
+        for address, value in _values_at(form, v, structured).items():
+            given[_node(*address)] = _to_theirs(value)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            solution = model.calculate(
-                inputs={_node(*form.cell_of(n)): value for n, value in inputs.items()}
-            )
+            solution = model.calculate(inputs=given)
         for cid, label, node, formula in checked:
             ours = v[cid]
             if ours.__class__ is Arr or cid in differing:
@@ -195,6 +203,45 @@ def _node(sheet: str, row: int, col: int) -> str:
     """A cell's id in `formulas`' model: '[book.xlsx]SHEET'!B5 (sheet names upper-cased)."""
     quoted = sheet.upper().replace("'", "''")
     return f"'[{BOOK_NAME}]{quoted}'!{get_column_letter(col)}{row}"
+
+
+def _without_structured_references(path: Path, addresses: list) -> Path:
+    """A copy of the workbook (same file name: `formulas` names its cells after it) where the
+    formulas using structured references are constants (0: a node `formulas` can be given)."""
+    wb = load_workbook(path)
+    for sheet, row, col in addresses:
+        wb[sheet].cell(row, col).value = 0
+    copy = path.parent / "copie" / BOOK_NAME
+    copy.parent.mkdir()
+    wb.save(copy)
+    return copy
+
+
+def _values_at(form, v: list, addresses: list) -> dict:
+    """Our engine's values of those cells: scalar cells by id, a table's calculated columns
+    row by row (the workbook's own rows: the input sets leave tables as they are)."""
+    ours = {}
+    for table in form.tables.values():
+        for column in table.computed_columns:
+            for i, value in enumerate(v[column.slot]):
+                ours[(table.sheet, table.first_row + i, column.col)] = value
+    for address in addresses:
+        cid = form.ids_by_address.get(address)
+        if cid is not None and v[cid].__class__ is not list:
+            ours[address] = v[cid]
+    return {a: ours[a] for a in addresses if a in ours and ours[a].__class__ is not Arr}
+
+
+def _to_theirs(value):
+    """An engine value as `formulas` takes it as an input."""
+    from formulas.functions import Error
+    from schedula import EMPTY
+
+    if value is None:
+        return EMPTY
+    if value.__class__ is XLError:
+        return Error.errors.get(value.code, Error.errors["#VALUE!"])
+    return value
 
 
 def _random_sets(form, count: int, seed: int) -> list[tuple[str, dict[str, float]]]:
