@@ -393,3 +393,36 @@ class Aggregate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.label}"
+
+
+class SecondOpinion(models.Model):
+    """The `formulas` package's recalculation of a version's workbook compared with our engine
+    (``forms_cms.second_opinion``), made by a background job after the upload."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "en attente"
+        RUNNING = "running", "en cours"
+        DONE = "done", "terminé"
+        FAILED = "failed", "échec"
+
+    version = models.OneToOneField(
+        FormVersion, on_delete=models.CASCADE, related_name="second_opinion"
+    )
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
+    cells = models.PositiveIntegerField("cellules comparées", default=0)
+    input_sets = models.PositiveSmallIntegerField("jeux de valeurs", default=0)
+    unchecked = models.PositiveIntegerField("cellules non vérifiées", default=0)
+    # [{cell, name, formula, ours, theirs, input_set, reason}], one per differing cell
+    disagreements = models.JSONField("écarts", default=list)
+    known = models.JSONField("écarts connus de formulas", default=list)
+    duration_s = models.FloatField("durée (s)", null=True, blank=True)
+    error = models.TextField("erreur", blank=True)
+    queued_at = models.DateTimeField("demandée le", auto_now_add=True)
+    finished_at = models.DateTimeField("terminée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "second avis de calcul"
+        verbose_name_plural = "seconds avis de calcul"
+
+    def __str__(self) -> str:
+        return f"{self.version} : {self.get_status_display()}"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from forms_cms.models import DocumentType
+from django.conf import settings
+
+from forms_cms.models import DocumentType, SecondOpinion
+from forms_cms.tasks import version_second_opinion
 from tenants.platforms import PlatformSpec
 from tenants.services import gestionnaires_grant
 
@@ -38,3 +41,12 @@ def platform_seed(*, platform, spec, **kwargs) -> None:
             "view_formversion",
         ],
     )  # fmt: skip
+
+
+def second_opinion_queue(*, version, **kwargs) -> None:
+    """``forms_cms.signals.version_uploaded`` (inside the upload's transaction): record the
+    pending second opinion and queue its job, both stored only if the upload commits."""
+    if not settings.HARMONIA_SECOND_OPINION:
+        return
+    SecondOpinion.objects.create(version=version)
+    version_second_opinion.defer(version_id=version.pk)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from forms_cms.models import FormVersion
+from forms_cms.models import FormVersion, SecondOpinion
 
 
 def form_versions() -> QuerySet[FormVersion]:
     return FormVersion.objects.select_related("document_type", "campaign", "uploaded_by")
+
+
+def second_opinion(version) -> SecondOpinion | None:
+    """The second engine's verdict on ``version`` (None when none was asked for)."""
+    return SecondOpinion.objects.filter(version=version).first()
 
 
 def current_version(document_type, campaign) -> FormVersion | None:

@@ -22,7 +22,7 @@ from forms_cms.forms import (
     FormVersionUploadForm,
 )
 from forms_cms.models import DocumentType, Field, VersionFile
-from forms_cms.selectors import form_versions
+from forms_cms.selectors import form_versions, second_opinion
 from forms_cms.services import FormImportError, form_version_import
 from forms_cms.services.fields import field_update
 
@@ -176,6 +176,8 @@ def version_detail(request, pk):
             "sheets": sheets,
             "changes": version.changes,
             "files": version.files.filter(kind__in=PUBLIC_FILES).defer("content"),
+            # the `formulas` package's recalculation compared with ours (a job after upload)
+            "opinion": second_opinion(version),
             # dossiers of the campaign still on an earlier version (through the reverse
             # relation: moving them is the workflow's screen, linked from the page)
             "to_migrate": version.document_type.dossiers.filter(

@@ -240,6 +240,10 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # A worker that starts up to 3 days after a periodic job's time (service down on the 1st)
 # still queues it; the monthly reports job skips what is already done, so a late run is safe.
 PROCRASTINATE_PERIODIC_DEFAULTS = {"max_delay": 3 * 24 * 3600}
+# Each uploaded form version is recalculated by the `formulas` package in a job and compared
+# with our engine (forms_cms/second_opinion.py): about 1.5 minutes of a worker for an ER-sized
+# workbook. HARMONIA_SECOND_OPINION=0 turns it off.
+HARMONIA_SECOND_OPINION = env_bool("HARMONIA_SECOND_OPINION", default=True)
 
 # --- Wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Harmonia"

@@ -12,3 +12,6 @@ STORAGES = {
 }
 # WhiteNoise warns (an error under pytest) when STATIC_ROOT is missing; tests never collect.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Uploads in tests queue no second opinion (it would run `formulas` in every test that runs the
+# queued jobs); tests/forms_cms/test_second_opinion.py turns it on.
+HARMONIA_SECOND_OPINION = False
