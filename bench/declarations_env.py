@@ -33,10 +33,11 @@ class _Rollback(Exception):
 
 
 @contextlib.contextmanager
-def er_dossier(controls: int = 0):
+def er_dossier(controls: int = 0, workbook: bytes | None = None):
     """Yield (platform, dossier, organisme user) on dhup; everything is rolled back after.
 
-    ``controls``: that many comparison controls (on the form's computed amounts) are added."""
+    ``controls``: that many comparison controls (on the form's computed amounts) are added;
+    ``workbook``: another form than the ER Sociaux fixture."""
     from accounts.models import User
     from declarations.services import dossier_open
     from fixtures.form_workbooks import form_workbook_build
@@ -57,7 +58,11 @@ def er_dossier(controls: int = 0):
                 gestionnaire = User.objects.get(username="gestionnaire")
                 user = User.objects.select_related("membership__organism").get(username="organisme")
                 with tempfile.TemporaryDirectory() as folder:
-                    path = form_workbook_build("er_sociaux", Path(folder) / "er.xlsx")
+                    path = Path(folder) / "er.xlsx"
+                    if workbook is None:
+                        form_workbook_build("er_sociaux", path)
+                    else:
+                        path.write_bytes(workbook)
                     document_type = DocumentType.objects.get(code="ER_SOCIAUX")
                     campaign = Campaign.objects.get(exercise=2024)
                     form_version_import(
@@ -110,13 +115,14 @@ def _add_controls(document_type, campaign, gestionnaire, count: int) -> None:
         )
 
 
-def full_er_xml(dossier, seed: int = 1) -> bytes:
-    """A harmonised XML document carrying a plausible value for every input field."""
+def full_er_xml(dossier, seed: int = 1, rows: int = 50) -> bytes:
+    """A harmonised XML document carrying a plausible value for every input field, and
+    ``rows`` rows in each multivalued table."""
     import random
 
     from lxml import etree
 
-    from forms_cms.fields import version_fields
+    from forms_cms.fields import version_fields, version_tables
     from forms_cms.workbook.xsd import form_namespace
 
     rng = random.Random(seed)
@@ -136,17 +142,27 @@ def full_er_xml(dossier, seed: int = 1) -> bytes:
     for name, info in version_fields(version).items():
         if info.computed:
             continue
-        if info.data_type == "amount":
-            text = f"{rng.uniform(-1e5, 5e6):.2f}"
-        elif info.data_type == "integer":
-            text = str(rng.randint(0, 5000))
-        elif info.data_type == "percentage":
-            text = f"{rng.random():.4f}"
-        elif info.data_type == "date":
-            text = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        elif info.data_type == "choice":
-            text = rng.choice(info.choices)
-        else:
-            text = f"Texte {rng.randint(1, 999)}"
+        text = _plausible(rng, info)
         etree.SubElement(champs, f"{{{namespace}}}{name}").text = text
+    for name, meta in version_tables(version).items():  # each table with ``rows`` rows
+        table = etree.SubElement(champs, f"{{{namespace}}}{name}")
+        for _ in range(min(rows, meta.max_rows)):
+            line = etree.SubElement(table, f"{{{namespace}}}ligne")
+            for info in meta.inputs:
+                etree.SubElement(line, f"{{{namespace}}}{info.name}").text = _plausible(rng, info)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _plausible(rng, info) -> str:
+    """A plausible XML value for a field of ``info``'s data type."""
+    if info.data_type == "amount":
+        return f"{rng.uniform(-1e5, 5e6):.2f}"
+    if info.data_type == "integer":
+        return str(rng.randint(0, 5000))
+    if info.data_type == "percentage":
+        return f"{rng.random():.4f}"
+    if info.data_type == "date":
+        return f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    if info.data_type == "choice":
+        return rng.choice(info.choices)
+    return f"Texte {rng.randint(1, 999)}"
