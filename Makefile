@@ -28,6 +28,7 @@ migrate: install
 demo: migrate
 	$(PY) manage.py demo_data
 	$(PY) manage.py demo_forms
+	$(PY) manage.py demo_dossiers
 	$(PY) manage.py demo_content
 
 run: demo

@@ -23,5 +23,7 @@ report(
     "s",
     5,
     formulas=len(form.order),
-    fields=len(form.names),
+    # single-cell names, and the lists' columns (a name on each column's first data cell)
+    fields=len(form.names) + sum(len(t.columns) for t in form.tables.values()),
+    tables=len(form.tables),
 )

@@ -62,13 +62,13 @@ fields = {
     for spec in catalogue.fields
 }
 rng = random.Random(2024)
-values = {spec.name: plausible(spec, rng) for spec in catalogue.fields if spec.kind != "computed"}
+# the single cells get a value each; the lists' columns (Excel Tables) stay without rows
+cells = [spec for spec in catalogue.fields if not spec.table]
+values = {spec.name: plausible(spec, rng) for spec in cells if spec.kind != "computed"}
 form = CompiledForm.loads(er_artifact().read_bytes())
 evaluated = form.values_by_name(form.evaluate(values, workbook_inputs=False))
 computed = {
-    spec.name: stored(evaluated.get(spec.name))
-    for spec in catalogue.fields
-    if spec.kind == "computed"
+    spec.name: stored(evaluated.get(spec.name)) for spec in cells if spec.kind == "computed"
 }
 header = {
     "organism": "Office public de l'habitat de Rhône-Saône",

@@ -1,6 +1,9 @@
 """The ER-Sociaux-sized workbook (9,804 fields, 3,713 formulas) the form benchmarks share.
 
-Built once by the fixtures generator into var/bench/ and reused; compiled artifact beside it.
+Built by the fixtures generator into var/bench/ and reused until the generator changes;
+compiled artifact beside it. Its five multivalued lists (Excel Tables) start with no row: the
+engine's input and computed names are the single cells (``form.input_names``), a list's rows
+go through ``form.evaluate({TABLE: rows})``.
 """
 
 from __future__ import annotations
@@ -20,8 +23,12 @@ WORKBOOK = CACHE / "er_sociaux.xlsx"
 ARTIFACT = CACHE / "er_sociaux.form"
 
 
+GENERATOR = ROOT / "fixtures" / "form_workbooks"
+
+
 def er_workbook() -> Path:
-    if not WORKBOOK.exists():
+    changed = max(p.stat().st_mtime for p in GENERATOR.glob("*.py"))
+    if not WORKBOOK.exists() or WORKBOOK.stat().st_mtime < changed:
         CACHE.mkdir(parents=True, exist_ok=True)
         form_workbook_build("er_sociaux", WORKBOOK)
     return WORKBOOK

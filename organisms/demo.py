@@ -187,6 +187,25 @@ def load_platform_demo(
                     last_name=f"Déclarant {family}",
                 )
                 Membership.objects.get_or_create(user=user, defaults={"organism": organism})
+            # declarants of the first OPH and ESH, the organisms the oph and esh platforms'
+            # « organisme » files for: their ER sociaux (demo lists filled) pair with those QDIS
+            for username, family, first_name in (
+                ("organisme-oph", "OPH", "Ophélie"),
+                ("organisme-esh", "ESH", "Eszter"),
+            ):
+                siren = next((o.siren for o in organisms if o.family == family), None)
+                organism = Organism.objects.filter(siren=siren).first()
+                if organism is None:
+                    continue
+                user = _ensure_user(
+                    username,
+                    Role.ORGANISME,
+                    platform.code,
+                    password_hash,
+                    first_name=first_name,
+                    last_name=f"Déclarante {family}",
+                )
+                Membership.objects.get_or_create(user=user, defaults={"organism": organism})
         cdc = _ensure_user(
             "partenaire-cdc",
             Role.PARTENAIRE,

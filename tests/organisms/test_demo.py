@@ -159,15 +159,24 @@ def test_demo_users_exist_for_every_role(platforms, code):
         assert prefecture.departement == first.departement
         assert "gestionnaire" not in memberships
         assert "editeur" not in memberships
-        # the ministry's declarants of the MOI and EPL families; nowhere else
-        others = {
-            name: memberships[name].organism.family
-            for name in ("organisme-moi", "organisme-epl")
-            if name in memberships
-        }
+        # the ministry's declarants of the MOI and EPL families, and of the first OPH and ESH
+        # (the organisms of the oph and esh platforms' « organisme »); nowhere else
+        names = ("organisme-moi", "organisme-epl", "organisme-oph", "organisme-esh")
+        others = {name: memberships[name].organism.family for name in names if name in memberships}
         assert others == (
-            {"organisme-moi": "MOI", "organisme-epl": "EPL"} if code == "dhup" else {}
+            {
+                "organisme-moi": "MOI",
+                "organisme-epl": "EPL",
+                "organisme-oph": "OPH",
+                "organisme-esh": "ESH",
+            }
+            if code == "dhup"
+            else {}
         )
+        if code == "dhup":
+            for family, federation in (("OPH", "oph"), ("ESH", "esh")):
+                mine = memberships[f"organisme-{family.lower()}"].organism.siren
+                assert mine == demo_organisms()[federation][0].siren
 
 
 def test_public_demo_users_exist_for_every_operator_role(platforms):

@@ -55,9 +55,13 @@ def differences(form, values, saved):
     out = []
     for cid in form.order:
         sheet, row, col = form.cells[cid]
-        key = (sheet, f"{get_column_letter(col)}{row}")
-        if key in saved and not same(values[cid], saved[key]):
-            out.append((key, values[cid], saved[key]))
+        value = values[cid]
+        # a table's calculated column holds one value per row, from its first data row on (a
+        # blank template row is no row for the engine: nothing to compare then)
+        for k, x in enumerate(value if value.__class__ is list else [value]):
+            key = (sheet, f"{get_column_letter(col)}{row + k}")
+            if key in saved and not same(x, saved[key]):
+                out.append((key, x, saved[key]))
     return out
 
 
