@@ -98,7 +98,8 @@ class GridTable:
         return self.meta.name
 
     @property
-    def form_id(self) -> str:
+    def form_anchor(self) -> str:
+        """The HTML id of the table's <form>, which its inputs and buttons name with form=."""
         return f"tb-{self.meta.name}"
 
 
@@ -315,7 +316,7 @@ def _column_cell(table, info, entry, index, number, stored, calculated, editable
     shown = escape(format_value(value, info.data_type, info.number_format))
     control_attrs = (
         f'{position} data-tb="{escape(table.name)}" data-i="{max(index, 0)}" '
-        f'name="c.{max(index, 0)}.{escape(name)}" form="{table.form_id}" aria-label="{where}"'
+        f'name="c.{max(index, 0)}.{escape(name)}" form="{table.form_anchor}" aria-label="{where}"'
         f"{'' if editable else ' disabled'}"
     )
     if info.data_type == "choice":
@@ -335,7 +336,7 @@ def _column_cell(table, info, entry, index, number, stored, calculated, editable
 
 def _button(table, op: str, glyph: str, label: str, keys: str, *, disabled=False) -> str:
     return (
-        f'<button type="submit" form="{table.form_id}" name="op" value="{op}" class="tb-btn" '
+        f'<button type="submit" form="{table.form_anchor}" name="op" value="{op}" class="tb-btn" '
         f'title="{label} ({KEY_NAMES[keys]})" aria-label="{label}" aria-keyshortcuts="{keys}"'
         f"{' disabled data-off' if disabled else ''}>{glyph}</button>"
     )
@@ -381,12 +382,12 @@ def _tool_row(sheet: _Sheet, table: GridTable) -> str:
     cells = "<td></td>" * len(before)
     cells += (
         f'<td class="tb-tool" colspan="{len(inside)}">'
-        f'<button type="submit" form="{table.form_id}" name="op" value="add" '
+        f'<button type="submit" form="{table.form_anchor}" name="op" value="add" '
         f'class="tb-add" aria-describedby="{room_id}"{FULL if full else ""}>'
         f"+ Ajouter une ligne</button> "
         f'<span class="tb-room" id="{room_id}" data-count="{len(table.rows)}" '
         f'data-cap="{meta.max_rows}">{escape(table_room(table))}</span>'
-        f'<button type="submit" form="{table.form_id}" name="op" value="save" '
+        f'<button type="submit" form="{table.form_anchor}" name="op" value="save" '
         'class="tb-add tb-nojs">'
         f"Enregistrer les saisies du tableau</button></td>"
     )

@@ -17,7 +17,7 @@ from harmonia.forms import errors_apply
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
-from forms_cms.fields import version_fields
+from forms_cms.fields import version_fields, version_tables
 from forms_cms.formats import format_value
 from forms_cms.models import DocumentType
 from organisms.models import Partner
@@ -94,7 +94,10 @@ def _value_rows(transmission) -> list[tuple[str, list[Row]]]:
         transmission.form_version.sheets.order_by("position").values_list("name", flat=True)
     )
     order = {name: i for i, name in enumerate(sheets)}
-    values = {**transmission.computed, **transmission.values}
+    tables = version_tables(transmission.form_version)
+    values = {
+        n: v for n, v in {**transmission.computed, **transmission.values}.items() if n not in tables
+    }
     known = sorted(
         (fields[n] for n in values if n in fields),
         key=lambda f: (order.get(f.sheet, len(order)), f.sheet, f.row, f.column),
@@ -105,10 +108,48 @@ def _value_rows(transmission) -> list[tuple[str, list[Row]]]:
         groups.setdefault(info.sheet, []).append(
             Row(info.name, info.label or info.name, text, info.computed)
         )
-    other = sorted(n for n in values if n not in fields)
+    other = sorted(n for n in values if n not in fields and not isinstance(values[n], list))
     if other:
         groups["Autres champs"] = [Row(n, n, format_value(values[n]), False) for n in other]
     return list(groups.items())
+
+
+NUMERIC = {"amount", "integer", "percentage"}
+
+
+@dataclass(frozen=True)
+class TableShown:
+    name: str
+    sheet: str
+    headers: list[tuple[str, bool, bool]]  # (label, calculated, numeric)
+    rows: list[list[tuple[str, bool]]]  # (text, numeric)
+
+
+def _table_rows(transmission) -> list[TableShown]:
+    """The transmitted multivalued tables (« listes »), in the form's order: each row's input
+    cells with its calculated columns beside them, formatted the French way."""
+    shown = []
+    for meta in version_tables(transmission.form_version).values():
+        stored = transmission.values.get(meta.name) or []
+        calculated = transmission.computed.get(meta.name) or []
+        if not isinstance(stored, list):
+            continue
+        numeric = {c.name for c in meta.columns if c.data_type in NUMERIC}
+        rows = []
+        for i, row in enumerate(stored):
+            cells = {**row, **(calculated[i] if i < len(calculated) else {})}
+            rows.append(
+                [
+                    (
+                        format_value(cells.get(c.name), c.data_type, c.number_format),
+                        c.name in numeric,
+                    )
+                    for c in meta.columns
+                ]
+            )
+        headers = [(c.label or c.name, c.computed, c.name in numeric) for c in meta.columns]
+        shown.append(TableShown(meta.name, meta.sheet, headers, rows))
+    return shown
 
 
 @role_required(Role.PARTENAIRE)
@@ -123,6 +164,7 @@ def transmission_detail(request, pk):
             "dossier": transmission.dossier,
             "snapshots": transmission.snapshots.order_by("kind"),
             "groups": _value_rows(transmission),
+            "tables": _table_rows(transmission),
         },
     )
 
