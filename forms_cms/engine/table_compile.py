@@ -117,6 +117,12 @@ class TablesMixin:
                     "n'utilisez que des lettres sans accent, des chiffres et « _ », en "
                     "commençant par une lettre",
                 )
+            if (None, d.name.upper()) in book.names:
+                self.problem(
+                    first,
+                    f"le tableau {d.name} porte le nom d'une cellule nommée : dans le XML, "
+                    "les deux seraient le même élément ; renommez le tableau ou le nom",
+                )
             if d.data_r2 < d.data_r1:
                 self.problem(first, f"le tableau {d.name} n'a aucune ligne de données")
                 continue

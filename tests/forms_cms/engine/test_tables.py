@@ -232,3 +232,12 @@ def test_command_line_rows(tmp_path, capsys):
     rows.write_text(json.dumps([{"FIL_NOPE": 1}]), encoding="utf-8")
     assert cli(["evaluate", str(path), "--json", "--rows", f"Filiales={rows}"]) == 2
     assert "FIL_NOPE" in capsys.readouterr().err
+
+
+def test_a_table_named_like_a_defined_name_is_refused():
+    """Excel keeps tables and names in one namespace; a crafted workbook that does not would
+    give the XML two elements of one name."""
+    with pytest.raises(CompileError) as caught:
+        compiled(extra_names={"T": "S!$H$1"})
+    messages = "\n".join(p.message() for p in caught.value.problems)
+    assert "le tableau T porte le nom d'une cellule nommée" in messages
