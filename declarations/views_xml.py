@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -5,8 +7,9 @@ from django.shortcuts import render
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
+from declarations.history import rows_count, table_change_lines
 from declarations.services.imports import dossier_import_xml
-from forms_cms.fields import version_fields
+from forms_cms.fields import version_fields, version_tables
 from forms_cms.formats import format_value
 from forms_cms.workbook.xsd import MAX_XML_BYTES
 from forms_cms.xmlformat import XmlImportRefused, dossier_xml
@@ -42,22 +45,43 @@ def dossier_xml_export(request, dossier, policy):
     return response
 
 
-def _shown_report(report, fields):
-    def show(name, value):
+TABLE_CELL = re.compile(r"^(?P<table>\S+) ligne (?P<row>\d+) (?P<column>\S+)$")
+
+
+def _shown_report(report, fields, tables):
+    """The import report as the page shows it: labels beside the names, values in French
+    formats, a table's change as its rows added, removed and changed."""
+
+    def show(info, value):
         if value.__class__ is list:  # a multivalued table's rows
-            return f"{len(value)} ligne" + ("s" if len(value) > 1 else "")
-        info = fields.get(name)
+            return rows_count(value)
         if info is None:
             return "" if value is None else str(value)
         return format_value(value, info.data_type, info.number_format) or "vide"
 
-    return {
-        "applied": [(n, show(n, old), show(n, new)) for n, old, new in report.applied],
-        "differences": [
-            (n, show(n, imported), show(n, current))
-            for n, imported, current in report.computed_differences
-        ],
-    }
+    applied = []
+    for name, old, new in report.applied:
+        meta = tables.get(name)
+        if meta is not None:
+            details = table_change_lines(meta, old, new)
+            applied.append((name, "Liste", show(None, old or []), show(None, new or []), details))
+        else:
+            info = fields.get(name)
+            label = info.label if info else ""
+            applied.append((name, label, show(info, old), show(info, new), []))
+    differences = []
+    for name, imported, current in report.computed_differences:
+        cell = TABLE_CELL.match(name)
+        meta = tables.get(cell["table"]) if cell else None
+        column = meta.column(cell["column"]) if meta else None
+        if column is not None:
+            label = f"{meta.name}, ligne {cell['row']} — {column.label or column.name}"
+            info = column
+        else:
+            info = fields.get(name)
+            label = info.label if info else ""
+        differences.append((name, label, show(info, imported), show(info, current)))
+    return {"applied": applied, "differences": differences}
 
 
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
@@ -76,7 +100,6 @@ def dossier_xml_page(request, dossier, policy):
             report, refused = exc.report, True
     elif request.method == "POST" and not editable:
         return HttpResponse("Import réservé à l'organisme du dossier.", status=403)
-    fields = version_fields(dossier.form_version)
     return render(
         request,
         "declarations/dossier_xml.html",
@@ -86,6 +109,10 @@ def dossier_xml_page(request, dossier, policy):
             "editable": editable,
             "report": report,
             "refused": refused,
-            "shown": _shown_report(report, fields) if report else None,
+            "shown": _shown_report(
+                report, version_fields(dossier.form_version), version_tables(dossier.form_version)
+            )
+            if report
+            else None,
         },
     )

@@ -21,6 +21,7 @@ from fixtures.parity_corpus.tables import table_workbook
 from forms_cms.fields import version_tables
 from forms_cms.models import VersionFile
 from forms_cms.xmlformat import XmlImportRefused, dossier_xml, version_validator
+from tests.helpers import text_of
 from workflow.models import Dossier, ValueChange
 
 from ..forms_cms.test_versions import upload
@@ -299,6 +300,26 @@ def test_xml_page_reports_a_table_by_its_row_count(dossier, declarant, client_fo
     response = client.post(url, {"file": SimpleUploadedFile("d.xml", body)})
     assert response.status_code == 200
     assert "2 lignes" in response.content.decode()
+
+
+def test_xml_page_says_which_rows_changed_and_labels_calculated_differences(
+    dossier, declarant, client_for
+):
+    save_rows(dossier, declarant, [ALPHA, BETA])
+    body = doc(
+        dossier,
+        "<Filiales><ligne><FIL_NOM>Alpha</FIL_NOM><FIL_CAPITAL>2500</FIL_CAPITAL>"
+        "<FIL_PART>1234.5</FIL_PART></ligne></Filiales>",
+    )
+    client = client_for("dhup", declarant)
+    url = f"/declarations/dossiers/{dossier.pk}/xml/"
+    page = text_of(client.post(url, {"file": SimpleUploadedFile("d.xml", body)}))
+    applied = page[page.index('data-testid="import-applied"') :]
+    assert "2 lignes" in applied and "1 ligne" in applied
+    assert "Capital :" in applied and "2\u202f500,00" in applied.replace("\xa0", "\u202f")
+    differences = page[page.index('data-testid="import-differences"') :]
+    assert "Filiales, ligne 1 — Part" in differences
+    assert "1\u202f234,50" in differences.replace("\xa0", "\u202f")  # French format
 
 
 def test_history_describes_a_table_change_as_rows_added_removed_changed(
