@@ -119,13 +119,24 @@ def _has_content(entry: dict) -> bool:
     return entry["kind"] in ("input", "computed") or bool(entry.get("text"))
 
 
-def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tuple[str, float]:
-    """The ``<table>`` of one sheet (printable: no inputs) and the font scale it needs."""
+def sheet_html(
+    layout: dict, fields: dict, values: dict, computed: dict, tables: Iterable = ()
+) -> tuple[str, float]:
+    """The ``<table>`` of one sheet (printable: no inputs) and the font scale it needs.
+
+    ``tables``: (TableMeta, rows, computed rows) of the sheet's multivalued tables, each drawn
+    where it stands (its header and template rows replaced by all its rows, header repeated
+    on every page); a table outside the drawn rows comes after the sheet."""
     cells = {(e["r"], e["c"]): e for e in layout.get("cells", [])}
+    placed = {}
+    for table in tables:
+        meta = table[0]
+        placed[meta.header_row or meta.first_row] = (table, meta.last_row)
     content = [key for key, entry in cells.items() if _has_content(entry)]
     if not content:
-        return '<p class="none">Feuille sans contenu.</p>', 1.0
-    last_row = max(r for r, _ in content)
+        after = "".join(table_rows_html(*t) for t, _ in placed.values())
+        return after or '<p class="none">Feuille sans contenu.</p>', 1.0
+    last_row = max([r for r, _ in content] + [end for _, end in placed.values()])
     last_col = max(c for _, c in content)
     widths = list(layout.get("columns", []))
     widths += [DEFAULT_COLUMN_WIDTH] * (last_col - len(widths))
@@ -140,11 +151,21 @@ def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tupl
 
     px = [widths[c - 1] * PX_PER_WIDTH_UNIT + 5 for c in visible_cols]
     scale = min(1.0, CONTENT_WIDTH_PX / sum(px))
-    out = [f'<table style="width:{sum(px) * scale:.1f}px"><colgroup>']
-    out.extend(f'<col style="width:{w * scale:.1f}px">' for w in px)
-    out.append("</colgroup>")
+    opening = f'<table style="width:{sum(px) * scale:.1f}px"><colgroup>' + "".join(
+        f'<col style="width:{w * scale:.1f}px">' for w in px
+    )
+    out = [opening, "</colgroup>"]
     fills: dict[str, str] = {}
+    skip_until = 0
     for row in visible_rows:
+        if row <= skip_until:
+            continue
+        if row in placed:  # the sheet's table stops, the list is drawn, the sheet goes on
+            table, skip_until = placed.pop(row)
+            out.append("</table>")
+            out.append(table_rows_html(*table))
+            out.extend([opening, "</colgroup>"])
+            continue
         # the row's cells up to its last one holding something
         row_last = max(
             (
@@ -208,6 +229,7 @@ def sheet_html(layout: dict, fields: dict, values: dict, computed: dict) -> tupl
             out.append(f"<td{cls}{attrs}>{text}</td>")
         out.append("</tr>")
     out.append("</table>")
+    out.extend(table_rows_html(*t) for t, _ in placed.values())  # rows not drawn (hidden)
     if fills:
         rules = "".join(f"td.{name}{{background:{color}}}" for color, name in fills.items())
         out.insert(0, f"<style>{rules}</style>")
@@ -294,8 +316,8 @@ def render_pdf(
     text); ``layouts``: the sheet layouts in order (hidden ones are left out); ``fields``: field
     name → object with ``computed``, ``data_type``, ``number_format`` (``FieldInfo``);
     ``progress(done, total)`` is called after each sheet; ``tables``: (TableMeta, rows,
-    computed rows) of the multivalued tables, each printed after its sheet with its header
-    repeated on every page."""
+    computed rows) of the multivalued tables, each printed where it stands in its sheet with
+    its header repeated on every page."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -320,11 +342,12 @@ def render_pdf(
     pages = []
     total = len(sheets)
     for done, layout in enumerate(sheets, start=1):
-        table, scale = sheet_html(layout, fields, values, computed)
-        table += "".join(
-            table_rows_html(meta, rows, computed_rows)
-            for meta, rows, computed_rows in tables
-            if meta.sheet == layout.get("name")
+        table, scale = sheet_html(
+            layout,
+            fields,
+            values,
+            computed,
+            [t for t in tables if t[0].sheet == layout.get("name")],
         )
         html = sheet_document_html(layout, table, scale, css_text, title)
         del table

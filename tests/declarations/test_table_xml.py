@@ -14,11 +14,11 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from declarations.history import table_change_lines
 from declarations.models import ApiToken
-from declarations.pdf.render import dossier_pdf, pdf_tables, table_rows_html
+from declarations.pdf.render import dossier_pdf, pdf_tables, sheet_html, table_rows_html
 from declarations.services import dossier_table_save
 from declarations.services.imports import dossier_import_xml
 from fixtures.parity_corpus.tables import table_workbook
-from forms_cms.fields import version_tables
+from forms_cms.fields import version_fields, version_tables
 from forms_cms.models import VersionFile
 from forms_cms.xmlformat import XmlImportRefused, dossier_xml, version_validator
 from tests.helpers import text_of
@@ -368,3 +368,20 @@ def test_pdf_prints_a_table_rows_under_a_repeated_header(dossier, declarant):
     assert body.count("<tr>") == 2 and "Alpha" in body and "Beta" in body
     assert "500,00" in body  # the calculated column
     assert "Aucune ligne." in table_rows_html(meta, [], None)
+
+
+def test_pdf_draws_a_table_where_it_stands_in_its_sheet(dossier, declarant):
+    """The sheet's rows above the table, then every row of the list, then the totals below
+    it; the template row is not drawn a second time."""
+    saved = save_rows(dossier, declarant, [ALPHA, BETA])
+    with schema_context("dhup"):
+        tables = pdf_tables(saved, None, None)
+        layout = saved.form_version.sheets.get(name="Filiales").layout
+        fields = version_fields(saved.form_version)
+    html, _ = sheet_html(layout, fields, saved.values, saved.computed, tables)
+    title, list_and_after = html.split('<table class="multi">')
+    assert "Filiales et participations" in title and "Alpha" not in title
+    rows, after = list_and_after.split("</table>", 1)
+    assert "Alpha" in rows and "Beta" in rows
+    assert "Total" in after and "Alpha" not in after
+    assert html.count('<table class="multi">') == 1
