@@ -72,3 +72,40 @@ def test_queued_email_is_sent_by_the_worker(committed, mailoutbox):
         committed.append(queue_email(subject="Essai", body="Bonjour", to=["a@example.org"]))
     run_worker()
     assert [m.subject for m in mailoutbox] == ["Essai"]
+
+
+@pytest.mark.django_db
+def test_jobs_of_a_dead_worker_go_back_in_the_queue_and_a_poisonous_one_fails():
+    from tenants.tasks import retry_stalled_jobs, send_email
+
+    with schema_context("dhup"):
+        orphan, poisonous, alive_job = (
+            send_email.defer(subject=s, body="", to=["a@example.org"]) for s in "abc"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO public.procrastinate_workers (last_heartbeat) VALUES "
+            "(now() - interval '10 minutes'), (now()) RETURNING id"
+        )
+        dead, alive = (row[0] for row in cursor.fetchall())
+        for job, worker, attempts in (
+            (orphan, dead, 0),
+            (poisonous, dead, 2),
+            (alive_job, alive, 0),
+        ):
+            cursor.execute(
+                "UPDATE public.procrastinate_jobs SET status = 'doing', worker_id = %s, "
+                "attempts = %s WHERE id = %s",
+                [worker, attempts, job],
+            )
+
+    done = retry_stalled_jobs(timestamp=0)
+
+    assert done == {"retried": [orphan], "failed": [poisonous]}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, status, attempts FROM public.procrastinate_jobs WHERE id = ANY(%s)",
+            [[orphan, poisonous, alive_job]],
+        )
+        states = {row[0]: row[1:] for row in cursor.fetchall()}
+    assert states == {orphan: ("todo", 1), poisonous: ("failed", 3), alive_job: ("doing", 0)}
