@@ -176,8 +176,9 @@ def version_detail(request, pk):
             "sheets": sheets,
             "changes": version.changes,
             "files": version.files.filter(kind__in=PUBLIC_FILES).defer("content"),
-            # the `formulas` package's recalculation compared with ours (a job after upload)
-            "opinion": second_opinion(version),
+            # the `formulas` package's recalculation compared with ours (a job after upload):
+            # the gestionnaires' check of the workbook, not the organisms' concern
+            "opinion": second_opinion(version) if request.user.role == Role.GESTIONNAIRE else None,
             # dossiers of the campaign still on an earlier version (through the reverse
             # relation: moving them is the workflow's screen, linked from the page)
             "to_migrate": version.document_type.dossiers.filter(

@@ -145,7 +145,7 @@ def test_the_upload_queues_the_job_and_the_page_shows_its_verdict(client_for, ge
     version = upload("dhup", workbook_bytes(RICH, RICH_NAMES), user=gestionnaire)
     with schema_context("dhup"):
         assert SecondOpinion.objects.get(version=version).status == SecondOpinion.Status.PENDING
-    assert "vérification en cours" in page(client_for, gestionnaire, version)
+    assert "vérification en attente" in page(client_for, gestionnaire, version)
     assert run_queued_jobs() == 1
     with schema_context("dhup"):
         opinion = SecondOpinion.objects.get(version=version)
@@ -153,7 +153,17 @@ def test_the_upload_queues_the_job_and_the_page_shows_its_verdict(client_for, ge
     assert opinion.finished_at is not None and opinion.error == ""
     html = page(client_for, gestionnaire, version)
     assert "Vérifié par un second moteur : 10 cellules, 0 écart." in html
-    assert "vérification en cours" not in html
+    assert "vérification en" not in html
+
+
+@pytest.mark.django_db
+def test_only_gestionnaires_see_the_second_opinion(client_for, gestionnaire, demo_user):
+    version = upload("dhup", workbook_bytes(RICH, RICH_NAMES), user=gestionnaire)
+    run_queued_jobs()
+    assert 'data-testid="second-opinion"' in page(client_for, gestionnaire, version)
+    for role in ("organisme", "partenaire-cdc"):
+        html = page(client_for, demo_user("dhup", role), version)
+        assert "second moteur" not in html.lower() and "Vérifié par" not in html
 
 
 @pytest.mark.django_db
