@@ -426,3 +426,68 @@ class SecondOpinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} : {self.get_status_display()}"
+
+
+class CarryOverRule(models.Model):
+    """Reprise: a field of the version prefilled when a dossier opens, from the organisms'
+    registry (``source`` is one of ``forms_cms.carryover.REGISTRY_SOURCES``) or from the last
+    transmission of the previous exercise (``source`` is a field name of that dossier).
+
+    A version without rules of its own (``CarryOverSettings.customised`` false) uses the
+    default rules by name (``forms_cms.carryover.default_rules``)."""
+
+    class Origin(models.TextChoices):
+        REGISTRY = "registry", "répertoire des organismes"
+        PREVIOUS = "previous", "exercice précédent"
+
+    version = models.ForeignKey(
+        FormVersion, on_delete=models.CASCADE, related_name="carry_over_rules"
+    )
+    target = models.CharField("champ rempli", max_length=255)
+    origin = models.CharField("origine", max_length=10, choices=Origin.choices)
+    source = models.CharField("repris de", max_length=255)
+
+    class Meta:
+        verbose_name = "règle de reprise"
+        verbose_name_plural = "règles de reprise"
+        ordering = ["version", "origin", "target"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "target"], name="carry_over_rule_target_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} ← {self.source}"
+
+
+class CarryOverSettings(models.Model):
+    """A version's choices on carry-over and on the variance checks (écarts avec N-1)."""
+
+    version = models.OneToOneField(
+        FormVersion, on_delete=models.CASCADE, related_name="carry_over_settings"
+    )
+    # the version's own rules (CarryOverRule) replace the default rules by name
+    customised = models.BooleanField("règles de reprise propres à la version", default=False)
+    variance_percent = models.DecimalField(
+        "écart signalé au-delà de (%)", max_digits=7, decimal_places=2, default=Decimal(50)
+    )
+    variance_minimum = models.DecimalField(
+        "écart minimal signalé (€)", max_digits=18, decimal_places=2, default=Decimal(1000)
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="modifié par",
+    )
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        verbose_name = "réglage de reprise et d'écarts"
+        verbose_name_plural = "réglages de reprise et d'écarts"
+
+    def __str__(self) -> str:
+        return f"{self.version} : ±{self.variance_percent} %, {self.variance_minimum} €"

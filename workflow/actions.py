@@ -31,6 +31,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 from wagtail.log_actions import log
 
+from forms_cms.carryover import version_rules
 from forms_cms.selectors import current_version
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
 from forms_cms.verification import dossier_blocking_failures
@@ -55,6 +56,7 @@ from workflow.services.lifecycle import (
     dossier_problems,
     transition_target,
 )
+from workflow.services.prefill import REGISTRY, prefill_values, previous_transmission
 from workflow.services.retention import purge_plan
 from workflow.signals import dossier_step_changed, dossier_values_changed
 
@@ -130,7 +132,7 @@ def _lock(dossier: Dossier) -> Dossier:
 def _mirror(dossier: Dossier, locked: Dossier) -> None:
     """The caller's instance shows the saved row (no second query)."""
     for name in (
-        "values", "computed", "revision", "step", "substep_id", "form_version_id",
+        "values", "computed", "prefilled", "revision", "step", "substep_id", "form_version_id",
         "failing_controls", "transmitted_at", "updated_at",
     ):  # fmt: skip
         setattr(dossier, name, getattr(locked, name))
@@ -192,7 +194,60 @@ def dossier_open(*, organism, campaign, document_type, acting_user) -> Dossier:
                 Dossier.objects.filter(pk=dossier.pk).update(
                     failing_controls=dossier.failing_controls
                 )
+            dossier_prefill(dossier=dossier, acting_user=acting_user)
     return dossier
+
+
+def dossier_prefill(*, dossier: Dossier, acting_user) -> dict[str, object]:
+    """Fill the dossier's empty input fields from the registry and from the previous
+    exercise's last transmission, by its form version's carry-over rules; never a field that
+    holds a value. The fields filled are marked (``Dossier.prefilled``) until edited, and
+    recorded in the history with their own source. The step does not move: nothing was
+    entered by the organism yet. Returns the values written."""
+    DossierPolicy(acting_user, dossier).require_owner()
+    with transaction.atomic():
+        locked = _lock(dossier)
+        if not locked.accepts_entries:
+            raise DossierClosed(MSG_CLOSED.format(step=locked.get_step_display()))
+        previous = previous_transmission(
+            organism=locked.organism,
+            document_type=locked.document_type,
+            exercise=locked.campaign.exercise - 1,
+        )
+        prefill = prefill_values(
+            dossier=locked, rules=version_rules(locked.form_version), previous=previous
+        )
+        if not prefill.values:
+            return {}
+        locked.values = {**locked.values, **prefill.values}
+        locked.prefilled = {**locked.prefilled, **prefill.marks}
+        locked.revision += 1
+        locked.save(update_fields=["values", "prefilled", "revision", *_derive(locked)])
+        ValueChange.objects.bulk_create(
+            ValueChange(
+                dossier=locked,
+                field_name=name,
+                old_value=None,
+                new_value=value,
+                source=(
+                    ValueChange.Source.REGISTRY
+                    if prefill.marks[name] == REGISTRY
+                    else ValueChange.Source.CARRY_OVER
+                ),
+                note=prefill.sources[name][:255],
+                changed_by=acting_user,
+            )
+            for name, value in prefill.values.items()
+        )
+        dossier_values_changed.send(
+            sender=Dossier,
+            dossier=locked,
+            source=ValueChange.Source.CARRY_OVER,
+            names=sorted(prefill.values),
+            acting_user=acting_user,
+        )
+    _mirror(dossier, locked)
+    return prefill.values
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -267,6 +322,12 @@ def dossier_values_apply(
             locked.values = stored
             locked.revision += 1
             update = ["values", "revision", *_derive(locked)]
+            if any(name in locked.prefilled for name in result.saved):
+                # an edited value is no longer the one carried over
+                locked.prefilled = {
+                    k: v for k, v in locked.prefilled.items() if k not in result.saved
+                }
+                update.append("prefilled")
             result.computed = {
                 name: value
                 for name, value in locked.computed.items()
@@ -405,9 +466,10 @@ def dossier_version_migrate(*, dossier, version, inputs: set[str], acting_user, 
         for name, (old, new) in changed.items()
     ]
     locked.values = kept
+    locked.prefilled = {k: v for k, v in locked.prefilled.items() if k in kept}
     locked.form_version = version
     locked.revision += 1
-    update = ["values", "form_version", "revision", *_derive(locked)]
+    update = ["values", "prefilled", "form_version", "revision", *_derive(locked)]
     locked.save(update_fields=update)
     ValueChange.objects.bulk_create(history)
     dossier_values_changed.send(

@@ -125,6 +125,9 @@ class Dossier(models.Model):
     )
     values = models.JSONField("valeurs saisies", default=dict)
     computed = models.JSONField("valeurs calculées", default=dict)
+    # fields prefilled when the dossier opened and not edited since: name → the registry
+    # ("registry") or the exercise they were carried over from (shown as such in the grid)
+    prefilled = models.JSONField("valeurs reprises", default=dict, blank=True)
     revision = models.PositiveIntegerField("révision", default=0)
     # changed only through workflow.services.lifecycle.dossier_transition
     step = FSMField("étape", max_length=3, choices=Step.choices, default=Step.INITIALISED)
@@ -239,6 +242,8 @@ class ValueChange(models.Model):
         IMPORT = "import", "import XML"
         SYNCHRONISATION = "synchronisation", "rapatriement du tronc commun"
         VERSION_MIGRATION = "version_migration", "changement de version du formulaire"
+        REGISTRY = "registry", "repris du répertoire"
+        CARRY_OVER = "carry_over", "repris de l'exercice précédent"
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="changes")
     field_name = models.CharField("champ", max_length=255)

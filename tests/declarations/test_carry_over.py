@@ -1,0 +1,390 @@
+"""Prefill when a dossier opens (registry, last year's transmission), the carry-over rules
+and their uploaded sheet, and the variance checks against last year (issue 16, parts 6–7)."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django_tenants.utils import schema_context
+
+from declarations.services import dossier_open, dossier_values_save
+from forms_cms.carryover import (
+    MappingRefused,
+    Origin,
+    Rule,
+    default_rules,
+    mapping_parse,
+    variance_flags,
+    variance_moved,
+    version_rules,
+)
+from forms_cms.models import CarryOverSettings, DocumentType
+from forms_cms.services.carryover import carry_over_rules_replace
+from workflow.actions import dossier_prefill, dossier_transition
+from workflow.models import Campaign, Dossier, ValueChange
+
+from ..forms_cms.engine.helpers import workbook_bytes
+from ..forms_cms.test_versions import upload
+
+pytestmark = pytest.mark.django_db
+
+SHEETS = {
+    "Identification": {
+        "A1": "Identification",
+        "A3": "SIREN",
+        "B3": "000000000",
+        "A4": "Raison sociale",
+        "B4": "Nom",
+        "A5": "Clôture",
+        "B5": datetime.datetime(2024, 12, 31),
+        "A6": "Exercice",
+        "B6": "=YEAR(B5)",
+        "A7": "Commissaire aux comptes",
+        "B7": "Cabinet",
+    },
+    "Bilan": {
+        "B2": "Exercice N",
+        "C2": "Exercice N-1",
+        "A3": "Immobilisations",
+        "B3": 1000.5,
+        "C3": 900.5,
+        "A4": "Capital",
+        "B4": 800.5,
+        "C4": 700.5,
+        "A5": "Total",
+        "B5": "=B3+B4",
+        "C5": "=C3+C4",
+        "A6": "Effectif",
+        "B6": 12,
+    },
+}
+NAMES = {
+    "ID_SIREN": "Identification!$B$3",
+    "ID_RAISON_SOCIALE": "Identification!$B$4",
+    "ID_DATE_CLOTURE": "Identification!$B$5",
+    "ID_EXERCICE_CALC": "Identification!$B$6",
+    "ID_CAC": "Identification!$B$7",
+    "ACT_N": "Bilan!$B$3",
+    "ACT_N1": "Bilan!$C$3",
+    "CAP_N": "Bilan!$B$4",
+    "CAP_N1": "Bilan!$C$4",
+    "TOTAL_N": "Bilan!$B$5",
+    "TOTAL_N1": "Bilan!$C$5",
+    "EFFECTIF": "Bilan!$B$6",
+}
+
+
+@pytest.fixture
+def gestionnaire(demo_user):
+    return demo_user("dhup", "gestionnaire")
+
+
+@pytest.fixture
+def version(gestionnaire):
+    return upload("dhup", workbook_bytes(SHEETS, NAMES), user=gestionnaire)
+
+
+@pytest.fixture
+def declarant(demo_user):
+    return demo_user("dhup", "organisme")
+
+
+@pytest.fixture
+def campaign_2023(gestionnaire):
+    with schema_context("dhup"):
+        return Campaign.objects.create(
+            exercise=2023,
+            opening_date=datetime.date(2024, 1, 1),
+            deadline=datetime.date(2024, 6, 30),
+            opened_by=gestionnaire,
+        )
+
+
+def transmitted_2023(declarant, version, campaign, values):
+    """A 2023 dossier of the declarant's organism, transmitted with ``values``."""
+    with schema_context("dhup"):
+        old = Dossier.objects.create(
+            organism=declarant.membership.organism,
+            campaign=campaign,
+            document_type=version.document_type,
+            form_version=version,
+            values=values,
+            step="2",
+        )
+        dossier_transition(dossier=old, action="validate", acting_user=declarant)
+        dossier_transition(dossier=old, action="transmit", acting_user=declarant)
+    return old
+
+
+def open_2024(user):
+    with schema_context("dhup"):
+        return dossier_open(
+            organism=user.membership.organism,
+            campaign=Campaign.objects.get(exercise=2024),
+            document_type=DocumentType.objects.get(code="ER_SOCIAUX"),
+            acting_user=user,
+        )
+
+
+# --- the default rules -------------------------------------------------------------------------
+def test_default_rules_by_name(version):
+    with schema_context("dhup"):
+        rules = {r.target: (r.origin, r.source) for r in default_rules(version)}
+    assert rules == {
+        "ID_SIREN": (Origin.REGISTRY, "siren"),
+        "ID_RAISON_SOCIALE": (Origin.REGISTRY, "name"),
+        "ID_DATE_CLOTURE": (Origin.REGISTRY, "closing_date"),
+        "ACT_N1": (Origin.PREVIOUS, "ACT_N"),
+        "CAP_N1": (Origin.PREVIOUS, "CAP_N"),
+        # TOTAL_N1 is computed: never a target
+    }
+
+
+# --- prefill when the dossier opens ------------------------------------------------------------
+def test_registry_prefill_fills_identification_and_the_exercise(version, declarant):
+    dossier = open_2024(declarant)
+    organism = declarant.membership.organism
+    assert dossier.values["ID_SIREN"] == organism.siren
+    assert dossier.values["ID_RAISON_SOCIALE"] == organism.name
+    # 31/12/2024 as a serial date: the computed exercise is 2024, not 1900
+    assert dossier.values["ID_DATE_CLOTURE"] == 45657.0
+    assert dossier.computed["ID_EXERCICE_CALC"] == 2024
+    assert dossier.prefilled == {
+        "ID_SIREN": "registry",
+        "ID_RAISON_SOCIALE": "registry",
+        "ID_DATE_CLOTURE": "registry",
+    }
+    assert dossier.step == "1"  # nothing entered by the organism yet
+    with schema_context("dhup"):
+        change = ValueChange.objects.get(dossier=dossier, field_name="ID_SIREN")
+        assert change.source == ValueChange.Source.REGISTRY
+        assert change.get_source_display() == "repris du répertoire"
+
+
+def test_last_year_prefill_from_the_transmitted_snapshot(version, declarant, campaign_2023):
+    old = transmitted_2023(declarant, version, campaign_2023, {"ACT_N": 5000.0, "CAP_N": 0.0})
+    with schema_context("dhup"):
+        # changed after its transmission: the snapshot's values are carried over, not these
+        Dossier.objects.filter(pk=old.pk).update(values={"ACT_N": 1.0, "CAP_N": 1.0})
+    dossier = open_2024(declarant)
+    assert dossier.values["ACT_N1"] == 5000.0
+    assert dossier.values["CAP_N1"] == 0.0
+    assert dossier.computed["TOTAL_N1"] == 5000.0
+    assert dossier.prefilled["ACT_N1"] == 2023
+    with schema_context("dhup"):
+        change = ValueChange.objects.get(dossier=dossier, field_name="ACT_N1")
+        assert change.source == ValueChange.Source.CARRY_OVER
+        assert change.note == "ACT_N de l'exercice 2023"
+
+
+def test_no_previous_dossier_carries_nothing(version, declarant, campaign_2023):
+    dossier = open_2024(declarant)
+    assert "ACT_N1" not in dossier.values
+
+
+def test_an_untransmitted_previous_dossier_carries_nothing(version, declarant, campaign_2023):
+    with schema_context("dhup"):
+        Dossier.objects.create(
+            organism=declarant.membership.organism,
+            campaign=campaign_2023,
+            document_type=version.document_type,
+            form_version=version,
+            values={"ACT_N": 5000.0},
+            step="2",
+        )
+    assert "ACT_N1" not in open_2024(declarant).values
+
+
+def test_carry_over_never_overwrites_an_entered_value(version, declarant, campaign_2023):
+    transmitted_2023(declarant, version, campaign_2023, {"ACT_N": 5000.0, "CAP_N": 300.0})
+    dossier = open_2024(declarant)
+    with schema_context("dhup"):
+        dossier_values_save(
+            dossier=dossier,
+            entries={"ACT_N1": "4 000", "ID_RAISON_SOCIALE": "Mon nom"},
+            acting_user=declarant,
+        )
+        Dossier.objects.filter(pk=dossier.pk).update(prefilled={})
+        dossier.refresh_from_db()
+        # a second pass (a dossier reopened) fills only what is empty
+        values = {**dossier.values}
+        values.pop("CAP_N1")
+        Dossier.objects.filter(pk=dossier.pk).update(values=values)
+        dossier.refresh_from_db()
+        written = dossier_prefill(dossier=dossier, acting_user=declarant)
+        assert written == {"CAP_N1": 300.0}
+        dossier.refresh_from_db()
+    assert dossier.values["ACT_N1"] == 4000.0
+    assert dossier.values["ID_RAISON_SOCIALE"] == "Mon nom"
+    assert dossier.prefilled == {"CAP_N1": 2023}
+
+
+def test_opening_again_changes_nothing(version, declarant, campaign_2023):
+    dossier = open_2024(declarant)
+    with schema_context("dhup"):
+        dossier_values_save(
+            dossier=dossier, entries={"ID_RAISON_SOCIALE": "Mon nom"}, acting_user=declarant
+        )
+    again = open_2024(declarant)
+    assert again.pk == dossier.pk
+    assert again.values["ID_RAISON_SOCIALE"] == "Mon nom"
+
+
+def test_an_edited_value_is_no_longer_marked_as_carried_over(version, declarant):
+    dossier = open_2024(declarant)
+    with schema_context("dhup"):
+        dossier_values_save(
+            dossier=dossier, entries={"ID_RAISON_SOCIALE": "Mon nom"}, acting_user=declarant
+        )
+        dossier.refresh_from_db()
+    assert "ID_RAISON_SOCIALE" not in dossier.prefilled
+    assert "ID_SIREN" in dossier.prefilled
+
+
+def test_the_version_s_own_rules_replace_the_default(version, declarant, gestionnaire,
+                                                      campaign_2023):  # fmt: skip
+    transmitted_2023(declarant, version, campaign_2023, {"ACT_N": 5000.0, "ID_CAC": "Cabinet X"})
+    with schema_context("dhup"):
+        carry_over_rules_replace(
+            version=version,
+            rules=[
+                Rule("ID_CAC", Origin.PREVIOUS, "ID_CAC"),
+                Rule("ID_RAISON_SOCIALE", Origin.REGISTRY, "siren"),
+            ],
+            acting_user=gestionnaire,
+        )
+    dossier = open_2024(declarant)
+    assert dossier.values == {
+        "ID_CAC": "Cabinet X",
+        "ID_RAISON_SOCIALE": declarant.membership.organism.siren,
+    }
+
+
+# --- the uploaded sheet ------------------------------------------------------------------------
+def parse(version, text: str, name="reprise.csv", **kw):
+    with schema_context("dhup"):
+        return mapping_parse(version, text.encode(), name, **kw)
+
+
+def refusals(version, text: str, **kw) -> list[str]:
+    with pytest.raises(MappingRefused) as caught:
+        parse(version, text, **kw)
+    return caught.value.errors
+
+
+def test_mapping_sheet_csv_with_header_and_registry(version):
+    rules = parse(version, "champ rempli;repris de\nACT_N1;ACT_N\nID_SIREN;répertoire:siren\n")
+    assert rules == [
+        Rule("ACT_N1", Origin.PREVIOUS, "ACT_N"),
+        Rule("ID_SIREN", Origin.REGISTRY, "siren"),
+    ]
+
+
+def test_mapping_sheet_xlsx(version):
+    book = openpyxl.Workbook()
+    book.active.append(["ACT_N1", "ACT_N"])
+    book.active.append(["CAP_N1", "CAP_N"])
+    out = io.BytesIO()
+    book.save(out)
+    with schema_context("dhup"):
+        rules = mapping_parse(version, out.getvalue(), "reprise.xlsx")
+    assert [r.target for r in rules] == ["ACT_N1", "CAP_N1"]
+
+
+def test_mapping_sheet_refusals_name_the_line_and_what_to_do(version):
+    errors = refusals(
+        version,
+        "ACT_N1;ACT_N\nINCONNU;ACT_N\nTOTAL_N1;TOTAL_N\nACT_N1;CAP_N\nCAP_N1\n"
+        "ID_SIREN;répertoire:telephone\nCAP_N1;\n",
+    )
+    assert errors == [
+        "Ligne 2 : le champ « INCONNU » n'existe pas dans cette version du formulaire. Vérifiez "
+        "son nom (le nom défini de la cellule, voir le fichier de spécification).",
+        "Ligne 3 : le champ « TOTAL_N1 » est calculé par une formule : il ne peut pas être "
+        "rempli par une reprise. Indiquez le champ de saisie qui alimente ce calcul.",
+        "Ligne 4 : le champ « ACT_N1 » est déjà rempli par la ligne 1. Gardez une seule ligne "
+        "par champ rempli.",
+        "Ligne 5 : deux colonnes attendues (champ rempli ; champ repris), 1 trouvée(s). "
+        "Corrigez la ligne.",
+        "Ligne 6 : « répertoire:telephone » n'est pas une donnée du répertoire. Données "
+        "possibles : répertoire:siren, répertoire:name, répertoire:family, "
+        "répertoire:departement, répertoire:closing_date, répertoire:opening_date, "
+        "répertoire:exercise.",
+        "Ligne 7 : deux colonnes attendues (champ rempli ; champ repris), 1 trouvée(s). "
+        "Corrigez la ligne.",
+    ]
+
+
+def test_mapping_sheet_unknown_source_in_last_year_s_form(version):
+    errors = refusals(version, "ACT_N1;ACT_X\n", previous_fields={"ACT_N"})
+    assert errors == [
+        "Ligne 1 : le champ « ACT_X » n'existe pas dans le formulaire de l'exercice 2023. "
+        "Vérifiez son nom dans le fichier de spécification de cet exercice."
+    ]
+
+
+def test_mapping_sheet_of_another_type_or_too_big_is_refused(version):
+    assert "ni un CSV ni un classeur Excel" in refusals(version, "x", name="reprise.pdf")[0]
+    big = "ACT_N1;ACT_N\n" * 200_000
+    assert "plus de 2 Mo" in refusals(version, big)[0]
+    assert refusals(version, "\n\n") == [
+        "Le fichier ne contient aucune règle : une ligne par champ (champ rempli ; repris)."
+    ]
+
+
+# --- variance ----------------------------------------------------------------------------------
+P, M = Decimal(50), Decimal(1000)
+
+
+@pytest.mark.parametrize(
+    ("previous", "current", "flagged"),
+    [
+        (10_000, 15_000, False),  # exactly +50 %: not flagged
+        (10_000, 15_000.01, True),  # just beyond
+        (10_000, 5_000, False),  # exactly −50 %
+        (10_000, 4_999.99, True),
+        (1_000, 1_999, False),  # +99.9 % but a change of 999 < the minimum amount
+        (1_000, 2_000.01, True),  # +100 %, change at least the minimum
+        (1_500, 2_500, True),  # change exactly the minimum, +66 %: flagged
+        (0, 999.99, False),  # from 0, below the minimum
+        (0, 1_000, True),  # from 0, the minimum
+        (0, None, False),  # 0 → empty: no change
+        (5_000, None, True),  # emptied: counts as 0
+        (-10_000, -20_000, True),  # a negative amount doubling
+        (10_000, 10_000, False),
+    ],
+)
+def test_variance_boundaries(previous, current, flagged):
+    assert variance_moved(previous, current, percent=P, minimum=M) is flagged
+
+
+def test_variance_flags_beside_fields(version, declarant, campaign_2023):
+    transmitted_2023(declarant, version, campaign_2023, {"ACT_N": 10_000.0, "CAP_N": 0.0})
+    with schema_context("dhup"):
+        dossier = open_2024(declarant)
+        dossier_values_save(
+            dossier=dossier,
+            entries={"ACT_N": "15 000", "CAP_N": "2 000", "ACT_N1": "1"},
+            acting_user=declarant,
+        )
+        dossier.refresh_from_db()
+        previous = {"ACT_N": 10_000.0, "CAP_N": 0.0, "TOTAL_N": 10_000.0, "ACT_N1": 50.0}
+        flags = variance_flags(
+            version, dossier.values, dossier.computed, previous, exercise=2023
+        )
+        # ACT_N exactly +50 %: not flagged; CAP_N from 0; TOTAL_N +70 %; ACT_N1 carried over
+        assert sorted(flags) == ["CAP_N", "TOTAL_N"]
+        assert flags["TOTAL_N"].message == (
+            "Écart avec 2023 : 17\u202f000 contre 10\u202f000 en 2023 (+70 %)."
+        )
+        assert "valeur nulle ou vide" in flags["CAP_N"].message
+        settings = CarryOverSettings(version=version, variance_percent=Decimal(80))
+        flags = variance_flags(
+            version, dossier.values, dossier.computed, previous, exercise=2023, settings=settings
+        )
+        assert sorted(flags) == ["CAP_N"]
+        assert version_rules(version)  # the default rules, nothing stored
