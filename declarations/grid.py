@@ -116,6 +116,17 @@ class _Sheet:
     widths_px: list[int]
     tables: dict[int, GridTable]  # by first data row
     action_cols: dict[str, int]  # table → the column of its row buttons
+    notes: CellNotes | None = None
+
+
+@dataclass(frozen=True)
+class CellNotes:
+    """What the grid says beside the cells: the values carried over when the dossier opened
+    and not edited since (name → the id of the legend entry describing them, ``co-registry``
+    or ``co-previous``), and the values that moved far from last year (name → message)."""
+
+    carried: dict[str, str]
+    variances: dict[str, str]
 
 
 def _prepare(layout: dict, tables: list[GridTable], editable: bool) -> _Sheet:
@@ -193,10 +204,13 @@ def sheet_table(
     *,
     editable: bool,
     tables: list[GridTable] = (),
+    notes: CellNotes | None = None,
 ) -> str:
     """The ``<table>`` of one sheet with the dossier's values; ``tables``: the multivalued
-    tables of this sheet, drawn with the dossier's rows where their template rows stand."""
+    tables of this sheet, drawn with the dossier's rows where their template rows stand;
+    ``notes``: the marks of carried-over values and variance warnings."""
     sheet = _prepare(layout, list(tables), editable)
+    sheet.notes = notes
     columns = [f'<col style="width:{px}px">' for px in sheet.widths_px]
     total = ROW_HEADER_PX + sum(sheet.widths_px)
     # a fixed layout needs the table's width: the columns then keep the sheet's widths
@@ -259,7 +273,8 @@ def _sheet_row(sheet, row, number, fields, values, computed, editable, header) -
             out.append(_label_cell(entry, span, row, sheet.next_col.get(col), sheet.cells,
                                    sheet.covered, sheet.spans))  # fmt: skip
         elif kind in ("input", "computed"):
-            out.append(_field_cell(entry, fields, values, computed, editable, span, number))
+            out.append(_field_cell(entry, fields, values, computed, editable, span, number,
+                                   sheet.notes))  # fmt: skip
         else:
             out.append(f'<td class="f"{span}{_style(entry)}></td>')
     out.append("</tr>")
@@ -420,7 +435,25 @@ def _is_free(row, col, cells, covered, spans) -> bool:
     return entry is None or (entry["kind"] == "label" and not entry.get("text"))
 
 
-def _field_cell(entry, fields, values, computed, editable, span, number) -> str:
+def _notes_of(name: str, notes: CellNotes | None) -> tuple[str, str, str, str]:
+    """(extra classes, aria-describedby ids, title suffix, note element) of a field's cell."""
+    if notes is None:
+        return "", "", "", ""
+    classes, described, title, element = [], [], "", ""
+    if legend := notes.carried.get(name):
+        classes.append("co")
+        described.append(legend)
+    if message := notes.variances.get(name):
+        classes.append("var")
+        note_id = f"var-{escape(name)}"
+        described.append(note_id)
+        title = f" — {escape(message)}"
+        element = f'<span class="fr-sr-only" id="{note_id}">{escape(message)}</span>'
+    extra = (" " + " ".join(classes)) if classes else ""
+    return extra, " ".join(described), title, element
+
+
+def _field_cell(entry, fields, values, computed, editable, span, number, notes=None) -> str:
     name = entry["name"]
     info = fields.get(name)
     if info is None:
@@ -428,12 +461,15 @@ def _field_cell(entry, fields, values, computed, editable, span, number) -> str:
     attrs = f'data-n="{escape(name)}" data-r="{number}" data-c="{entry["c"]}"'
     label = escape(info.label)
     anchor = f' id="{escape(name)}"'  # verification results link to #NAME
+    extra, described, title, note = _notes_of(name, notes)
     if info.computed:
         shown = escape(format_value(computed.get(name), info.data_type, info.number_format))
         return (
-            f'<td{anchor} class="{_classes(entry, "c")} {info.data_type}" {attrs}{span}'
-            f'{_style(entry)} title="{label}">{shown}</td>'
+            f'<td{anchor} class="{_classes(entry, "c")} {info.data_type}{extra}" {attrs}{span}'
+            f'{_style(entry)} title="{label}{title}">{shown}{note}</td>'
         )
+    if described:
+        attrs += f' aria-describedby="{described}"'
     stored = values.get(name)
     shown = escape(format_value(stored, info.data_type, info.number_format))
     seen = escape(json.dumps(stored))
@@ -455,5 +491,6 @@ def _field_cell(entry, fields, values, computed, editable, span, number) -> str:
             f'value="{shown}" '
             f'aria-label="{label}" autocomplete="off"{required}{disabled}>'
         )
-    classes = f"{_classes(entry, 'i')} {info.data_type}"
-    return f'<td{anchor} class="{classes}"{span}{_style(entry)}>{control}</td>'
+    classes = f"{_classes(entry, 'i')} {info.data_type}{extra}"
+    hint = f' title="{label}{title}"' if title else ""
+    return f'<td{anchor} class="{classes}"{span}{_style(entry)}{hint}>{control}{note}</td>'

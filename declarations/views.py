@@ -12,7 +12,7 @@ from accounts.permissions import role_required
 from declarations.access import dossier_view
 from declarations.grid import sheet_table
 from declarations.receipts.selectors import latest_receipt, shown_actions
-from declarations.selectors import dossiers_visible_to, grid_tables
+from declarations.selectors import carry_over_view, dossiers_visible_to, grid_tables
 from declarations.services import (
     DossierClosed,
     NoFormVersion,
@@ -98,6 +98,7 @@ def dossier_sheet(request, dossier, policy, index=0):
     checklist = dossier_checklist(shown, blocking=known)
     tabs = [(sheet, checklist.sheet(sheet.name)) for sheet in visible]
     tables = grid_tables(dossier.form_version, current.name, shown.values, shown.computed)
+    carry_over = carry_over_view(dossier, shown)
     table = sheet_table(
         current.layout,
         version_fields(dossier.form_version),
@@ -105,6 +106,7 @@ def dossier_sheet(request, dossier, policy, index=0):
         shown.computed,
         editable=editable,
         tables=tables,
+        notes=carry_over.notes,
     )
     return render(
         request,
@@ -120,6 +122,7 @@ def dossier_sheet(request, dossier, policy, index=0):
             "current_checks": checklist.sheet(current.name),
             "table": table,
             "sheet_tables": tables,
+            "carry_over": carry_over,
             "editable": editable,
             "actions": shown_actions(
                 dossier,

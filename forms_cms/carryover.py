@@ -70,7 +70,9 @@ MSG_FILE_TYPE = (
     "deux colonnes (champ rempli ; champ repris)."
 )
 MSG_UNREADABLE = "Le fichier « {name} » est illisible ({reason}) : enregistrez-le à nouveau."
-MSG_EMPTY_FILE = "Le fichier ne contient aucune règle : une ligne par champ (champ rempli ; repris)."
+MSG_EMPTY_FILE = (
+    "Le fichier ne contient aucune règle : une ligne par champ (champ rempli ; repris)."
+)
 MSG_COLUMNS = (
     "Ligne {line} : deux colonnes attendues (champ rempli ; champ repris), {n} trouvée(s). "
     "Corrigez la ligne."
@@ -89,8 +91,7 @@ MSG_DUPLICATE_TARGET = (
 )
 MSG_EMPTY_SOURCE = "Ligne {line} : indiquez le champ repris pour « {name} » (deuxième colonne)."
 MSG_UNKNOWN_REGISTRY = (
-    "Ligne {line} : « {source} » n'est pas une donnée du répertoire. Données possibles : "
-    "{choices}."
+    "Ligne {line} : « {source} » n'est pas une donnée du répertoire. Données possibles : {choices}."
 )
 MSG_UNKNOWN_SOURCE = (
     "Ligne {line} : le champ « {source} » n'existe pas dans le formulaire de l'exercice "
@@ -354,14 +355,18 @@ def variance_flags(
 ) -> dict[str, VarianceFlag]:  # fmt: skip
     """The numeric single fields (amounts, integers; entered or computed) whose value moved
     beyond the version's thresholds from ``previous`` (the previous exercise's transmitted
-    values and computed values, one dict). The fields filled from last year (N-1 columns)
-    are left out: they hold last year's figures themselves."""
+    values and computed values, one dict). The N-1 columns are left out (the fields filled
+    from last year, and computed fields named ``…_N1``): they hold last year's figures.
+    A field absent from ``previous`` (empty last year, or not in last year's form) is not
+    compared."""
     settings = settings or version_settings(version)
     rules = rules if rules is not None else version_rules(version, settings)
     carried = {r.target for r in rules if r.origin == Origin.PREVIOUS}
     flags = {}
     for name, info in version_fields(version).items():
         if info.data_type not in NUMERIC_TYPES or name in carried or name not in previous:
+            continue
+        if info.computed and name.endswith("_N1"):  # a total of N-1 columns
             continue
         current = computed.get(name) if info.computed else values.get(name)
         if variance_moved(

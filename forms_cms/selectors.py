@@ -32,3 +32,19 @@ def campaigns() -> QuerySet:
     layer's models."""
     campaign_model = FormVersion._meta.get_field("campaign").related_model
     return campaign_model.objects.all()
+
+
+def previous_exercise_fields(version) -> set[str] | None:
+    """The field names (single fields and table columns) of the latest version of the same
+    document for the exercise before ``version``'s, or None when there is none."""
+    previous = (
+        FormVersion.objects.filter(
+            document_type_id=version.document_type_id,
+            campaign__exercise=version.campaign.exercise - 1,
+        )
+        .order_by("-number")
+        .first()
+    )
+    if previous is None:
+        return None
+    return set(previous.fields.values_list("name", flat=True))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forms_cms import views, views_controls
+from forms_cms import views, views_carryover, views_controls
 
 app_name = "forms_cms"
 
@@ -31,6 +31,8 @@ urlpatterns = [
         views_controls.controls_carry_over,
         name="controls_carry_over",
     ),
+    path("<int:pk>/reprise/", views_carryover.carry_over, name="carry_over"),
+    path("<int:pk>/reprise/regles.csv", views_carryover.carry_over_csv, name="carry_over_csv"),
     path("<int:pk>/agregats/ajouter/", views_controls.aggregate_edit, name="aggregate_create"),
     path(
         "<int:pk>/agregats/<int:aggregate_pk>/",

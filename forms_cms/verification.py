@@ -15,6 +15,7 @@ from functools import lru_cache
 from django.db import connection
 from openpyxl.utils.cell import get_column_letter
 
+from forms_cms.carryover import VarianceFlag, variance_flags
 from forms_cms.controls import PLACEHOLDER, CompiledRule, rule_compile
 from forms_cms.engine import Arr, XLError, op_eq, op_ge, op_gt, op_le, op_lt, op_ne
 from forms_cms.fields import FieldInfo, version_fields, version_tables
@@ -116,10 +117,31 @@ class SheetGroup:
         return [r for r in self.results if not r.failed]
 
 
+@dataclass(frozen=True)
+class VarianceWarning:
+    """A value far from last year's transmitted one (``forms_cms.carryover``), where it is:
+    a warning beside its cell, never blocking."""
+
+    flag: VarianceFlag
+    sheet_index: int | None
+    address: str
+
+    @property
+    def previous_shown(self) -> str:
+        f = self.flag
+        return format_value(f.previous or 0, f.data_type, f.number_format) or "0"
+
+    @property
+    def current_shown(self) -> str:
+        f = self.flag
+        return format_value(f.current or 0, f.data_type, f.number_format) or "0"
+
+
 @dataclass
 class VerificationReport:
     results: list[ControlResult]
     aggregates: list[AggregateResult]
+    variances: list[VarianceWarning] = field(default_factory=list)
 
     @property
     def blocking_failures(self) -> list[ControlResult]:
@@ -409,15 +431,45 @@ def _aggregate(aggregate: Aggregate, ctx: _Context) -> AggregateResult:
     return result
 
 
+def variance_warnings(dossier, previous: dict, *, exercise: int) -> list[VarianceWarning]:
+    """The dossier's values far from ``previous`` (last year's transmitted values and
+    computed values), in the form's order, with where each cell is."""
+    version = dossier.form_version
+    positions = _sheet_positions(connection.schema_name, version.pk)
+    flags = variance_flags(version, dossier.values, dossier.computed, previous, exercise=exercise)
+    warnings = [
+        VarianceWarning(
+            flag,
+            positions.get(flag.sheet),
+            f"{flag.sheet}!{get_column_letter(flag.column)}{flag.row}",
+        )
+        for flag in flags.values()
+    ]
+    return sorted(
+        warnings,
+        key=lambda w: (
+            w.sheet_index if w.sheet_index is not None else math.inf,
+            w.flag.row,
+            w.flag.column,
+        ),
+    )
+
+
 # services -----------------------------------------------------------------------------------
-def dossier_verify(dossier) -> VerificationReport:
-    """Run every enabled control and every aggregate of the dossier's form version."""
+def dossier_verify(
+    dossier, *, previous: dict | None = None, previous_exercise: int | None = None
+) -> VerificationReport:
+    """Run every enabled control and every aggregate of the dossier's form version; with
+    ``previous`` (last year's transmitted values), the variance warnings too."""
     ctx = _Context(dossier)
     controls = Control.objects.filter(version_id=dossier.form_version_id, enabled=True)
     aggregates = Aggregate.objects.filter(version_id=dossier.form_version_id)
     return VerificationReport(
         results=[_check(control, ctx) for control in controls],
         aggregates=[_aggregate(aggregate, ctx) for aggregate in aggregates],
+        variances=(
+            variance_warnings(dossier, previous, exercise=previous_exercise) if previous else []
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
 from forms_cms.verification import dossier_checklist, dossier_verify
+from workflow.services.prefill import previous_transmission, transmitted_values
 
 
 @require_http_methods(["GET", "POST"])
@@ -14,7 +15,13 @@ def dossier_verification(request, dossier, policy):
     """ "Lancer la vérification": runs the controls (nothing is written, GET or POST) on the
     values the user may read (as last transmitted for a gestionnaire while handed back)."""
     shown = policy.readable()
-    report = dossier_verify(shown)
+    exercise = dossier.campaign.exercise - 1
+    previous = previous_transmission(
+        organism=dossier.organism, document_type=dossier.document_type, exercise=exercise
+    )
+    report = dossier_verify(
+        shown, previous=transmitted_values(previous), previous_exercise=exercise
+    )
     # the same checklist the refusal of « Valider » / « Transmettre » counts, listed in full
     checklist = dossier_checklist(shown, blocking=report.blocking_failures)
     tabs = report.tabs
@@ -29,5 +36,7 @@ def dossier_verification(request, dossier, policy):
             "checklist": checklist,
             "tabs": tabs,
             "current_tab": current_tab,
+            "previous": previous,
+            "previous_exercise": exercise,
         },
     )

@@ -215,6 +215,7 @@
       if (el.required) countRequired(isEmpty(seen), isEmpty(saved.seen));
       el.dataset.seen = JSON.stringify(saved.seen); // what is stored now, shown or not
       if (stillShown) el.value = saved.display;
+      uncarry(el);
     }
     if (stillShown) clearInvalid(el);
     const count = refresh(data);
@@ -224,6 +225,18 @@
         unsavedNote(),
       unsaved.size > 0
     );
+  }
+
+  // an edited value is no longer the one carried over: its mark and description go
+  function uncarry(el) {
+    const cell = el.closest("td.co");
+    if (!cell) return;
+    cell.classList.remove("co");
+    const ids = (el.getAttribute("aria-describedby") || "")
+      .split(" ")
+      .filter((id) => id && !id.startsWith("co-"));
+    if (ids.length) el.setAttribute("aria-describedby", ids.join(" "));
+    else el.removeAttribute("aria-describedby");
   }
 
   // what a save changed beyond the saved cells: computed cells (by name), the calculated

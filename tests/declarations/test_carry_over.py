@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from declarations.services import dossier_open, dossier_values_save
@@ -24,11 +26,13 @@ from forms_cms.carryover import (
 )
 from forms_cms.models import CarryOverSettings, DocumentType
 from forms_cms.services.carryover import carry_over_rules_replace
+from forms_cms.services.runtime import compiled_form, dossier_evaluate
 from workflow.actions import dossier_prefill, dossier_transition
 from workflow.models import Campaign, Dossier, ValueChange
 
 from ..forms_cms.engine.helpers import workbook_bytes
 from ..forms_cms.test_versions import upload
+from ..helpers import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +117,7 @@ def transmitted_2023(declarant, version, campaign, values):
             document_type=version.document_type,
             form_version=version,
             values=values,
+            computed=dossier_evaluate(compiled_form(version), values),
             step="2",
         )
         dossier_transition(dossier=old, action="validate", acting_user=declarant)
@@ -373,9 +378,7 @@ def test_variance_flags_beside_fields(version, declarant, campaign_2023):
         )
         dossier.refresh_from_db()
         previous = {"ACT_N": 10_000.0, "CAP_N": 0.0, "TOTAL_N": 10_000.0, "ACT_N1": 50.0}
-        flags = variance_flags(
-            version, dossier.values, dossier.computed, previous, exercise=2023
-        )
+        flags = variance_flags(version, dossier.values, dossier.computed, previous, exercise=2023)
         # ACT_N exactly +50 %: not flagged; CAP_N from 0; TOTAL_N +70 %; ACT_N1 carried over
         assert sorted(flags) == ["CAP_N", "TOTAL_N"]
         assert flags["TOTAL_N"].message == (
@@ -388,3 +391,168 @@ def test_variance_flags_beside_fields(version, declarant, campaign_2023):
         )
         assert sorted(flags) == ["CAP_N"]
         assert version_rules(version)  # the default rules, nothing stored
+
+
+# --- the pages ---------------------------------------------------------------------------------
+def cell(page: str, name: str):
+    from lxml import html as lxml_html
+
+    return lxml_html.fromstring(page).get_element_by_id(name)
+
+
+def test_sheet_marks_carried_over_cells_until_edited(version, declarant, campaign_2023,
+                                                     client_for):  # fmt: skip
+    transmitted_2023(declarant, version, campaign_2023, {"ACT_N": 5000.0})
+    dossier = open_2024(declarant)
+    client = client_for("dhup", declarant)
+    page = text_of(client.get(f"/declarations/dossiers/{dossier.pk}/feuilles/0/"))
+    siren = cell(page, "ID_SIREN")
+    assert "co" in siren.classes
+    assert siren.find(".//input").get("aria-describedby") == "co-registry"
+    assert 'id="co-registry" data-testid="legend-carried"' in page
+    assert "repris du répertoire : valeur à vérifier" in page
+    assert "co" not in cell(page, "ID_CAC").classes
+    page = text_of(client.get(f"/declarations/dossiers/{dossier.pk}/feuilles/1/"))
+    assert "co" in cell(page, "ACT_N1").classes
+    assert cell(page, "ACT_N1").find(".//input").get("aria-describedby") == "co-previous"
+    assert "repris de l'exercice 2023 : valeur à vérifier" in page
+    response = client.post(
+        f"/declarations/dossiers/{dossier.pk}/enregistrer/",
+        data=json.dumps({"entries": {"ACT_N1": "4 000"}}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    page = text_of(client.get(f"/declarations/dossiers/{dossier.pk}/feuilles/1/"))
+    assert "co" not in cell(page, "ACT_N1").classes
+    assert "co-previous" not in page  # nothing carried over from 2023 is left
+
+
+def test_variances_beside_the_cell_and_in_the_verification(version, declarant, gestionnaire,
+                                                           campaign_2023, client_for):  # fmt: skip
+    transmitted_2023(declarant, version, campaign_2023, {"ACT_N": 10_000.0, "EFFECTIF": 10})
+    dossier = open_2024(declarant)
+    with schema_context("dhup"):
+        dossier_values_save(
+            dossier=dossier, entries={"ACT_N": "25 000", "EFFECTIF": "12"}, acting_user=declarant
+        )
+    client = client_for("dhup", declarant)
+    page = text_of(client.get(f"/declarations/dossiers/{dossier.pk}/feuilles/1/"))
+    act = cell(page, "ACT_N")
+    assert "var" in act.classes and "var" not in cell(page, "EFFECTIF").classes
+    message = "Écart avec 2023 : 25\u202f000 contre 10\u202f000 en 2023 (+150 %)."
+    assert act.get_element_by_id("var-ACT_N").text_content() == message
+    assert act.find(".//input").get("aria-describedby") == "var-ACT_N"
+    assert "var" in cell(page, "TOTAL_N").classes  # computed cells too
+    assert 'data-testid="legend-variance"' in page
+    verification = text_of(client.get(f"/declarations/dossiers/{dossier.pk}/verification/"))
+    assert verification.count('data-testid="variance"') == 2
+    assert message in verification
+    assert f'href="/declarations/dossiers/{dossier.pk}/feuilles/1/#ACT_N"' in verification
+    # the gestionnaire: nothing before the transmission, the same flags from step 4
+    theirs = client_for("dhup", gestionnaire)
+    hidden = text_of(theirs.get(f"/declarations/dossiers/{dossier.pk}/feuilles/1/"))
+    assert "25\u202f000" not in hidden and "var-ACT_N" not in hidden
+    with schema_context("dhup"):
+        for action in ("validate", "transmit"):
+            dossier_transition(dossier=dossier, action=action, acting_user=declarant)
+    page = text_of(theirs.get(f"/declarations/dossiers/{dossier.pk}/feuilles/1/"))
+    assert cell(page, "ACT_N").get_element_by_id("var-ACT_N").text_content() == message
+    verification = text_of(theirs.get(f"/declarations/dossiers/{dossier.pk}/verification/"))
+    assert verification.count('data-testid="variance"') == 2
+
+
+def test_no_previous_dossier_no_variance(version, declarant, client_for):
+    dossier = open_2024(declarant)
+    client = client_for("dhup", declarant)
+    page = text_of(client.get(f"/declarations/dossiers/{dossier.pk}/verification/"))
+    assert "Aucun dossier de l'exercice 2023 n'a été transmis pour ce document" in page
+    assert 'class="var' not in text_of(client.get(f"/declarations/dossiers/{dossier.pk}/"))
+
+
+# --- the gestionnaire's page -------------------------------------------------------------------
+def test_gestionnaire_page_shows_rules_and_edits_thresholds(version, gestionnaire, client_for):
+    client = client_for("dhup", gestionnaire)
+    url = f"/formulaires/{version.pk}/reprise/"
+    page = text_of(client.get(url))
+    assert "Règles par défaut, déduites des noms des champs (5 règles)" in page
+    assert 'data-target="ID_SIREN"' in page and 'data-target="ACT_N1"' in page
+    response = client.post(
+        url, {"action": "thresholds", "variance_percent": "30", "variance_minimum": "500,50"}
+    )
+    assert response.status_code == 302
+    with schema_context("dhup"):
+        settings = CarryOverSettings.objects.get(version=version)
+        assert (settings.variance_percent, settings.variance_minimum) == (30, Decimal("500.50"))
+        assert not settings.customised
+    refused = client.post(
+        url, {"action": "thresholds", "variance_percent": "-1", "variance_minimum": "0"}
+    )
+    assert refused.status_code == 200 and "supérieure ou égale à 0" in text_of(refused)
+    csv_text = client.get(f"{url}regles.csv").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[:2] == [
+        "champ rempli;repris de",
+        "ID_DATE_CLOTURE;répertoire:closing_date",
+    ]
+
+
+def test_gestionnaire_uploads_a_mapping_sheet(version, gestionnaire, client_for):
+    client = client_for("dhup", gestionnaire)
+    url = f"/formulaires/{version.pk}/reprise/"
+    upload_file = SimpleUploadedFile("reprise.csv", b"ACT_N1;CAP_N\nID_CAC;ID_CAC\n")
+    response = client.post(url, {"action": "upload", "file": upload_file})
+    assert response.status_code == 302
+    with schema_context("dhup"):
+        assert version_rules(version) == [
+            Rule("ACT_N1", Origin.PREVIOUS, "CAP_N"),
+            Rule("ID_CAC", Origin.PREVIOUS, "ID_CAC"),
+        ]
+    bad = SimpleUploadedFile("reprise.csv", b"TOTAL_N;ACT_N\nACT_N1;ACT_N\n")
+    refused = client.post(url, {"action": "upload", "file": bad})
+    assert refused.status_code == 400
+    text = text_of(refused)
+    assert "Rien n'a été modifié" in text
+    assert "Ligne 1 : le champ « TOTAL_N » est calculé par une formule" in text
+    with schema_context("dhup"):  # nothing changed on refusal
+        assert [r.source for r in version_rules(version)] == ["CAP_N", "ID_CAC"]
+    # one rule edited on the page, one deleted, then back to the default rules
+    client.post(url, {"action": "add", "target": "CAP_N1", "origin": "previous", "source": "CAP_N"})
+    client.post(url, {"action": "delete", "target": "ID_CAC"})
+    with schema_context("dhup"):
+        assert [r.target for r in version_rules(version)] == ["ACT_N1", "CAP_N1"]
+    refused = client.post(
+        url, {"action": "add", "target": "TOTAL_N1", "origin": "previous", "source": "X"}
+    )
+    assert "est calculé : il ne peut pas être repris" in text_of(refused)
+    client.post(url, {"action": "reset"})
+    with schema_context("dhup"):
+        assert len(version_rules(version)) == 5
+
+
+def test_gestionnaire_page_refused_to_other_roles_and_platforms(version, client_for, demo_user,
+                                                                 gestionnaire):  # fmt: skip
+    base = f"/formulaires/{version.pk}/reprise/"
+    urls = [base, f"{base}regles.csv"]
+    for username in ("organisme", "partenaire-cdc", "editeur"):
+        client = client_for("dhup", demo_user("dhup", username))
+        for url in urls:
+            assert client.get(url).status_code == 403, (username, url)
+        assert client.post(base, {"action": "reset"}).status_code == 403
+        posted = client.post(
+            base, {"action": "thresholds", "variance_percent": "1", "variance_minimum": "1"}
+        )
+        assert posted.status_code == 403
+    other_platform = client_for("oph", demo_user("oph", "gestionnaire"))
+    for url in urls:
+        assert other_platform.get(url).status_code == 404, url
+    assert other_platform.post(base, {"action": "reset"}).status_code == 404
+    anonymous = client_for("dhup")
+    for url in urls:
+        assert anonymous.get(url).status_code == 302
+    with schema_context("dhup"):
+        assert not CarryOverSettings.objects.filter(version=version).exists()
+    assert 'data-testid="carry-over-link"' not in text_of(
+        client_for("dhup", demo_user("dhup", "organisme")).get(f"/formulaires/{version.pk}/")
+    )
+    assert 'data-testid="carry-over-link"' in text_of(
+        client_for("dhup", gestionnaire).get(f"/formulaires/{version.pk}/")
+    )
