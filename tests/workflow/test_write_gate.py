@@ -250,7 +250,8 @@ SAVE_QUERIES = 16
 # the checklist on the sheet tabs the form's controls and the sheets' names; the tronc-commun
 # pair of its document (the link to the tronc commun's page: the pairs are the ministry's
 # gestionnaires' configuration, no longer a constant); the organism's deadline (its rules,
-# its approval of the accounts, its prorogations)
-SHEET_QUERIES = 22
+# its approval of the accounts, its prorogations); last year's transmission (the variance
+# warnings beside the cells; with one, the version's thresholds add another)
+SHEET_QUERIES = 23
 # the list: the organism's deadlines add three, whatever the number of its documents
 LIST_QUERIES = 15
