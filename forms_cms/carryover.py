@@ -338,7 +338,8 @@ def variance_moved(previous, current, *, percent: Decimal, minimum: Decimal) -> 
     """Whether a move is flagged: the change exceeds ``percent`` % of the previous value
     (strictly: exactly at the threshold is not flagged) and is at least ``minimum`` (a change
     below the minimum amount is never flagged). From 0 (or empty), any change of at least
-    the minimum is flagged; a value emptied counts as 0."""
+    the minimum is flagged; an empty value counts as 0 (:func:`variance_flags` does not
+    compare a field not filled yet)."""
     before, now = _number(previous), _number(current)
     if before is None or now is None:
         return False
@@ -358,7 +359,8 @@ def variance_flags(
     values and computed values, one dict). The N-1 columns are left out (the fields filled
     from last year, and computed fields named ``…_N1``): they hold last year's figures.
     A field absent from ``previous`` (empty last year, or not in last year's form) is not
-    compared."""
+    compared; nor is an input field empty this year, or a computed field at 0 (not filled
+    yet: a 0 typed in an input field is compared)."""
     settings = settings or version_settings(version)
     rules = rules if rules is not None else version_rules(version, settings)
     carried = {r.target for r in rules if r.origin == Origin.PREVIOUS}
@@ -369,6 +371,10 @@ def variance_flags(
         if info.computed and name.endswith("_N1"):  # a total of N-1 columns
             continue
         current = computed.get(name) if info.computed else values.get(name)
+        # not filled yet: an empty input field, a computed field at 0 (nothing entered in
+        # what it adds up) — a dossier being filled would otherwise be all warnings
+        if current is None or current == "" or (info.computed and current == 0):
+            continue
         if variance_moved(
             previous[name],
             current,

@@ -29,6 +29,7 @@ from forms_cms.services.carryover import carry_over_rules_replace
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
 from workflow.actions import dossier_prefill, dossier_transition
 from workflow.models import Campaign, Dossier, ValueChange
+from workflow.services.prefill import previous_transmission, transmitted_values
 
 from ..forms_cms.engine.helpers import workbook_bytes
 from ..forms_cms.test_versions import upload
@@ -377,7 +378,14 @@ def test_variance_flags_beside_fields(version, declarant, campaign_2023):
             acting_user=declarant,
         )
         dossier.refresh_from_db()
-        previous = {"ACT_N": 10_000.0, "CAP_N": 0.0, "TOTAL_N": 10_000.0, "ACT_N1": 50.0}
+        previous = {
+            "ACT_N": 10_000.0,
+            "CAP_N": 0.0,
+            "TOTAL_N": 10_000.0,
+            "ACT_N1": 50.0,
+            "EFFECTIF": 5_000,  # empty this year: not filled yet, not compared
+            "TOTAL_N1": 5_000.0,  # a computed N-1 column: not compared
+        }
         flags = variance_flags(version, dossier.values, dossier.computed, previous, exercise=2023)
         # ACT_N exactly +50 %: not flagged; CAP_N from 0; TOTAL_N +70 %; ACT_N1 carried over
         assert sorted(flags) == ["CAP_N", "TOTAL_N"]
@@ -459,6 +467,25 @@ def test_variances_beside_the_cell_and_in_the_verification(version, declarant, g
     assert cell(page, "ACT_N").get_element_by_id("var-ACT_N").text_content() == message
     verification = text_of(theirs.get(f"/declarations/dossiers/{dossier.pk}/verification/"))
     assert verification.count('data-testid="variance"') == 2
+
+
+def test_a_dossier_just_opened_has_no_variance_warning(version, declarant, campaign_2023):
+    transmitted_2023(declarant, version, campaign_2023, {"ACT_N": 10_000.0, "CAP_N": 3_000.0})
+    dossier = open_2024(declarant)  # ACT_N1 and CAP_N1 carried over, nothing else entered
+    with schema_context("dhup"):
+        previous = transmitted_values(
+            previous_transmission(
+                organism=dossier.organism, document_type=dossier.document_type, exercise=2023
+            )
+        )
+        assert previous["TOTAL_N"] == 13_000.0
+        assert (
+            variance_flags(version, dossier.values, dossier.computed, previous, exercise=2023) == {}
+        )
+        dossier_values_save(dossier=dossier, entries={"CAP_N": "0"}, acting_user=declarant)
+        dossier.refresh_from_db()
+        flags = variance_flags(version, dossier.values, dossier.computed, previous, exercise=2023)
+    assert sorted(flags) == ["CAP_N"]  # a 0 typed is a value; TOTAL_N at 0 is not filled yet
 
 
 def test_no_previous_dossier_no_variance(version, declarant, client_for):
