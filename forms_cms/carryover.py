@@ -24,9 +24,12 @@ import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
+
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import CarryOverRule, CarryOverSettings
+from forms_cms.services.runtime import compiled_form
 from forms_cms.workbook.safety import WorkbookFileError, workbook_file_check
 
 Origin = CarryOverRule.Origin
@@ -326,6 +329,31 @@ class VarianceFlag:
         return f"Écart avec {self.exercise} : {now} contre {before} en {self.exercise} ({move})."
 
 
+_READING: dict[tuple, frozenset[str]] = {}
+
+
+def reading_carried(version, carried: frozenset[str]) -> frozenset[str]:
+    """The computed fields whose formula reads one of the ``carried`` fields, directly or
+    through other formulas (the compiled form's dependents), cached per version and rules."""
+    if not carried:
+        return frozenset()
+    key = (connection.schema_name, version.pk, carried)
+    if (found := _READING.get(key)) is None:
+        form = compiled_form(version)
+        seen: set[int] = set()
+        todo = [form.names[name] for name in carried if name in form.names]
+        while todo:
+            for dependent in form.dependents.get(todo.pop(), ()):
+                if dependent not in seen:
+                    seen.add(dependent)
+                    todo.append(dependent)
+        found = frozenset(name for name, cid in form.names.items() if cid in seen)
+        if len(_READING) > 64:
+            _READING.clear()
+        _READING[key] = found
+    return found
+
+
 def _number(value) -> float | None:
     if value is None or value == "":
         return 0.0
@@ -356,19 +384,21 @@ def variance_flags(
 ) -> dict[str, VarianceFlag]:  # fmt: skip
     """The numeric single fields (amounts, integers; entered or computed) whose value moved
     beyond the version's thresholds from ``previous`` (the previous exercise's transmitted
-    values and computed values, one dict). The N-1 columns are left out (the fields filled
-    from last year, and computed fields named ``…_N1``): they hold last year's figures.
+    values and computed values, one dict). The N-1 columns are left out: the fields filled
+    from last year, and the computed fields that read them (directly or not: a total of
+    N-1, a variation N − N-1): they hold last year's figures, or mix both years.
     A field absent from ``previous`` (empty last year, or not in last year's form) is not
     compared; nor is an input field empty this year, or a computed field at 0 (not filled
     yet: a 0 typed in an input field is compared)."""
     settings = settings or version_settings(version)
     rules = rules if rules is not None else version_rules(version, settings)
-    carried = {r.target for r in rules if r.origin == Origin.PREVIOUS}
+    carried = frozenset(r.target for r in rules if r.origin == Origin.PREVIOUS)
+    mixed = reading_carried(version, carried)
     flags = {}
     for name, info in version_fields(version).items():
         if info.data_type not in NUMERIC_TYPES or name in carried or name not in previous:
             continue
-        if info.computed and name.endswith("_N1"):  # a total of N-1 columns
+        if name in mixed:  # reads an N-1 column: a total of N-1, a variation N − N-1
             continue
         current = computed.get(name) if info.computed else values.get(name)
         # not filled yet: an empty input field, a computed field at 0 (nothing entered in

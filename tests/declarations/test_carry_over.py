@@ -65,6 +65,8 @@ SHEETS = {
         "C5": "=C3+C4",
         "A6": "Effectif",
         "B6": 12,
+        "D2": "Variation",
+        "D3": "=B3-C3",
     },
 }
 NAMES = {
@@ -80,6 +82,7 @@ NAMES = {
     "TOTAL_N": "Bilan!$B$5",
     "TOTAL_N1": "Bilan!$C$5",
     "EFFECTIF": "Bilan!$B$6",
+    "ACT_VAR": "Bilan!$D$3",
 }
 
 
@@ -385,6 +388,7 @@ def test_variance_flags_beside_fields(version, declarant, campaign_2023):
             "ACT_N1": 50.0,
             "EFFECTIF": 5_000,  # empty this year: not filled yet, not compared
             "TOTAL_N1": 5_000.0,  # a computed N-1 column: not compared
+            "ACT_VAR": 90_000.0,  # reads an N-1 column (N − N-1): not compared
         }
         flags = variance_flags(version, dossier.values, dossier.computed, previous, exercise=2023)
         # ACT_N exactly +50 %: not flagged; CAP_N from 0; TOTAL_N +70 %; ACT_N1 carried over
