@@ -31,10 +31,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 BLOCKING = ("critical", "serious")
 # the six fields the MOI workbook requires (its data validations refuse blanks)
+# the required fields left to type (MOI_ID_RAISON_SOCIALE, MOI_ID_SIREN and
+# MOI_ID_DATE_CLOTURE come from the registry when the dossier opens)
 REQUIRED = {
-    "MOI_ID_RAISON_SOCIALE": "Toit Solidaire",
-    "MOI_ID_SIREN": "781234567",
-    "MOI_ID_DATE_CLOTURE": "31/12/2024",
     "MOI_ID_AGREMENT": "Oui",
     "MOI_ID_NB_LOGEMENTS": "38",
     "MOI_ACT_NB_MES": "6",
