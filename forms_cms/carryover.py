@@ -103,7 +103,7 @@ MSG_UNKNOWN_SOURCE = (
 MSG_BAD_NAME = (
     "Ligne {line} : « {source} » n'est pas un nom de champ (lettres, chiffres, « _ » et « . »)."
 )
-_NAME = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.\\]*$")
+FIELD_NAME = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.\\]*$")
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,7 @@ def mapping_parse(version, content: bytes, filename: str, *, previous_fields=Non
                 continue
             rules.append(Rule(target, Origin.REGISTRY, attribute))
             continue
-        if not _NAME.match(source):
+        if not FIELD_NAME.match(source):
             errors.append(MSG_BAD_NAME.format(line=line, source=source))
             continue
         if previous_fields is not None and source not in previous_fields:

@@ -13,6 +13,7 @@ from harmonia.french import counted
 from accounts.models import Role
 from accounts.permissions import role_required
 from forms_cms.carryover import (
+    FIELD_NAME,
     MAX_MAPPING_BYTES,
     REGISTRY_SOURCES,
     MappingRefused,
@@ -67,7 +68,10 @@ class RuleForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("origin") == Origin.REGISTRY and data.get("source") not in REGISTRY_SOURCES:
+        source = (data.get("source") or "").strip()
+        if data.get("origin") == Origin.PREVIOUS and source and not FIELD_NAME.match(source):
+            self.add_error("source", "Un nom de champ : lettres, chiffres, « _ » et « . ».")
+        if data.get("origin") == Origin.REGISTRY and source not in REGISTRY_SOURCES:
             self.add_error(
                 "source",
                 "Donnée du répertoire inconnue : choisissez parmi "

@@ -554,6 +554,16 @@ def test_gestionnaire_uploads_a_mapping_sheet(version, gestionnaire, client_for)
         url, {"action": "add", "target": "TOTAL_N1", "origin": "previous", "source": "X"}
     )
     assert "est calculé : il ne peut pas être repris" in text_of(refused)
+    refused = client.post(
+        url, {"action": "add", "target": "CAP_N1", "origin": "previous", "source": "CAP N"}
+    )
+    assert "Un nom de champ : lettres, chiffres" in text_of(refused)
+    refused = client.post(
+        url, {"action": "add", "target": "CAP_N1", "origin": "registry", "source": "CAP_N"}
+    )
+    assert "Donnée du répertoire inconnue" in text_of(refused)
+    with schema_context("dhup"):
+        assert [r.source for r in version_rules(version)] == ["CAP_N", "CAP_N"]
     client.post(url, {"action": "reset"})
     with schema_context("dhup"):
         assert len(version_rules(version)) == 5
