@@ -23,6 +23,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db import connection
 
@@ -131,7 +132,13 @@ class MappingRefused(Exception):
 def default_rules(version) -> list[Rule]:
     """The rules by name: ``…ID_SIREN``, ``…ID_RAISON_SOCIALE`` … from the registry
     (:data:`REGISTRY_NAMES`); an N-1 column ``X_N1`` from last year's ``X_N`` (or ``X`` when
-    the form has no ``X_N``). Only single input fields are filled."""
+    the form has no ``X_N``). Only single input fields are filled. Cached per version (its
+    field names and kinds never change after the upload)."""
+    return list(_default_rules(connection.schema_name, version.pk, version))
+
+
+@lru_cache(maxsize=32)
+def _default_rules(schema: str, version_id: int, version) -> tuple[Rule, ...]:
     fields = version_fields(version)
     rules = []
     for name, info in fields.items():
@@ -143,7 +150,7 @@ def default_rules(version) -> list[Rule]:
             base = name[: -len("_N1")]
             source = f"{base}_N" if f"{base}_N" in fields or base not in fields else base
             rules.append(Rule(name, Origin.PREVIOUS, source))
-    return sorted(rules, key=lambda r: (r.origin != Origin.REGISTRY, r.target))
+    return tuple(sorted(rules, key=lambda r: (r.origin != Origin.REGISTRY, r.target)))
 
 
 def version_settings(version) -> CarryOverSettings:
@@ -329,7 +336,8 @@ class VarianceFlag:
         return f"Écart avec {self.exercise} : {now} contre {before} en {self.exercise} ({move})."
 
 
-_READING: dict[tuple, frozenset[str]] = {}
+_READING: dict[tuple, object] = {}
+_ABSENT = object()
 
 
 def reading_carried(version, carried: frozenset[str]) -> frozenset[str]:
@@ -362,6 +370,14 @@ def _number(value) -> float | None:
     return None  # text, an error, a list: not compared
 
 
+def _moved(before: float, now: float, share: float, minimum: float) -> bool:
+    change = abs(now - before)
+    # float noise on amounts in cents: compare to the thousandth
+    if change == 0 or change < minimum - 0.0005:
+        return False
+    return change > abs(before) * share + 0.0005
+
+
 def variance_moved(previous, current, *, percent: Decimal, minimum: Decimal) -> bool:
     """Whether a move is flagged: the change exceeds ``percent`` % of the previous value
     (strictly: exactly at the threshold is not flagged) and is at least ``minimum`` (a change
@@ -371,11 +387,24 @@ def variance_moved(previous, current, *, percent: Decimal, minimum: Decimal) -> 
     before, now = _number(previous), _number(current)
     if before is None or now is None:
         return False
-    change = abs(now - before)
-    # float noise on amounts in cents: round the change and the limit to the thousandth
-    if round(change, 3) < float(minimum) or change == 0:
-        return False
-    return round(change, 3) > round(abs(before) * float(percent) / 100, 3)
+    return _moved(before, now, float(percent) / 100, float(minimum))
+
+
+def _compared(version, carried: frozenset[str]) -> tuple:
+    """(name, info) of the numeric single fields the variance compares: not the N-1 columns
+    (``carried``) nor the computed fields that read them; cached per version and rules."""
+    key = ("compared", connection.schema_name, version.pk, carried)
+    if (found := _READING.get(key)) is None:
+        mixed = reading_carried(version, carried)
+        found = tuple(
+            (name, info)
+            for name, info in version_fields(version).items()
+            if info.data_type in NUMERIC_TYPES and name not in carried and name not in mixed
+        )
+        if len(_READING) > 64:
+            _READING.clear()
+        _READING[key] = found
+    return found
 
 
 def variance_flags(
@@ -393,24 +422,22 @@ def variance_flags(
     settings = settings or version_settings(version)
     rules = rules if rules is not None else version_rules(version, settings)
     carried = frozenset(r.target for r in rules if r.origin == Origin.PREVIOUS)
-    mixed = reading_carried(version, carried)
+    share = float(settings.variance_percent) / 100
+    minimum = float(settings.variance_minimum)
     flags = {}
-    for name, info in version_fields(version).items():
-        if info.data_type not in NUMERIC_TYPES or name in carried or name not in previous:
-            continue
-        if name in mixed:  # reads an N-1 column: a total of N-1, a variation N − N-1
+    for name, info in _compared(version, carried):
+        before = previous.get(name, _ABSENT)
+        if before is _ABSENT:
             continue
         current = computed.get(name) if info.computed else values.get(name)
         # not filled yet: an empty input field, a computed field at 0 (nothing entered in
         # what it adds up) — a dossier being filled would otherwise be all warnings
         if current is None or current == "" or (info.computed and current == 0):
             continue
-        if variance_moved(
-            previous[name],
-            current,
-            percent=settings.variance_percent,
-            minimum=settings.variance_minimum,
-        ):
+        before_n, now_n = _number(before), _number(current)
+        if before_n is None or now_n is None:
+            continue
+        if _moved(before_n, now_n, share, minimum):
             flags[name] = VarianceFlag(
                 name=name,
                 label=info.label,
