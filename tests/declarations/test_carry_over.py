@@ -24,12 +24,15 @@ from forms_cms.carryover import (
     variance_moved,
     version_rules,
 )
+from forms_cms.engine import date_to_serial
+from forms_cms.fields import FieldInfo
 from forms_cms.models import CarryOverSettings, DocumentType
 from forms_cms.services.carryover import carry_over_rules_replace
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
+from organisms.models import Organism
 from workflow.actions import dossier_prefill, dossier_transition
 from workflow.models import Campaign, Dossier, ValueChange
-from workflow.services.prefill import previous_transmission, transmitted_values
+from workflow.services.prefill import previous_transmission, registry_value, transmitted_values
 
 from ..forms_cms.engine.helpers import workbook_bytes
 from ..forms_cms.test_versions import upload
@@ -597,3 +600,60 @@ def test_gestionnaire_page_refused_to_other_roles_and_platforms(version, client_
     assert 'data-testid="carry-over-link"' in text_of(
         client_for("dhup", gestionnaire).get(f"/formulaires/{version.pk}/")
     )
+
+
+# --- registry values ---------------------------------------------------------------------------
+def info(data_type: str, choices=()) -> FieldInfo:
+    return FieldInfo("F", "S", 1, 1, False, data_type, "", tuple(choices), "F", False)
+
+
+FAMILIES = ("OPH", "ESH", "Coopérative HLM", "SEM / EPL", "Autre")
+
+
+@pytest.mark.parametrize(
+    ("family", "expected"),
+    [("OPH", "OPH"), ("COOP", "Coopérative HLM"), ("EPL", "SEM / EPL"), ("MOI", "Autre")],
+)
+def test_the_family_is_the_choice_naming_it(family, expected):
+    organism = Organism(siren="412345678", name="X", family=family, departement="69")
+    assert registry_value("family", info("choice", FAMILIES), organism=organism,
+                          exercise=2024) == expected  # fmt: skip
+    assert registry_value("family", info("choice", ("A", "B")), organism=organism,
+                          exercise=2024) is None  # fmt: skip
+
+
+def test_exercise_dates_follow_the_organism_s_closing_day():
+    organism = Organism(siren="412345678", name="X", family="EPL", departement="69")
+    organism.closing = "30/06"
+
+    def value(attribute, data_type="date"):
+        return registry_value(attribute, info(data_type), organism=organism, exercise=2024)
+
+    assert value("closing_date") == float(date_to_serial(datetime.date(2024, 6, 30)))
+    assert value("opening_date") == float(date_to_serial(datetime.date(2023, 7, 1)))
+    assert value("closing_date", "text") == "30/06/2024"
+    assert value("exercise", "integer") == 2024
+    assert value("departement", "text") == "69"
+    organism.closing = "29/02"  # a leap-day closing in a common year: the 28th
+    assert registry_value("closing_date", info("date"), organism=organism, exercise=2023) == (
+        float(date_to_serial(datetime.date(2023, 2, 28)))
+    )
+    assert value("telephone", "text") is None
+
+
+def test_a_migrated_dossier_keeps_its_marks_for_the_fields_it_keeps(version, declarant,
+                                                                    gestionnaire):  # fmt: skip
+    from workflow.actions import dossier_version_migrate
+
+    dossier = open_2024(declarant)
+    with schema_context("dhup"):
+        dossier_version_migrate(
+            dossier=dossier,
+            version=version,
+            inputs={"ID_SIREN", "ID_DATE_CLOTURE"},
+            acting_user=gestionnaire,
+            note="test",
+        )
+        dossier.refresh_from_db()
+    assert dossier.prefilled == {"ID_SIREN": "registry", "ID_DATE_CLOTURE": "registry"}
+    assert "ID_RAISON_SOCIALE" not in dossier.values
