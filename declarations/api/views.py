@@ -2,7 +2,8 @@
 
 Authentication: ``Authorization: Bearer <jeton>`` (a token created by an organisme user of this
 platform, in "Jetons d'accès API"). A token works only on its platform and only for its
-organism's dossiers. The OpenAPI description is served at ``/api/v1/openapi.json``.
+organism's dossiers. Their OpenAPI description (``OPENAPI`` below) is served within the
+platform's one document at ``/api/v1/openapi.json``, by the ``api`` app.
 """
 
 from __future__ import annotations
@@ -138,11 +139,6 @@ def api_export(request, code: str, exercice: int):
     if not policy.can_read_values:  # the token's user lost its binding meanwhile
         return _error(403, "Ce jeton ne donne pas accès à ce dossier.")
     return HttpResponse(dossier_xml(policy.readable()), content_type="application/xml")
-
-
-@require_GET
-def openapi(request):
-    return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 1})
 
 
 _REPORT_SCHEMA = {
