@@ -4,7 +4,8 @@ A gestionnaire reads the dossiers the workflow policy lets it see (``dossiers_vi
 and their values only as :class:`~workflow.policy.DossierPolicy` allows: never at steps 1–3,
 the last transmitted snapshot while handed back (4R). A partner user reads only what was
 transmitted to its partner (``partners.selectors.transmissions_visible_to``), as it was sent:
-the values frozen in its latest transmission of each dossier; each of its reads is logged in
+the values frozen in its latest transmission of each dossier (no deadline: it may follow an
+approval date the organism typed after that sending); each of its reads is logged in
 the partners' access log, refused ones too. A dossier this user may not read is answered as
 one that does not exist (404), whatever the reason."""
 
@@ -188,7 +189,7 @@ class PartnerReader(Reader):
         latest = self._latest(sent.filter(dossier_id__in=ids))
         rows = [self._row(latest[pk]) for pk in ids if pk in latest]
         self._log(AccessLog.What.LIST)
-        return total, self._with_deadlines(campaign, document_type, rows)
+        return total, rows
 
     def shown(self, pk, what):
         transmission = self._latest(self._transmissions().filter(dossier_id=pk)).get(pk)
@@ -198,9 +199,7 @@ class PartnerReader(Reader):
             raise NotReadable(MSG_NO_DOSSIER.format(pk=pk))
         self._log(log_as, transmission)
         dossier = transmission.dossier
-        (row,) = self._with_deadlines(
-            dossier.campaign, dossier.document_type, [self._row(transmission)]
-        )
+        row = self._row(transmission)
         shown = copy.copy(dossier)
         shown.values = dict(transmission.values or {})
         shown.computed = dict(transmission.computed or {})

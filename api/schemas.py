@@ -69,7 +69,7 @@ class DossierResume(Schema):
     date_limite: dt.date | None = Field(
         None,
         description="Date limite de transmission de l'organisme (règle, prorogation) ; vide "
-        "quand elle reste à préciser.",
+        "quand elle reste à préciser, et pour un partenaire.",
     )
     date_limite_regle: str = Field("", description="Ce que suit la date limite, en mots.")
     valeurs_lisibles: bool = Field(

@@ -174,6 +174,8 @@ def test_a_partner_reads_only_what_was_sent_to_it(version, declarant, outsider, 
         logged_before = AccessLog.objects.filter(user=user).count()
     listing = get(client, LIST, key).json()
     assert [d["id"] for d in listing["dossiers"]] == [mine.pk] and listing["total"] == 1
+    (row,) = listing["dossiers"]
+    assert row["etape"] == "4" and row["transmis_le"] and row["date_limite"] is None
     assert get(client, f"/api/v1/dossiers/{mine.pk}", key).status_code == 200
     assert get(client, f"/api/v1/dossiers/{theirs.pk}", key).status_code == 404
     assert get(client, f"/api/v1/dossiers/{theirs.pk}/xml", key).status_code == 404
