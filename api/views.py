@@ -30,7 +30,7 @@ from api.schemas import (
     SousEtape,
 )
 from declarations.api.views import MSG_NO_TOKEN
-from declarations.api.views import OPENAPI as EDITORS_OPENAPI
+from declarations.api.views import OPENAPI_PATHS as EDITORS_PATHS
 from declarations.models import ApiToken
 from forms_cms.xmlformat import dossier_xml
 from organisms.selectors import user_partner
@@ -66,7 +66,7 @@ class HarmoniaAPI(NinjaAPI):
         for the whole ``/api/v1/``)."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         security = [{BearerToken.__name__: []}]
-        for path, item in EDITORS_OPENAPI["paths"].items():
+        for path, item in EDITORS_PATHS.items():
             schema["paths"][path] = {
                 method: {**operation, "tags": ["Éditeurs de logiciels"], "security": security}
                 for method, operation in item.items()
@@ -84,9 +84,11 @@ api = HarmoniaAPI(
         "transmis, telles que transmises tant que la main est rendue à l'organisme) ; un "
         "jeton de partenaire lit les seuls dossiers transmis à son organisation, tels que "
         "transmis. **Éditeurs de logiciels** : un jeton d'organisme importe et exporte les "
-        "déclarations de son organisme au format XML harmonisé. Erreurs : JSON "
-        '`{"detail": "…"}` ; 401 sans jeton valide, 403 pour un jeton d\'un autre rôle, 404 '
-        "pour un dossier que le jeton ne peut pas lire."
+        "déclarations de son organisme au format XML harmonisé ; le schéma XML (XSD) de "
+        "chaque version de formulaire est publié dans l'espace Formulaires. Erreurs de la "
+        'lecture : JSON `{"detail": "…"}` ; celles de l\'import et de l\'export : '
+        '`{"message": "…", "rapport": …}`. 401 sans jeton valide, 403 pour un jeton d\'un '
+        "autre rôle, 404 pour un dossier que le jeton ne peut pas lire."
     ),
     urls_namespace="api_v1",
     auth=BearerToken(),

@@ -184,9 +184,16 @@ def test_a_partner_reads_only_what_was_sent_to_it(version, declarant, outsider, 
             AccessLog.objects.filter(user=user).order_by("pk").values_list("what", "granted")
         )[logged_before:]
     assert logs == [("list", True), ("values", True), ("values", False), ("xml", False)]
-    # the CDC receives both, and the gestionnaire lists both
-    cdc = get(client, LIST, key_of(demo_user("dhup", "partenaire-cdc"))).json()
+    # the CDC receives both; a page of one costs the queries of a page of two
+    cdc_key = key_of(demo_user("dhup", "partenaire-cdc"))
+    cdc = get(client, LIST, cdc_key).json()
     assert {mine.pk, theirs.pk} <= {d["id"] for d in cdc["dossiers"]}
+    counts = []
+    for limit in (1, 2):
+        with CaptureQueriesContext(connection) as queries:
+            assert len(get(client, f"{LIST}?limit={limit}", cdc_key).json()["dossiers"]) == limit
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
     # a deactivated partner's token reads nothing
     with schema_context("dhup"):
         Partner.objects.filter(pk=prefecture.pk).update(is_active=False)
