@@ -126,7 +126,13 @@ class GestionnaireReader(Reader):
     def page(self, campaign, document_type, *, limit, offset):
         dossiers = self._dossiers().filter(campaign=campaign, document_type=document_type)
         total = dossiers.count()
-        chosen = dossiers.order_by("organism__siren", "pk")[offset : offset + limit]
+        # a list reads no values: a full dossier's JSON is thousands of entries
+        chosen = (
+            dossiers.select_related(None)
+            .select_related("organism", "campaign", "document_type", "substep")
+            .defer("values", "computed")
+            .order_by("organism__siren", "pk")[offset : offset + limit]
+        )
         rows = [self._row(d) for d in chosen]
         return total, self._with_deadlines(campaign, document_type, rows)
 
@@ -186,7 +192,12 @@ class PartnerReader(Reader):
                 offset : offset + limit
             ]
         )
-        latest = self._latest(sent.filter(dossier_id__in=ids))
+        # a list reads no values: neither the dossiers' nor the transmissions' frozen ones
+        latest = self._latest(
+            sent.filter(dossier_id__in=ids).defer(
+                "values", "computed", "dossier__values", "dossier__computed"
+            )
+        )
         rows = [self._row(latest[pk]) for pk in ids if pk in latest]
         self._log(AccessLog.What.LIST)
         return total, rows

@@ -1,43 +1,44 @@
 """The read API's typed answers (their field names are French: they are the API's contract with
-its users, as the XML format's are). Each becomes a schema of the OpenAPI document."""
+its users, as the XML format's are). Each becomes a schema of the OpenAPI document. Plain
+pydantic models: the answers are built as dicts, validated once by ninja on the way out."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from ninja import Field, Schema
+from pydantic import BaseModel, Field
 
 
-class Erreur(Schema):
+class Erreur(BaseModel):
     detail: str = Field(description="Ce qui ne va pas et que faire, en français.")
 
 
-class Formulaire(Schema):
+class Formulaire(BaseModel):
     code: str = Field(examples=["ER_SOCIAUX"])
     libelle: str
 
 
-class Campagne(Schema):
+class Campagne(BaseModel):
     exercice: int = Field(examples=[2024])
     ouverture: dt.date
     date_limite: dt.date = Field(description="Date limite de transmission de la campagne.")
     formulaires: list[Formulaire]
 
 
-class Organisme(Schema):
+class Organisme(BaseModel):
     siren: str = Field(examples=["412345678"])
     nom: str
     famille: str = Field(description="Code de la famille (OPH, ESH, COOP, EPL, MOI…).")
     famille_libelle: str
 
 
-class SousEtape(Schema):
+class SousEtape(BaseModel):
     code: str = Field(examples=["4.1"])
     libelle: str
 
 
-class DossierResume(Schema):
+class DossierResume(BaseModel):
     id: int = Field(description="Numéro du dossier sur cette plateforme.")
     formulaire: str
     exercice: int
@@ -80,7 +81,7 @@ class DossierResume(Schema):
     )
 
 
-class PageDossiers(Schema):
+class PageDossiers(BaseModel):
     total: int = Field(description="Nombre de dossiers de la liste entière.")
     limit: int
     offset: int
