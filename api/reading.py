@@ -93,7 +93,9 @@ class Reader:
     def for_user(user, request=None) -> Reader:
         if user.role == Role.PARTENAIRE:
             return PartnerReader(user, request)
-        return GestionnaireReader(user, request)
+        if user.role == Role.GESTIONNAIRE:
+            return GestionnaireReader(user, request)
+        raise ValueError(f"No read API for the role {user.role!r}.")
 
     def page(self, campaign, document_type, *, limit: int, offset: int) -> tuple[int, list[Row]]:
         raise NotImplementedError

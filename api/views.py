@@ -19,12 +19,7 @@ from ninja.security import HttpBearer
 
 from accounts.models import Role
 from api import reading
-from api.schemas import (
-    Campagne,
-    DossierValeurs,
-    Erreur,
-    PageDossiers,
-)
+from api.schemas import Campagne, DossierValeurs, Erreur, PageDossiers
 from declarations.api.views import MSG_NO_TOKEN
 from declarations.api.views import OPENAPI_PATHS as EDITORS_PATHS
 from declarations.models import ApiToken
