@@ -307,6 +307,7 @@ def test_tokens_carry_their_users_role(gestionnaire, declarant, client_for, demo
         (demo_user("dhup", "partenaire-cdc"), "partenaire"),
     ):
         page = client_for("dhup", user)
+        assert 'data-testid="api-tokens"' in page.get("/").content.decode()  # from home
         created = page.post("/declarations/jetons/", {"name": "Entrepôt de données"})
         assert created.status_code == 200
         text = created.content.decode()
