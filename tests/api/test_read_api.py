@@ -6,6 +6,7 @@ tokens' pages; the OpenAPI document and its interactive docs."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -385,6 +386,14 @@ def test_the_openapi_document_and_its_docs(client_for):
     xml = paths["/api/v1/dossiers/{dossier_id}/xml"]["get"]["responses"]["200"]
     assert "application/xml" in xml["content"]
     assert description["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    # every call the users' documentation names is in the document
+    templates = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", p) + "$") for p in paths]
+    manual = (Path(__file__).resolve().parents[2] / "docs" / "api-lecture.md").read_text()
+    named = re.findall(r"`GET (/api/v1/[^`?\s]*)", manual)
+    assert len(named) >= 4
+    for call in named:
+        concrete = re.sub(r"<[^>]+>", "42", call)
+        assert any(t.match(concrete) for t in templates), call
     # the interactive docs: Swagger UI from our own host (no CDN), no inline script
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200
