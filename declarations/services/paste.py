@@ -1,0 +1,140 @@
+"""A block copied from Excel, pasted on a sheet of the online form: placed on the sheet's cells
+(declarations/paste/block.py), each value checked, the valid ones written in one save
+(``dossier_values_save``: one revision, one history row per changed cell), the rest reported.
+
+Unlike a typed save (all or nothing), a paste keeps what is valid: the person pasted dozens of
+values and is told which few were not taken, cell by cell, rather than losing all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harmonia.french import counted
+
+from declarations.paste.block import Landing, Placement, anchor_of, block_placement
+from declarations.services.dossiers import dossier_values_save
+from forms_cms.fields import version_fields, version_tables
+from forms_cms.formats import Invalid, parse_value
+from workflow.actions import MSG_CLOSED, DossierClosed, SaveResult
+from workflow.models import Dossier, ValueChange
+from workflow.policy import DossierPolicy
+
+SHOWN_TEXT_MAX = 40  # a refused value is quoted in the report up to this length
+MSG_SKIPPED = "{address}{label} : ignorée — {reason}."
+MSG_REFUSED = "{address}{label} : « {text} » non collée — {message}"
+MSG_COLUMNS_BEYOND = {
+    False: "{count} au-delà de la feuille n'a pas été collée.",
+    True: "{count} au-delà de la feuille n'ont pas été collées.",
+}
+
+
+@dataclass
+class PasteReport:
+    """What a paste did: the save's result (None when nothing valid was pasted), the values
+    equal to those stored (taken, but no change), and what was not pasted, and why."""
+
+    result: SaveResult | None
+    placement: Placement
+    refused: list[tuple[Landing, str]] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def saved(self) -> dict[str, object]:
+        return self.result.saved if self.result else {}
+
+    @property
+    def pasted(self) -> int:
+        return len(self.saved) + self.unchanged
+
+    def summary(self) -> str:
+        """One French sentence: how many values were pasted, skipped, refused."""
+        parts = [counted(self.pasted, "valeur collée", "valeurs collées")]
+        if self.pasted == 0:
+            parts = ["Aucune valeur collée"]
+        if self.unchanged:
+            parts[0] += f" (dont {counted(self.unchanged, 'déjà enregistrée', 'déjà enregistrées')})"
+        if skipped := len(self.placement.skipped):
+            parts.append(
+                counted(skipped, "cellule ignorée", "cellules ignorées")
+                + " (calculée ou en lecture seule)"
+            )
+        if self.refused:
+            parts.append(counted(len(self.refused), "valeur refusée", "valeurs refusées"))
+        if self.placement.columns_beyond or self.placement.lines_beyond:
+            parts.append("une partie du bloc dépasse la feuille")
+        return " ; ".join(parts) + "."
+
+    def lines(self) -> list[str]:
+        """What was not pasted, one French line each: cell, label, value, why."""
+        out = [
+            MSG_SKIPPED.format(address=s.address, label=_label(s.label), reason=s.reason)
+            for s in self.placement.skipped
+        ]
+        out += [
+            MSG_REFUSED.format(
+                address=landing.address,
+                label=_label(landing.field.label),
+                text=_shorten(landing.text),
+                message=message,
+            )
+            for landing, message in self.refused
+        ]
+        for count, one, many in (
+            (self.placement.columns_beyond, "colonne", "colonnes"),
+            (self.placement.lines_beyond, "ligne", "lignes"),
+        ):
+            if count:
+                out.append(MSG_COLUMNS_BEYOND[count > 1].format(count=counted(count, one, many)))
+        return out
+
+
+def _label(label: str) -> str:
+    return f" « {label} »" if label else ""
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SHOWN_TEXT_MAX else text[: SHOWN_TEXT_MAX - 1] + "…"
+
+
+def dossier_block_paste(
+    *,
+    dossier: Dossier,
+    layout: dict,
+    text: str,
+    acting_user,
+    anchor_name: str = "",
+    anchor_address: str = "",
+) -> PasteReport:
+    """Paste ``text`` (Excel's clipboard: tab-separated lines) on the sheet of ``layout`` from
+    the input field ``anchor_name`` or the cell ``anchor_address`` (« B3 »).
+
+    Raises PermissionDenied (not the organism's), DossierClosed (not at an editable step),
+    BlockRefused (no value, too large, unknown anchor): nothing is written then."""
+    DossierPolicy(acting_user, dossier).require_owner()
+    if not dossier.accepts_entries:
+        raise DossierClosed(MSG_CLOSED.format(step=dossier.get_step_display()))
+    fields = version_fields(dossier.form_version)
+    tables = [m for m in version_tables(dossier.form_version).values()
+              if m.sheet == layout.get("name")]  # fmt: skip
+    anchor = anchor_of(layout, fields, name=anchor_name, address=anchor_address)
+    placement = block_placement(layout, fields, tables, anchor, text)
+    report = PasteReport(result=None, placement=placement)
+    valid: dict[str, str] = {}
+    for landing in placement.entries:
+        info = landing.field
+        value = parse_value(info.data_type, landing.text, choices=info.choices)
+        if isinstance(value, Invalid):
+            report.refused.append((landing, value.message))
+        else:
+            valid[info.name] = landing.text
+    if valid:
+        # the write path of typed cells: checks the step again under lock, one revision
+        report.result = dossier_values_save(
+            dossier=dossier,
+            entries=valid,
+            acting_user=acting_user,
+            source=ValueChange.Source.MANUAL,
+        )
+        report.unchanged = len(valid) - len(report.result.saved)
+    return report
