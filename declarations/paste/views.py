@@ -86,9 +86,9 @@ def sheet_paste(request, dossier, policy, index):
             },
             # computed cells, and the calculated columns of tables reading the pasted cells
             **changed_values(dossier.form_version, result.computed if result else {}),
-            "refused": {landing.field.name: message for landing, message in report.refused},
             "message": report.summary(),
-            "report": report.lines(),
+            # what was not pasted: a line each, with the field of a refused input cell
+            "report": [{"text": text, "field": name} for text, name in report.items()],
             "revision": dossier.revision,
             "others": result is not None and result.revision - revision > 1,
             "step": dossier.step_label,

@@ -66,16 +66,24 @@ class PasteReport:
 
     def lines(self) -> list[str]:
         """What was not pasted, one French line each: cell, label, value, why."""
-        out = [
-            MSG_SKIPPED.format(address=s.address, label=_label(s.label), reason=s.reason)
+        return [text for text, _ in self.items()]
+
+    def items(self) -> list[tuple[str, str | None]]:
+        """:meth:`lines` with the field each is about when it is a refused input (the page
+        ties that cell to its line), else None."""
+        out: list[tuple[str, str | None]] = [
+            (MSG_SKIPPED.format(address=s.address, label=_label(s.label), reason=s.reason), None)
             for s in self.placement.skipped
         ]
         out += [
-            MSG_REFUSED.format(
-                address=landing.address,
-                label=_label(landing.field.label),
-                text=_shorten(landing.text),
-                message=message,
+            (
+                MSG_REFUSED.format(
+                    address=landing.address,
+                    label=_label(landing.field.label),
+                    text=_shorten(landing.text),
+                    message=message,
+                ),
+                landing.field.name,
             )
             for landing, message in self.refused
         ]
@@ -84,7 +92,8 @@ class PasteReport:
             (self.placement.lines_beyond, "ligne", "lignes"),
         ):
             if count:
-                out.append(MSG_COLUMNS_BEYOND[count > 1].format(count=counted(count, one, many)))
+                text = MSG_COLUMNS_BEYOND[count > 1].format(count=counted(count, one, many))
+                out.append((text, None))
         return out
 
 

@@ -241,10 +241,17 @@ def test_the_endpoint_answers_the_page_script(version, declarant, client_for):  
         "CHG_N1": {"display": "1,00", "seen": 1.0},
     }
     assert data["computed"]["CHG_MOITIE"] == f"1{NNBSP}000,25"
-    assert data["refused"] == {"TAUX_CHG": "Pourcentage attendu (ex. 12,5 %)."}
     assert data["report"] == [
-        "C3 « Charges — 2024 » : ignorée — cellule calculée : sa formule donne la valeur.",
-        "D3 « Charges — Taux » : « abc » non collée — Pourcentage attendu (ex. 12,5 %).",
+        {
+            "text": "C3 « Charges — 2024 » : ignorée — cellule calculée : sa formule donne la "
+            "valeur.",
+            "field": None,
+        },
+        {
+            "text": "D3 « Charges — Taux » : « abc » non collée — Pourcentage attendu (ex. "
+            "12,5 %).",
+            "field": "TAUX_CHG",
+        },
     ]
     assert data["message"] == (
         "4 valeurs collées ; 1 cellule ignorée (calculée ou en lecture seule) ; "
