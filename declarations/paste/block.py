@@ -22,7 +22,6 @@ import re
 from dataclasses import dataclass, field
 
 from harmonia.french import group_thousands
-
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from declarations.grid import merged_spans

@@ -52,7 +52,8 @@ class PasteReport:
         if self.pasted == 0:
             parts = ["Aucune valeur collée"]
         if self.unchanged:
-            parts[0] += f" (dont {counted(self.unchanged, 'déjà enregistrée', 'déjà enregistrées')})"
+            already = counted(self.unchanged, "déjà enregistrée", "déjà enregistrées")
+            parts[0] += f" (dont {already})"
         if skipped := len(self.placement.skipped):
             parts.append(
                 counted(skipped, "cellule ignorée", "cellules ignorées")

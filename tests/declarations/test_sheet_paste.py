@@ -217,9 +217,7 @@ def test_an_address_anchor_as_the_form_without_javascript_sends(version, declara
                                      acting_user=declarant, anchor_address=" $a$2 ",
                                      text="Loyers\t5\t6\n")  # fmt: skip
         assert Dossier.objects.get(pk=dossier.pk).values == {"LOY_N1": 5.0, "LOY_N": 6.0}
-    assert report.lines() == [
-        "A2 : ignorée — cellule en lecture seule (pas une cellule à saisir)."
-    ]
+    assert report.lines() == ["A2 : ignorée — cellule en lecture seule (pas une cellule à saisir)."]
 
 
 # --- the endpoint ------------------------------------------------------------------------------
@@ -254,8 +252,7 @@ def test_the_endpoint_answers_the_page_script(version, declarant, client_for):  
         },
     ]
     assert data["message"] == (
-        "4 valeurs collées ; 1 cellule ignorée (calculée ou en lecture seule) ; "
-        "1 valeur refusée."
+        "4 valeurs collées ; 1 cellule ignorée (calculée ou en lecture seule) ; 1 valeur refusée."
     )
     assert data["step"] == "2 — En cours de saisie" and data["stepper"]
     assert data["revision"] == 1 and data["others"] is False
