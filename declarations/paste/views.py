@@ -4,10 +4,10 @@ cell it was pasted on go to the server, which places, checks and saves
 logic.
 
 The page's script (static/harmonia/dossier_paste.js) posts JSON ``{"cell": field name,
-"text": clipboard text, "revision": n}`` and gets the saved values as displayed, the computed
-values that changed and the report. The form (« Coller un bloc copié d'Excel », under the
-sheet) posts ``adresse`` (« B3 ») and ``texte`` and comes back to the sheet with the report as
-messages."""
+"text": clipboard text, "revision": n}`` (or ``"address": "B3"`` instead of ``"cell"``) and
+gets the saved values as displayed, the computed values that changed and the report. The
+form (« Coller un bloc copié d'Excel », under the sheet) posts ``adresse`` (« B3 ») and
+``texte`` and comes back to the sheet with the report as messages."""
 
 from __future__ import annotations
 
@@ -55,7 +55,11 @@ def sheet_paste(request, dossier, policy, index):
             payload = json.loads(request.body)
             if not isinstance(payload, dict):
                 raise ValueError
-            anchor = {"anchor_name": str(payload.get("cell") or "")}
+            # the script sends the field it pasted on; a cell address is taken too
+            if payload.get("cell"):
+                anchor = {"anchor_name": str(payload["cell"])}
+            else:
+                anchor = {"anchor_address": str(payload.get("address") or "")}
             text = str(payload.get("text") or "")
             revision = int(payload.get("revision", dossier.revision))
         else:

@@ -21,6 +21,8 @@ from workflow.policy import DossierPolicy
 
 SHOWN_TEXT_MAX = 40  # a refused value is quoted in the report up to this length
 MSG_SKIPPED = "{address}{label} : ignorée — {reason}."
+MSG_SKIPPED_MANY = "{count} — {reason} ({addresses})."
+MAX_SKIPPED_LISTED = 10  # beyond, skipped cells are counted by reason rather than listed
 MSG_REFUSED = "{address}{label} : « {text} » non collée — {message}"
 MSG_COLUMNS_BEYOND = {
     False: "{count} au-delà de la feuille n'a pas été collée.",
@@ -72,10 +74,28 @@ class PasteReport:
     def items(self) -> list[tuple[str, str | None]]:
         """:meth:`lines` with the field each is about when it is a refused input (the page
         ties that cell to its line), else None."""
-        out: list[tuple[str, str | None]] = [
-            (MSG_SKIPPED.format(address=s.address, label=_label(s.label), reason=s.reason), None)
-            for s in self.placement.skipped
-        ]
+        skipped = self.placement.skipped
+        if len(skipped) <= MAX_SKIPPED_LISTED:
+            out: list[tuple[str, str | None]] = [
+                (MSG_SKIPPED.format(address=s.address, label=_label(s.label), reason=s.reason),
+                 None)
+                for s in skipped
+            ]  # fmt: skip
+        else:  # a whole sheet copied: its formulas and labels, counted by reason
+            by_reason: dict[str, list[str]] = {}
+            for landing in skipped:
+                by_reason.setdefault(landing.reason, []).append(landing.address)
+            out = [
+                (
+                    MSG_SKIPPED_MANY.format(
+                        count=counted(len(addresses), "cellule ignorée", "cellules ignorées"),
+                        reason=reason,
+                        addresses=_addresses(addresses),
+                    ),
+                    None,
+                )
+                for reason, addresses in by_reason.items()
+            ]
         out += [
             (
                 MSG_REFUSED.format(
@@ -100,6 +120,12 @@ class PasteReport:
 
 def _label(label: str) -> str:
     return f" « {label} »" if label else ""
+
+
+def _addresses(addresses: list[str]) -> str:
+    if len(addresses) <= 4:
+        return ", ".join(addresses)
+    return ", ".join(addresses[:3]) + f", …, {addresses[-1]}"
 
 
 def _shorten(text: str) -> str:

@@ -301,3 +301,44 @@ def test_a_body_too_large_is_refused_before_reading(version, declarant, client_f
     response = client.post(url(dossier), body, content_type="application/json")
     assert response.status_code == 413
     assert "1 Mo au plus" in response.json()["message"]
+
+
+def test_the_query_count_of_a_paste(version, declarant, client_for):  # noqa: F811
+    """A change here is a decision: a paste costs one save whatever the size of the block."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dossier = open_dossier(declarant)
+    client = client_for("dhup", declarant)
+
+    def paste_block(block):
+        body = json.dumps({"cell": "LOY_N1", "text": block, "revision": 1})
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(url(dossier), body, content_type="application/json")
+        assert response.status_code == 200
+        return len(queries)
+
+    paste_block("1\n")  # the first value: step 2 (a transition, recorded), caches warmed
+    one = paste_block("2\n")
+    nine = paste_block("3\t4\t5\n6\t7\t8\n9\t10\t11\n")
+    assert one == nine == PASTE_QUERIES, (one, nine)
+
+
+# the cell save's 16 (tests/workflow/test_write_gate.py), and the pasted sheet's layout
+PASTE_QUERIES = 17
+
+
+def test_a_whole_sheet_copied_counts_its_formulas_rather_than_listing_them(version, declarant):  # noqa: F811
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        # from A1: the header row and column A are labels, C3 and B5:C5 formulas
+        block = "\r\n".join("\t".join(["1"] * 5) for _ in range(5))
+        report = dossier_block_paste(dossier=dossier, layout=layout_of(dossier),
+                                     acting_user=declarant, anchor_address="A1",
+                                     text=block)  # fmt: skip
+    assert (report.pasted, len(report.refused)) == (8, 3)  # « 1 » is no date
+    assert report.lines()[:2] == [
+        "12 cellules ignorées — cellule en lecture seule (pas une cellule à saisir) (A1, B1, "
+        "C1, …, E5).",
+        "3 cellules ignorées — cellule calculée : sa formule donne la valeur (C3, B5, C5).",
+    ]
