@@ -338,7 +338,7 @@ def test_a_whole_sheet_copied_counts_its_formulas_rather_than_listing_them(versi
                                      text=block)  # fmt: skip
     assert (report.pasted, len(report.refused)) == (8, 3)  # « 1 » is no date
     assert report.lines()[:2] == [
-        "12 cellules ignorées — cellule en lecture seule (pas une cellule à saisir) (A1, B1, "
+        "11 cellules ignorées — cellule en lecture seule (pas une cellule à saisir) (A1, B1, "
         "C1, …, E5).",
         "3 cellules ignorées — cellule calculée : sa formule donne la valeur (C3, B5, C5).",
     ]
