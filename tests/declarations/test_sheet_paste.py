@@ -342,3 +342,57 @@ def test_a_whole_sheet_copied_counts_its_formulas_rather_than_listing_them(versi
         "C1, …, E5).",
         "3 cellules ignorées — cellule calculée : sa formule donne la valeur (C3, B5, C5).",
     ]
+
+
+# --- the placement alone (pure): hidden rows and columns, merged cells, a table's rows --------
+def _info(name, row, col, computed=False):
+    from forms_cms.fields import FieldInfo
+
+    return FieldInfo(name, "S", row, col, computed, "amount", "", (), name.title(), False)
+
+
+def test_the_block_follows_the_visible_grid():
+    from declarations.paste.block import block_placement
+    from forms_cms.fields import TableMeta
+
+    # B..E visible but C hidden; row 3 hidden; B5:C5 merged (an input); rows 6-7: a table
+    fields = {
+        "B2": _info("B2", 2, 2), "D2": _info("D2", 2, 4), "E2": _info("E2", 2, 5),
+        "B4": _info("B4", 4, 2), "D4": _info("D4", 4, 4, computed=True),
+        "B5": _info("B5", 5, 2), "D5": _info("D5", 5, 4),
+    }  # fmt: skip
+    layout = {
+        "name": "S",
+        "max_row": 7,
+        "max_col": 5,
+        "columns": [8, 8, 0, 8, 8],
+        "rows": [[3, 0]],
+        "merged": [[5, 4, 5, 5]],
+        "cells": [
+            {"r": r, "c": c, "kind": "computed" if fields[n].computed else "input", "name": n}
+            for n, (r, c) in ((n, (f.row, f.column)) for n, f in fields.items())
+        ],
+    }
+    table = TableMeta("T", "S", None, 6, 6, None, 10, (_info("T_A", 6, 2),))
+    block = "1\t2\t3\r\n4\t5\t6\r\n7\t8\t9\r\n10\r\n11\r\n"
+    placement = block_placement(layout, fields, [table], (2, 2), block)
+    # line 1 → row 2 (B, D, E: C is hidden); line 2 → row 4 (3 is hidden); line 3 → row 5,
+    # whose D5:E5 is merged; line 4 → row 6, the table's; line 5 → row 7, empty
+    assert [(e.address, e.text, e.field.name) for e in placement.entries] == [
+        ("B2", "1", "B2"), ("D2", "2", "D2"), ("E2", "3", "E2"),
+        ("B4", "4", "B4"), ("B5", "7", "B5"), ("D5", "8", "D5"),
+    ]  # fmt: skip
+    assert [(s.address, s.reason.split(" ")[0]) for s in placement.skipped] == [
+        ("D4", "cellule"),  # computed
+        ("E4", "cellule"),  # nothing there: read-only
+        ("E5", "cellule"),  # the hidden part of D5:E5
+        ("B6", "ligne"),  # a table's row
+        ("B7", "cellule"),
+    ]
+    assert [s.reason for s in placement.skipped][:2] == [
+        "cellule calculée : sa formule donne la valeur",
+        "cellule en lecture seule (pas une cellule à saisir)",
+    ]
+    assert (placement.columns_beyond, placement.lines_beyond) == (0, 0)
+    with pytest.raises(BlockRefused, match="La cellule C2 est masquée dans la feuille « S »"):
+        block_placement(layout, fields, [table], (2, 3), "1\t2")
