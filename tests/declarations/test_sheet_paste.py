@@ -396,3 +396,17 @@ def test_the_block_follows_the_visible_grid():
     assert (placement.columns_beyond, placement.lines_beyond) == (0, 0)
     with pytest.raises(BlockRefused, match="La cellule C2 est masquée dans la feuille « S »"):
         block_placement(layout, fields, [table], (2, 3), "1\t2")
+
+
+def test_others_changes_meanwhile_are_said(version, declarant, demo_user, client_for):  # noqa: F811
+    dossier = open_dossier(declarant)
+    colleague = demo_user("dhup", "organisme2")  # the same organism's other user
+    client = client_for("dhup", declarant)
+    body = {"cell": "LOY_N1", "text": "1\t2\n", "revision": 0}
+    response = client.post(url(dossier), json.dumps(body), content_type="application/json")
+    assert response.json()["others"] is False
+    with schema_context("dhup"):
+        dossier_values_save(dossier=dossier, entries={"AUT_N": "5"}, acting_user=colleague)
+    body = {"cell": "LOY_N1", "text": "3\t4\n", "revision": response.json()["revision"]}
+    response = client.post(url(dossier), json.dumps(body), content_type="application/json")
+    assert response.json()["others"] is True
