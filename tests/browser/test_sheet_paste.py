@@ -139,6 +139,7 @@ def test_the_paste_without_javascript(version):
             page.get_by_text("Coller un bloc copié d'Excel").click()
             page.get_by_label("Cellule en haut à gauche du bloc").fill("B2")
             page.get_by_label("Cellules copiées dans Excel").fill(BLOCK)
+            shot(page, "sheet-paste-form-nojs")
             page.get_by_role("button", name="Coller dans la feuille").click()
             messages = page.locator(".messages")
             expect(messages).to_contain_text(
