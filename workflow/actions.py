@@ -277,7 +277,7 @@ def dossier_values_apply(
                 locked.start_filling()
                 update.append("step")
             locked.save(update_fields=update)
-            ValueChange.objects.bulk_create(history)
+            ValueChange.objects.record(history)
             if first_entry:
                 change = _record_step(locked, "start_filling", Step.INITIALISED, None,
                                       acting_user)  # fmt: skip
@@ -409,7 +409,7 @@ def dossier_version_migrate(*, dossier, version, inputs: set[str], acting_user, 
     locked.revision += 1
     update = ["values", "form_version", "revision", *_derive(locked)]
     locked.save(update_fields=update)
-    ValueChange.objects.bulk_create(history)
+    ValueChange.objects.record(history)
     dossier_values_changed.send(
         sender=Dossier,
         dossier=locked,
