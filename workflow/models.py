@@ -239,24 +239,33 @@ COPY_FROM = 200
 
 
 class ValueChangeQuerySet(models.QuerySet):
-    def record(self, changes: list["ValueChange"]) -> None:
-        """Write new history rows (``bulk_create`` without signals, as before), the many rows
-        of a whole import through COPY. ``changed_at`` is the same instant for all."""
+    def record(
+        self, *, dossier, changes: list[tuple[str, object, object]], source: str, changed_by,
+        note: str = "",
+    ) -> None:  # fmt: skip
+        """Write the history of ``changes`` (field name, old value, new value) made to
+        ``dossier`` at once: ``bulk_create`` for a few (no signals, as before), COPY for the
+        many rows of a whole import (without building a model instance per row).
+        ``changed_at`` is the same instant for all."""
         if len(changes) < COPY_FROM or connection.vendor != "postgresql":
-            self.bulk_create(changes)
+            self.bulk_create(
+                self.model(dossier=dossier, field_name=name, old_value=old, new_value=new,
+                           source=source, note=note, changed_by=changed_by)
+                for name, old, new in changes
+            )  # fmt: skip
             return
         now = timezone.now()
+        user_id = changed_by.pk if changed_by is not None else None
         table = connection.ops.quote_name(self.model._meta.db_table)
         columns = "dossier_id, field_name, old_value, new_value, source, note, changed_by_id, "
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(f"COPY {table} ({columns}changed_at) FROM STDIN") as copy,
         ):
-            for c in changes:
-                copy.write_row((
-                    c.dossier_id, c.field_name, _json(c.old_value), _json(c.new_value), c.source,
-                    c.note, c.changed_by_id, now,
-                ))  # fmt: skip
+            for name, old, new in changes:
+                copy.write_row(
+                    (dossier.pk, name, _json(old), _json(new), source, note, user_id, now)
+                )
 
 
 def _json(value) -> str | None:

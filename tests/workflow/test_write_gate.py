@@ -264,17 +264,16 @@ def test_many_history_rows_are_written_as_few_would_be(version, declarant):  # n
     dossier = open_dossier(declarant)
     kinds = [1.5, "texte « accentué »\ttab", [{"A": 1, "B": "x"}], None, True, 0]
 
-    def rows(count, prefix):
-        return [
-            ValueChange(dossier=dossier, field_name=f"{prefix}{i}", old_value=kinds[i % 6],
-                        new_value=kinds[(i + 1) % 6], source=ValueChange.Source.IMPORT,
-                        changed_by=declarant, note="n")
-            for i in range(count)
-        ]  # fmt: skip
+    def record(count, prefix):
+        changes = [(f"{prefix}{i}", kinds[i % 6], kinds[(i + 1) % 6]) for i in range(count)]
+        ValueChange.objects.record(
+            dossier=dossier, changes=changes, note="n", source=ValueChange.Source.IMPORT,
+            changed_by=declarant,
+        )  # fmt: skip
 
     with schema_context("dhup"):
-        ValueChange.objects.record(rows(COPY_FROM + 50, "MANY_"))
-        ValueChange.objects.record(rows(6, "FEW_"))
+        record(COPY_FROM + 50, "MANY_")
+        record(6, "FEW_")
         written = list(
             ValueChange.objects.filter(dossier=dossier).order_by("pk").values_list(
                 "field_name", "old_value", "new_value", "source", "note", "changed_by",
