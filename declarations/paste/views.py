@@ -4,10 +4,11 @@ cell it was pasted on go to the server, which places, checks and saves
 logic.
 
 The page's script (static/harmonia/dossier_paste.js) posts JSON ``{"cell": field name,
-"text": clipboard text, "revision": n}`` (or ``"address": "B3"`` instead of ``"cell"``) and
-gets the saved values as displayed, the computed values that changed and the report. The
-form (« Coller un bloc copié d'Excel », under the sheet) posts ``adresse`` (« B3 ») and
-``texte`` and comes back to the sheet with the report as messages."""
+"text": clipboard text, "revision": n, "seen": {field: stored value on screen}}`` (or
+``"address": "B3"`` instead of ``"cell"``) and gets the saved values as displayed, the
+computed values that changed, the cells changed meanwhile by a colleague (not pasted over)
+and the report. The form (« Coller un bloc copié d'Excel », under the sheet) posts
+``adresse`` (« B3 ») and ``texte`` and comes back to the sheet with the report as messages."""
 
 from __future__ import annotations
 
@@ -62,16 +63,24 @@ def sheet_paste(request, dossier, policy, index):
                 anchor = {"anchor_address": str(payload.get("address") or "")}
             text = str(payload.get("text") or "")
             revision = int(payload.get("revision", dossier.revision))
+            seen = payload.get("seen")  # field → the stored value on screen
+            if seen is not None and not isinstance(seen, dict):
+                raise ValueError
         else:
             anchor = {"anchor_address": request.POST.get("adresse", "")}
             text = request.POST.get("texte", "")
-            revision = dossier.revision
+            revision, seen = dossier.revision, None
     except (ValueError, TypeError):
         return _refusal(request, dossier, index, as_json, MSG_UNREADABLE, 400)
     step_before = dossier.step
     try:
         report = dossier_block_paste(
-            dossier=dossier, layout=sheet.layout, text=text, acting_user=request.user, **anchor
+            dossier=dossier,
+            layout=sheet.layout,
+            text=text,
+            acting_user=request.user,
+            seen=seen,
+            **anchor,
         )
     except DossierClosed as exc:
         return _refusal(request, dossier, index, as_json, str(exc), 403)
@@ -90,6 +99,11 @@ def sheet_paste(request, dossier, policy, index):
             },
             # computed cells, and the calculated columns of tables reading the pasted cells
             **changed_values(dossier.form_version, result.computed if result else {}),
+            # cells changed by a colleague meanwhile, not pasted over: what is stored now
+            "current": {
+                name: {"display": _shown(fields, name, value), "seen": value}
+                for name, value in report.conflicts.items()
+            },
             "message": report.summary(),
             # what was not pasted: a line each, with the field of a refused input cell
             "report": [{"text": text, "field": name} for text, name in report.items()],

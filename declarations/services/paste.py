@@ -15,7 +15,7 @@ from declarations.paste.block import Landing, Placement, anchor_of, block_placem
 from declarations.services.dossiers import dossier_values_save
 from forms_cms.fields import version_fields, version_tables
 from forms_cms.formats import Invalid, parse_value
-from workflow.actions import MSG_CLOSED, DossierClosed, SaveResult
+from workflow.actions import MSG_CLOSED, DossierClosed, SaveRefused, SaveResult
 from workflow.models import Dossier, ValueChange
 from workflow.policy import DossierPolicy
 
@@ -39,6 +39,7 @@ class PasteReport:
     placement: Placement
     refused: list[tuple[Landing, str]] = field(default_factory=list)
     unchanged: int = 0
+    conflicts: dict[str, object] = field(default_factory=dict)  # field → value stored now
 
     @property
     def saved(self) -> dict[str, object]:
@@ -141,9 +142,14 @@ def dossier_block_paste(
     acting_user,
     anchor_name: str = "",
     anchor_address: str = "",
+    seen: dict[str, object] | None = None,
 ) -> PasteReport:
     """Paste ``text`` (Excel's clipboard: tab-separated lines) on the sheet of ``layout`` from
     the input field ``anchor_name`` or the cell ``anchor_address`` (« B3 »).
+
+    ``seen`` holds, per field, the stored value the person had on screen, as for a typed
+    save: a cell another user changed since is not pasted over (reported, with the value
+    stored now, in ``conflicts``); the other cells are.
 
     Raises PermissionDenied (not the organism's), DossierClosed (not at an editable step),
     BlockRefused (no value, too large, unknown anchor): nothing is written then."""
@@ -157,6 +163,7 @@ def dossier_block_paste(
     placement = block_placement(layout, fields, tables, anchor, text)
     report = PasteReport(result=None, placement=placement)
     valid: dict[str, str] = {}
+    landings: dict[str, Landing] = {}
     for landing in placement.entries:
         info = landing.field
         value = parse_value(info.data_type, landing.text, choices=info.choices)
@@ -164,13 +171,27 @@ def dossier_block_paste(
             report.refused.append((landing, value.message))
         else:
             valid[info.name] = landing.text
-    if valid:
-        # the write path of typed cells: checks the step again under lock, one revision
-        report.result = dossier_values_save(
-            dossier=dossier,
-            entries=valid,
-            acting_user=acting_user,
-            source=ValueChange.Source.MANUAL,
-        )
+            landings[info.name] = landing
+    while valid:
+        try:
+            # the write path of typed cells: checks the step again under lock, one revision
+            report.result = dossier_values_save(
+                dossier=dossier,
+                entries=valid,
+                seen=None if seen is None else {k: seen[k] for k in valid if k in seen},
+                acting_user=acting_user,
+                source=ValueChange.Source.MANUAL,
+            )
+        except SaveRefused as exc:
+            if not exc.conflicts:  # every entry was checked above: not expected
+                raise
+            # changed by a colleague since the page was drawn: that cell is left as stored,
+            # the rest is saved (each round leaves at least one cell out: it ends)
+            for name, current in exc.conflicts.items():
+                report.refused.append((landings[name], exc.errors[name]))
+                report.conflicts[name] = current
+                del valid[name]
+            continue
         report.unchanged = len(valid) - len(report.result.saved)
+        break
     return report

@@ -2,7 +2,8 @@
 // sheet: the clipboard's text and the cell's field go to the server as they are, which places
 // the block over the sheet's cells, saves the valid values in one request and answers with
 // them, the computed cells that changed and a report of what was not pasted (computed or
-// read-only cells, refused values, what lies beyond the sheet). The report is shown above the
+// read-only cells, refused values, cells a colleague changed since the page was drawn — they
+// keep the colleague's value —, what lies beyond the sheet). The report is shown above the
 // grid, in a live region (announced), and each refused cell points to its line of the report.
 // A single value pastes as usual (typed in the cell, saved when the cell is left).
 // The multivalued tables' cells have their own paste (dossier_tables.js).
@@ -63,13 +64,23 @@
     return ids;
   }
 
+  // what each input cell of the sheet shows as stored: a cell a colleague changed since is
+  // not pasted over (the server answers with its value now)
+  function seenOnScreen() {
+    const seen = {};
+    for (const el of wrap.querySelectorAll("td.i [data-n][data-seen]")) {
+      if (!el.dataset.tb) seen[el.dataset.n] = JSON.parse(el.dataset.seen);
+    }
+    return seen;
+  }
+
   async function send(el, text) {
     let response, data;
     try {
       response = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRFToken": api.csrf },
-        body: JSON.stringify({ cell: el.dataset.n, text: text, revision: api.revision() }),
+        body: JSON.stringify({ cell: el.dataset.n, text: text, revision: api.revision(), seen: seenOnScreen() }),
         credentials: "same-origin",
       });
     } catch (err) {
@@ -102,6 +113,13 @@
       cell.dataset.seen = JSON.stringify(saved.seen);
       cell.value = saved.display;
       api.clearInvalid(cell);
+      api.flash(cell.closest("td"));
+    }
+    for (const [name, current] of Object.entries(data.current || {})) {
+      const cell = cellOf(name);
+      if (!cell) continue;
+      cell.value = current.display; // the colleague's value, kept
+      cell.dataset.seen = JSON.stringify(current.seen);
       api.flash(cell.closest("td"));
     }
     const count = api.refresh(data);

@@ -410,3 +410,31 @@ def test_others_changes_meanwhile_are_said(version, declarant, demo_user, client
     body = {"cell": "LOY_N1", "text": "3\t4\n", "revision": response.json()["revision"]}
     response = client.post(url(dossier), json.dumps(body), content_type="application/json")
     assert response.json()["others"] is True
+
+
+def test_a_cell_a_colleague_changed_meanwhile_is_not_pasted_over(version, declarant, demo_user,  # noqa: F811
+                                                                  client_for):  # fmt: skip
+    dossier = open_dossier(declarant)
+    colleague = demo_user("dhup", "organisme2")  # the same organism's other user
+    client = client_for("dhup", declarant)
+    # the page was drawn with C2 and D2 empty; the colleague then types C2
+    with schema_context("dhup"):
+        dossier_values_save(dossier=dossier, entries={"LOY_N": "75"}, acting_user=colleague)
+    seen = {"LOY_N1": None, "LOY_N": None, "TAUX_LOY": None}
+    body = {"cell": "LOY_N1", "text": "1\t2\t3 %\n", "revision": 0, "seen": seen}
+    response = client.post(url(dossier), json.dumps(body), content_type="application/json")
+    assert response.status_code == 200
+    data = response.json()
+    assert set(data["saved"]) == {"LOY_N1", "TAUX_LOY"}
+    assert data["current"] == {"LOY_N": {"display": "75,00", "seen": 75.0}}
+    [line] = [item for item in data["report"] if item["field"]]
+    assert line["field"] == "LOY_N"
+    assert line["text"].startswith("C2 « Loyers — 2024 » : « 2 » non collée — Modifié entre-temps")
+    assert "valeur actuelle : 75,00" in line["text"]
+    with schema_context("dhup"):
+        stored = Dossier.objects.get(pk=dossier.pk)
+        assert stored.values == {"LOY_N": 75.0, "LOY_N1": 1.0, "TAUX_LOY": 0.03}
+        assert stored.revision == 2  # the colleague's save, then the paste's one
+    body["seen"] = ["not", "a", "dict"]
+    response = client.post(url(dossier), json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
