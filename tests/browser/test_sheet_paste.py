@@ -106,6 +106,31 @@ def test_an_organisme_user_pastes_a_block_from_excel(version):
             expect(computed("TOTAL_N")).to_have_text(f"3{NNBSP}020,00")
             expect(refused).not_to_have_attribute("aria-invalid", "true")
 
+            # a colleague changes D2 meanwhile: pasted over B2:D2, D2 keeps the colleague's value
+            def colleague_types():
+                from accounts.models import User
+                from declarations.services import dossier_values_save
+
+                with schema_context("dhup"):
+                    dossier = Dossier.objects.get(form_version_id=version.pk)
+                    colleague = User.objects.get(username="organisme2")
+                    dossier_values_save(
+                        dossier=dossier, entries={"TAUX_LOY": "33 %"}, acting_user=colleague
+                    )
+
+            beside(app, colleague_types)
+            page.evaluate("text => navigator.clipboard.writeText(text)", "5\t6\t7 %\r\n")
+            cell("LOY_N1").click()
+            page.keyboard.press("Control+V")
+            expect(report).to_contain_text("2 valeurs collées ; 1 valeur refusée.")
+            expect(report.locator("li")).to_contain_text(
+                ["D2 « Loyers — Taux » : « 7 % » non collée — Modifié entre-temps par"]
+            )
+            expect(cell("TAUX_LOY")).to_have_value(f"33,0{NBSP}%")
+            expect(cell("LOY_N")).to_have_value("6,00")
+            expect(cell("TAUX_LOY")).to_have_attribute("aria-invalid", "true")
+            shot(page, "sheet-pasted-conflict")
+
             # a single value pastes as typed (nothing sent before the cell is left)
             page.evaluate("text => navigator.clipboard.writeText(text)", "42\r\n")
             cell("CHG_N1").click()
