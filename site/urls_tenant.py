@@ -17,6 +17,7 @@ urlpatterns = [
     path("declarations/", include("declarations.urls")),
     path("echanges/", include("exchanges.urls")),
     path("partenaires/", include("partners.urls")),
+    path("extractions/", include("extractions.urls")),
     path("api/v1/", include("declarations.api.urls")),
     path("aide/", include("faq_wiki.urls")),
     path("", include("faq_wiki.urls_legal")),
