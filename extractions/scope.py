@@ -28,11 +28,15 @@ class Scope:
 def gestionnaire_scope(*, user, campaign, filters, selected: list[int]) -> Scope:
     """``filters``: the workspace's query (a QueryDict); ``selected``: the dossiers ticked in
     the workspace (none: every dossier the filters list)."""
+    default = campaign.document_types.order_by("position").first()
+    if filters and not filters.get("document_type") and default is not None:
+        filters = filters.copy()  # the workspace's first document, as the workspace shows it
+        filters["document_type"] = str(default.pk)
     form = WorkspaceFilterForm(filters or None, campaign=campaign)
     if form.is_bound and form.is_valid():
         document_type, cleaned = form.cleaned_data["document_type"], form.cleaned_data
     else:
-        document_type, cleaned = campaign.document_types.order_by("position").first(), {}
+        document_type, cleaned = default, {}
         form = WorkspaceFilterForm(initial={"document_type": document_type}, campaign=campaign)
     rows, _ = workspace_rows(campaign=campaign, document_type=document_type, filters=cleaned)
     dossiers = [r.dossier for r in rows if r.dossier is not None]
