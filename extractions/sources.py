@@ -21,7 +21,7 @@ from extractions.models import Extraction
 from forms_cms.models import FormVersion
 from partners.models import Transmission
 from partners.selectors import transmissions_visible_to
-from workflow.models import Dossier, DossierExport
+from workflow.models import Dossier, DossierExport, Step
 from workflow.policy import LIVE_FOR_GESTIONNAIRE, ORGANISM_STEPS
 
 CHUNK = 25  # dossiers whose values are in memory at once
@@ -187,7 +187,7 @@ class PartnerSource(Source):
                 yield Entry(
                     transmission.pk,
                     dossier,
-                    transmission.step_label,
+                    Step(transmission.step_change.to_step).label,
                     transmission.step_change.to_substep,
                     transmission.sent_at,
                 )
