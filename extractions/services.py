@@ -100,8 +100,9 @@ def extraction_make(extraction_id: int) -> None:
     progress on the way and the expiry date at the end (or why it failed)."""
     rows = Extraction.objects.filter(pk=extraction_id)
     extraction = rows.select_related("requested_by", "campaign", "document_type").first()
-    if extraction is None or extraction.status != Extraction.Status.PENDING:
-        return  # deleted meanwhile, or already made by an earlier attempt
+    if extraction is None or extraction.finished:
+        return  # deleted meanwhile, or already made by an earlier attempt (a job whose worker
+        # died while running is queued again: it starts over)
     rows.update(status=Extraction.Status.RUNNING, progress=0, error="")
     source = Source.of(extraction)
     total = len(source)

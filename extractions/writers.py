@@ -30,7 +30,8 @@ from extractions.layout import (
     LONG_HEADERS,
     NUMERIC,
     Layout,
-    csv_text,
+    csv_cell,
+    quoted,
     serial_date,
     table_row_cells,
 )
@@ -79,25 +80,51 @@ def _version_tables(dossier) -> set[str]:
     return set(version_tables(dossier.form_version))
 
 
+def _line(cells) -> str:
+    """Fixed cells as CSV text (no line end)."""
+    return ";".join(quoted(str(c)) for c in cells)
+
+
+def _single_cells(layout: Layout):
+    """(field name, computed?, value -> CSV cell) of each single-cell field."""
+    return [(info.name, info.computed, csv_cell(info)) for info in layout.fields]
+
+
 def long_csv(entries: Iterable[Entry], layout: Layout, path: str, stem: str, progress: Progress):
+    # each line is put together from text made once per field, per dossier and per row: the
+    # csv module would quote millions of cells that never need it
+    singles = [
+        (_line((info.sheet, "", "", info.name, info.label)) + ";", name, is_computed, cell)
+        for info, (name, is_computed, cell) in zip(
+            layout.fields, _single_cells(layout), strict=True
+        )
+    ]
+    columns = {
+        meta.name: (
+            _line((meta.sheet, meta.name)) + ";",
+            [(_line((c.name, c.label)) + ";", c.name, csv_cell(c)) for c in meta.columns],
+        )
+        for meta in layout.tables
+    }
     with zipfile.ZipFile(path, "w", **ZIP) as zf, _csv_stream(zf, f"{stem}.csv") as stream:
-        writer = _writer(stream)
-        writer.writerow(LONG_HEADERS)
+        stream.write(_line(LONG_HEADERS) + "\r\n")
         for done, entry in enumerate(entries, 1):
-            head = entry.head
-            lines = []
-            for info, value in _cells(entry, layout):
-                text = csv_text(info, value)
+            head = _line(entry.head) + ";"
+            values, computed = entry.dossier.values, entry.dossier.computed
+            parts = []
+            for prefix, name, is_computed, cell in singles:
+                text = cell((computed if is_computed else values).get(name))
                 if text:
-                    lines.append((*head, info.sheet, "", "", info.name, info.label, text))
-            writer.writerows(lines)
+                    parts.append(f"{head}{prefix}{text}\r\n")
             for meta, rows in _tables(entry, layout):
+                table_prefix, table_columns = columns[meta.name]
                 for number, cells in rows:
-                    writer.writerows(
-                        (*head, meta.sheet, meta.name, number, c.name, c.label, text)
-                        for c in meta.columns
-                        if (text := csv_text(c, cells.get(c.name)))
-                    )
+                    row_head = f"{head}{table_prefix}{number};"
+                    for prefix, name, cell in table_columns:
+                        text = cell(cells.get(name))
+                        if text:
+                            parts.append(f"{row_head}{prefix}{text}\r\n")
+            stream.write("".join(parts))
             progress(done)
 
 
@@ -115,32 +142,40 @@ def _table_first(meta) -> list[str]:
 
 
 def wide_csv(entries: Iterable[Entry], layout: Layout, path: str, stem: str, progress: Progress):
+    singles = _single_cells(layout)
+    table_cells = {
+        meta.name: [(c.name, csv_cell(c)) for c in meta.columns] for meta in layout.tables
+    }
     with ExitStack() as stack:
         zf = stack.enter_context(zipfile.ZipFile(path, "w", **ZIP))
         # the tables' files are written beside the main one, then added to the zip
-        table_files = {}
+        spools = {}
         for meta in layout.tables:
-            spool = stack.enter_context(
-                tempfile.TemporaryFile("w+", encoding="utf-8-sig", newline="")
-            )
+            spool = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline=""))
             _writer(spool).writerows(_header_lines(_table_first(meta), meta.columns))
-            table_files[meta.name] = (spool, _writer(spool))
+            spools[meta.name] = spool
         with _csv_stream(zf, f"{stem}.csv") as stream:
-            writer = _writer(stream)
-            writer.writerows(_header_lines(DOSSIER_HEADERS, layout.fields))
+            _writer(stream).writerows(_header_lines(DOSSIER_HEADERS, layout.fields))
             for done, entry in enumerate(entries, 1):
-                writer.writerow(
-                    [*entry.head, *(csv_text(info, value) for info, value in _cells(entry, layout))]
+                values, computed = entry.dossier.values, entry.dossier.computed
+                cells = ";".join(
+                    cell((computed if is_computed else values).get(name))
+                    for name, is_computed, cell in singles
                 )
-                siren = entry.dossier.organism.siren
+                stream.write(f"{_line(entry.head)};{cells}\r\n")
+                siren = quoted(entry.dossier.organism.siren)
                 for meta, rows in _tables(entry, layout):
-                    table_writer = table_files[meta.name][1]
-                    table_writer.writerows(
-                        [siren, number, *(csv_text(c, cells.get(c.name)) for c in meta.columns)]
-                        for number, cells in rows
+                    columns = table_cells[meta.name]
+                    spools[meta.name].write(
+                        "".join(
+                            f"{siren};{number};"
+                            + ";".join(cell(row.get(name)) for name, cell in columns)
+                            + "\r\n"
+                            for number, row in rows
+                        )
                     )
                 progress(done)
-        for name, (spool, _) in table_files.items():
+        for name, spool in spools.items():
             spool.seek(0)
             with _csv_stream(zf, f"{stem}-liste-{name}.csv") as stream:
                 while block := spool.read(1 << 20):

@@ -455,3 +455,23 @@ def test_requests_and_downloads_are_journalled(dossier_a, gestionnaire, campaign
     assert entries[0].data["format"] == "wide_xlsx"
     assert "Étapes" in entries[0].data["sélection"]
     assert entries[1].data["dossiers extraits"] == 1
+
+
+def test_the_fast_cells_write_what_csv_text_says(db):
+    """The writers' per-type shortcuts (csv_cell) give exactly csv_text, CSV-quoted."""
+    import random
+
+    from extractions.layout import csv_cell, quoted
+    from forms_cms.fields import FieldInfo
+
+    rng = random.Random(7)
+    samples = [
+        None, "", 0, 0.0, -0.0, 1, -12.5, 2.675, 0.125, 1e12, 123456789.987, float("nan"),
+        45000.0, 45000, True, False, {"error": "#DIV/0!"}, "texte", "=SUM(A1)", "-3",
+        'a;b "c"', "ligne\nsuivante", "@x", *(rng.uniform(-1e7, 1e7) for _ in range(200)),
+    ]  # fmt: skip
+    for data_type in ("amount", "integer", "percentage", "date", "text", "choice"):
+        info = FieldInfo("F", "S", 1, 1, False, data_type, "", ("texte",), "F", False)
+        cell = csv_cell(info)
+        for value in samples:
+            assert cell(value) == quoted(csv_text(info, value)), (data_type, value)
