@@ -161,7 +161,15 @@ def main() -> int:
             )
             with PeakMemory() as memory:
                 started, cpu = time.perf_counter(), time.process_time()
-                extraction_make(extraction.pk)
+                if os.environ.get("HARMONIA_BENCH_PROFILE"):  # where the time goes, on stderr
+                    import cProfile
+                    import pstats
+
+                    with cProfile.Profile() as profile:
+                        extraction_make(extraction.pk)
+                    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(18)
+                else:
+                    extraction_make(extraction.pk)
                 elapsed = round(time.perf_counter() - started, 1)
                 cpu = round(time.process_time() - cpu, 1)
             extraction.refresh_from_db()

@@ -136,6 +136,16 @@ def csv_cell(info: FieldInfo):
             return "" if value is None else other(value)
 
         return date
+    if info.data_type == "percentage":
+
+        def percentage(value) -> str:
+            if value.__class__ is float or value.__class__ is int:
+                text = repr(float(value))  # as _number_text writes it, when no exponent
+                if "e" not in text and "n" not in text:
+                    return text.rstrip("0").rstrip(".")
+            return "" if value is None else other(value)
+
+        return percentage
     if info.data_type not in NUMERIC:
 
         def text(value) -> str:

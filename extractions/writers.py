@@ -15,10 +15,11 @@ CSV files are UTF-8 with a BOM and ``;`` separators, as the workspace export.
 from __future__ import annotations
 
 import csv
-import io
 import pickle
+import queue
 import re
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
@@ -54,9 +55,46 @@ class TooWide(ValueError):
     pass
 
 
-def _csv_stream(zf: zipfile.ZipFile, name: str):
-    raw = zf.open(name, "w", force_zip64=True)
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+class _CsvEntry:
+    """A CSV file inside the zip, UTF-8 with a BOM: text written here is encoded at once and
+    deflated by a second thread (zlib lets go of the interpreter while it compresses, so the
+    rows of the next dossier are put together meanwhile)."""
+
+    def __init__(self, zf: zipfile.ZipFile, name: str):
+        self.raw = zf.open(name, "w", force_zip64=True)
+        self.queue: queue.Queue = queue.Queue(maxsize=8)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+        self.write("\ufeff")
+
+    def _drain(self) -> None:
+        while (block := self.queue.get()) is not None:
+            if self.failure is None:
+                try:
+                    self.raw.write(block)
+                except BaseException as exc:  # noqa: BLE001 - raised again in the writer
+                    self.failure = exc
+
+    def write(self, text: str) -> None:
+        if self.failure is not None:
+            raise self.failure
+        if text:
+            self.queue.put(text.encode("utf-8"))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self.raw.close()
+        if self.failure is not None and exc[0] is None:
+            raise self.failure
+
+
+def _csv_stream(zf: zipfile.ZipFile, name: str) -> _CsvEntry:
+    return _CsvEntry(zf, name)
 
 
 def _writer(stream):
