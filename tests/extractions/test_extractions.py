@@ -475,3 +475,17 @@ def test_the_fast_cells_write_what_csv_text_says(db):
         cell = csv_cell(info)
         for value in samples:
             assert cell(value) == quoted(csv_text(info, value)), (data_type, value)
+
+
+def test_the_workspace_and_the_partners_list_lead_to_it(
+    dossier_a, gestionnaire, campaign, client_for, demo_user
+):
+    page = (
+        client_for("dhup", gestionnaire)
+        .get(f"/campagnes/{campaign.pk}/dossiers/?steps=4")
+        .content.decode()
+    )
+    assert f'href="/extractions/campagne/{campaign.pk}/?' in page and "steps=4" in page
+    assert f'formaction="/extractions/campagne/{campaign.pk}/"' in page
+    listing = client_for("dhup", demo_user("dhup", "partenaire-cdc")).get("/partenaires/")
+    assert 'href="/extractions/partenaire/"' in listing.content.decode()
