@@ -489,3 +489,17 @@ def test_the_workspace_and_the_partners_list_lead_to_it(
     assert f'formaction="/extractions/campagne/{campaign.pk}/"' in page
     listing = client_for("dhup", demo_user("dhup", "partenaire-cdc")).get("/partenaires/")
     assert 'href="/extractions/partenaire/"' in listing.content.decode()
+
+
+def test_a_form_wider_than_a_sheet_is_refused_with_a_message(
+    dossier_a, gestionnaire, campaign, client_for, monkeypatch
+):
+    import extractions.writers as writers
+
+    monkeypatch.setattr(writers, "XLSX_MAX_COLUMNS", 6)  # the form has more than one field
+    client = client_for("dhup", gestionnaire)
+    ask(client, campaign, "wide_xlsx")
+    extraction = made(last_extraction().pk)
+    assert extraction.status == "failed" and not extraction.file
+    assert "une feuille Excel en admet 6 colonnes au plus" in extraction.error
+    assert "Choisissez le CSV" in client.get("/extractions/").content.decode()
