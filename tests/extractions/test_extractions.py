@@ -421,7 +421,13 @@ def test_a_file_past_its_date_is_not_served_before_the_cleanup(
 
 
 def test_the_periodic_cleanup_runs_on_every_platform(dossier_a, gestionnaire, campaign, client_for):
-    from extractions.tasks import extractions_expire_everywhere
+    from procrastinate.contrib.django import app
+
+    from extractions.tasks import EXPIRE_CRON, EXPIRE_TASK, extractions_expire_everywhere
+
+    periodic = app.periodic_registry.periodic_tasks[(EXPIRE_TASK, "")]
+    assert periodic.cron == EXPIRE_CRON == "23 * * * *"  # every hour
+    assert app.tasks["extractions.build"] is not None
 
     ask(client_for("dhup", gestionnaire), campaign, "long_csv")
     extraction = made(last_extraction().pk)
