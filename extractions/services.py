@@ -34,6 +34,13 @@ MSG_EMPTY = (
     "Aucun dossier de cette sélection ne peut être extrait : les dossiers aux étapes 1 à 3 "
     "appartiennent encore à l'organisme. Élargissez la sélection ou attendez leur transmission."
 )
+# the files' names say what they hold, in French: ER_SOCIAUX-2024-valeurs-long.zip
+FILE_WORDS = {
+    "long_csv": "valeurs-long",
+    "wide_csv": "valeurs-large",
+    "wide_xlsx": "valeurs-large",
+    "xml_zip": "xml",
+}
 PROGRESS_EVERY = 10  # dossiers between two progress updates
 
 
@@ -110,7 +117,10 @@ def extraction_make(extraction_id: int) -> None:
         rows.update(status=Extraction.Status.FAILED, error=MSG_EMPTY, finished_at=timezone.now())
         return
     write, suffix = WRITERS[extraction.format]
-    stem = f"{extraction.document_type.code}-{extraction.campaign.exercise}-{extraction.format}"
+    stem = (
+        f"{extraction.document_type.code}-{extraction.campaign.exercise}-"
+        f"{FILE_WORDS[extraction.format]}"
+    )
     included: list[int] = []
 
     def entries():
