@@ -161,6 +161,7 @@ class AccessLog(models.Model):
         VALUES = "values", "valeurs"
         PDF = "pdf", "PDF"
         XML = "xml", "XML"
+        EXTRACTION = "extraction", "extraction en masse"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

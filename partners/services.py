@@ -523,3 +523,24 @@ def access_log_record(
         path=path[:500],
         ip=ip or None,
     )
+
+
+def access_log_record_many(*, user, what: str, transmissions, path: str = "", ip=None) -> int:
+    """One row of the partners' access log per transmission read at once (a bulk extraction
+    downloaded): the gestionnaires see which dossiers the partner read, as for a page."""
+    membership = getattr(user, "membership", None)
+    rows = [
+        AccessLog(
+            user=user,
+            username=user.get_username(),
+            partner_id=membership.partner_id if membership else None,
+            dossier_id=t.dossier_id,
+            transmission=t,
+            what=what,
+            path=path[:500],
+            ip=ip or None,
+        )
+        for t in transmissions
+    ]
+    AccessLog.objects.bulk_create(rows, batch_size=500)
+    return len(rows)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("declarations/", include("declarations.urls")),
     path("echanges/", include("exchanges.urls")),
     path("partenaires/", include("partners.urls")),
+    path("extractions/", include("extractions.urls")),
     path("api/v1/", include("declarations.api.urls")),  # editors' import and export
     path("api/v1/", api.urls),  # read API, OpenAPI document (both), interactive docs
     path("aide/", include("faq_wiki.urls")),

@@ -67,6 +67,7 @@ TENANT_APPS = [
     "exchanges",
     "faq_wiki",
     "dashboards",  # no tables: each role's home page
+    "extractions",  # bulk extractions of collected values (files kept a few days)
     "api",  # no tables: the read API (django-ninja) and the platform's OpenAPI document
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -218,7 +219,17 @@ MEDIA_ROOT = Path(os.environ.get("HARMONIA_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # bulk extractions (files of up to hundreds of MB, deleted after a few days): not in the
+    # database, not in MEDIA_ROOT (so not in backups); shared by the web and worker processes
+    "extractions": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("HARMONIA_EXTRACTIONS_ROOT", VAR_DIR / "extractions")
+        },
+    },
 }
+# how long a bulk extraction's file is kept before it is deleted
+HARMONIA_EXTRACTION_DAYS = int(os.environ.get("HARMONIA_EXTRACTION_DAYS", 7))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Organism registry files (CSV/XLSX) larger than this are refused before parsing.

@@ -9,6 +9,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "extractions": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "test-extractions"},  # noqa: F405
+    },
 }
 # WhiteNoise warns (an error under pytest) when STATIC_ROOT is missing; tests never collect.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
