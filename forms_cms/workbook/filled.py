@@ -1,0 +1,472 @@
+"""A form's Excel support filled with a dossier's values, and read back (pure, no Django).
+
+    data = support_fill(source, inputs={"CAPITAL": 1000.0}, tables=[TableFill(...)],
+                        marker="ER_SOCIAUX|2024|3|123456789")
+    wb = workbook_load(data); cells = named_cells_map(wb); marker = support_marker(wb)
+
+Filling keeps the workbook a live form: every named input cell gets its value (numbers as
+numbers, dates as Excel serial numbers under the cell's date format, texts as text), computed
+cells keep their formulas (the workbook is flagged to recalculate on load), and each Excel
+Table (multivalued list) gets as many data rows as the dossier has rows (one blank row when it
+has none: a table always keeps one data row).
+
+Resizing a table is Excel's « insert rows inside the table »: the rows below the table move
+down (or up), and with them every reference the workbook makes to them — formulas of every
+sheet, defined names, merged cells, data validations, conditional formats, other tables and
+array-formula ranges. A range that ends on the table's last data row (``SUM(C4:C4)`` under a
+one-row template, a validation over the column) grows with the table, as the engine reads it
+(a plain range over a column's data rows covers all its rows). New rows take the styles of the
+last data row and its calculated-column formulas, translated to their row.
+
+A hidden defined name :data:`MARKER_NAME` says which form version, exercise and organism the
+downloaded support was made for; a support downloaded from the Formulaires page has none and
+is recognised by its sheets and defined names.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from copy import copy
+from dataclasses import dataclass
+
+from lxml import etree
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from openpyxl.formula.translate import Translator
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.formula import ArrayFormula
+
+from forms_cms.workbook.safety import workbook_load
+
+MARKER_NAME = "HARMONIA_SUPPORT"
+
+_PART = re.compile(r"^(\$?)([A-Za-z]{1,3})?(\$?)(\d+)?$")
+_SHEET_REF = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[^'!:\[\]]+)!)?(?P<ref>[$A-Za-z0-9:]+)$")
+
+
+@dataclass(frozen=True)
+class RowShift:
+    """``delta`` rows inserted (or removed, when negative) just below row ``after`` of
+    ``sheet`` — the last data row of a table that grows or shrinks."""
+
+    sheet: str
+    after: int
+    delta: int
+
+    def rows(self, r1: int, r2: int, is_range: bool) -> tuple[int, int]:
+        b, d = self.after, self.delta
+        new1 = r1 + d if r1 > b else r1
+        new2 = r2 + d if r2 > b or (is_range and r1 <= b == r2) else r2
+        return new1, max(new1, new2)
+
+    def concerns(self, sheet: str) -> bool:
+        return sheet.casefold() == self.sheet.casefold()
+
+
+def _unquote(sheet: str) -> str:
+    if sheet.startswith("'") and sheet.endswith("'"):
+        return sheet[1:-1].replace("''", "'")
+    return sheet
+
+
+def ref_shift(text: str, own_sheet: str | None, shift: RowShift) -> str:
+    """An A1 reference (``Sheet!$A$1:B4``, ``C5``, ``3:7``) after ``shift``; anything else
+    (names, structured references, whole columns, other sheets) as it is."""
+    match = _SHEET_REF.match(text)
+    if match is None:
+        return text
+    sheet = match["sheet"]
+    sheet = own_sheet if sheet is None else _unquote(sheet)
+    if sheet is None or not shift.concerns(sheet):
+        return text
+    parts = match["ref"].split(":")
+    if len(parts) > 2:
+        return text
+    parsed = [_PART.match(part) for part in parts]
+    if any(p is None or p[4] is None for p in parsed):  # a whole column, a name…
+        return text
+    if any(p[2] is None and p[3] for p in parsed):
+        return text
+    rows = [int(p[4]) for p in parsed]
+    is_range = len(parts) == 2
+    r1, r2 = (min(rows), max(rows)) if is_range else (rows[0], rows[0])
+    new1, new2 = shift.rows(r1, r2, is_range)
+    if (new1, new2) == (r1, r2):
+        return text
+    news = [new1, new2] if is_range and rows[0] <= rows[-1] else [new2, new1]
+    if not is_range:
+        news = [new1]
+    written = "".join(
+        f"{p[1]}{p[2] or ''}{p[3]}{row}" + (":" if i < len(parsed) - 1 else "")
+        for i, (p, row) in enumerate(zip(parsed, news, strict=True))
+    )
+    prefix = f"{match['sheet']}!" if match["sheet"] else ""
+    return prefix + written
+
+
+def formula_shift(formula: str, own_sheet: str | None, shift: RowShift) -> str:
+    """A formula (``=…``, or a defined name's text without ``=``) after ``shift``."""
+    if own_sheet is None or not shift.concerns(own_sheet):
+        # quick exit: a formula of another sheet that never names the shifted one
+        if shift.sheet.casefold() not in formula.casefold():
+            return formula
+    bare = not formula.startswith("=")
+    tokens = Tokenizer("=" + formula if bare else formula)
+    changed = False
+    for item in tokens.items:
+        if item.type == Token.OPERAND and item.subtype == Token.RANGE:
+            new = ref_shift(item.value, own_sheet, shift)
+            if new != item.value:
+                item.value, changed = new, True
+    if not changed:
+        return formula
+    text = tokens.render()
+    return text[1:] if bare else text
+
+
+def _range_shift(coord: str, shift: RowShift, grow_cols: tuple[int, int] | None) -> str:
+    """A cell range of the shifted sheet (merged cells, sqref): ranges below move; a range
+    ending on the table's last row grows when it lies within ``grow_cols``."""
+    c1, r1, c2, r2 = range_boundaries(coord)
+    within = grow_cols is not None and grow_cols[0] <= c1 and c2 <= grow_cols[1]
+    new1, new2 = shift.rows(r1, r2, within or r1 != r2)
+    if not within and r1 == r2 == shift.after:
+        new1, new2 = r1, r2
+    if (new1, new2) == (r1, r2):
+        return coord
+    return CellRange(min_col=c1, min_row=new1, max_col=c2, max_row=new2).coord
+
+
+def _sqref_shift(sqref, shift: RowShift, grow_cols) -> MultiCellRange:
+    return MultiCellRange(
+        " ".join(_range_shift(r.coord, shift, grow_cols) for r in MultiCellRange(str(sqref)))
+    )
+
+
+def _table_bounds(table) -> tuple[int, int, int, int]:
+    """(first column, last column, first data row, last data row) of an Excel Table."""
+    c1, r1, c2, r2 = range_boundaries(table.ref)
+    header = 1 if table.headerRowCount is None else int(table.headerRowCount)
+    return c1, c2, r1 + header, r2 - int(table.totalsRowCount or 0)
+
+
+def _formula_of(value):
+    if isinstance(value, ArrayFormula):
+        return value.text
+    if isinstance(value, str) and value.startswith("="):
+        return value
+    return None
+
+
+def workbook_rows_shift(wb, shift: RowShift, grow_cols: tuple[int, int] | None) -> None:
+    """Move the rows of ``shift.sheet`` below ``shift.after`` by ``shift.delta`` and rewrite
+    every reference to them (see the module's docstring)."""
+    ws = wb[shift.sheet]
+    b, d = shift.after, shift.delta
+    # the cells themselves (removed rows first when shrinking)
+    if d < 0:
+        for key in [k for k in ws._cells if b + d < k[0] <= b]:
+            del ws._cells[key]
+    moving = sorted((k for k in ws._cells if k[0] > b), reverse=d > 0)
+    for row, col in moving:
+        cell = ws._cells.pop((row, col))
+        cell.row = row + d
+        ws._cells[(row + d, col)] = cell
+    dims = ws.row_dimensions
+    if d < 0:
+        for r in [r for r in dims if b + d < r <= b]:
+            del dims[r]
+    for r in sorted((r for r in list(dims) if r > b), reverse=d > 0):
+        dim = dims.pop(r)
+        dim.index = r + d
+        dims[r + d] = dim
+    # formulas of every sheet
+    for sheet in wb.worksheets:
+        own = sheet.title
+        for cell in sheet._cells.values():
+            value = cell._value
+            if cell.data_type != "f" or value is None:
+                continue
+            if isinstance(value, ArrayFormula):
+                value.text = formula_shift(value.text, own, shift)
+                if shift.concerns(own) and value.ref:
+                    value.ref = _range_shift(value.ref, shift, None)
+            elif isinstance(value, str):
+                cell._value = formula_shift(value, own, shift)
+        if sheet is not ws:
+            for dv in sheet.data_validations.dataValidation:
+                _validation_formulas_shift(dv, own, shift)
+    # defined names (workbook and sheet scopes)
+    scopes = [wb.defined_names] + [sheet.defined_names for sheet in wb.worksheets]
+    for scope, sheet in zip(scopes, [None, *wb.worksheets], strict=True):
+        for dn in scope.values():
+            if dn.attr_text:
+                dn.attr_text = formula_shift(dn.attr_text, sheet.title if sheet else None, shift)
+    # the shifted sheet's own structures
+    ws.merged_cells.ranges = {
+        CellRange(_range_shift(r.coord, shift, None)) for r in ws.merged_cells.ranges
+    }
+    for dv in ws.data_validations.dataValidation:
+        dv.sqref = _sqref_shift(dv.sqref, shift, grow_cols)
+        _validation_formulas_shift(dv, ws.title, shift)
+    formats = ConditionalFormattingList()
+    for cf in ws.conditional_formatting:
+        sqref = str(_sqref_shift(cf.sqref, shift, grow_cols))
+        for rule in cf.rules:
+            rule.formula = [formula_shift("=" + f, ws.title, shift)[1:] for f in rule.formula]
+            formats.add(sqref, rule)
+    ws.conditional_formatting = formats
+    for table in ws.tables.values():
+        c1, r1, c2, r2 = range_boundaries(table.ref)
+        if r1 > b:
+            table.ref = _range_shift(table.ref, shift, None)
+            if table.autoFilter is not None and table.autoFilter.ref:
+                table.autoFilter.ref = _range_shift(table.autoFilter.ref, shift, None)
+    for link in getattr(ws, "_hyperlinks", []):
+        if link.ref:
+            link.ref = _range_shift(link.ref, shift, None)
+
+
+def _validation_formulas_shift(dv, own: str, shift: RowShift) -> None:
+    for attr in ("formula1", "formula2"):
+        text = getattr(dv, attr)
+        if text and not text.startswith('"'):
+            setattr(dv, attr, formula_shift("=" + text, own, shift)[1:])
+
+
+def table_resize(wb, ws, table, count: int) -> int:
+    """Give ``table`` ``count`` data rows (at least one); returns the rows added (negative:
+    removed). New rows copy the last data row's styles and calculated formulas."""
+    c1, c2, d1, d2 = _table_bounds(table)
+    count = max(count, 1)
+    delta = count - (d2 - d1 + 1)
+    if delta == 0:
+        return 0
+    workbook_rows_shift(wb, RowShift(ws.title, d2, delta), (c1, c2))
+    start, end = range_boundaries(table.ref)[1], range_boundaries(table.ref)[3] + delta
+    table.ref = CellRange(min_col=c1, min_row=start, max_col=c2, max_row=end).coord
+    if table.autoFilter is not None and table.autoFilter.ref:
+        table.autoFilter.ref = CellRange(
+            min_col=c1, min_row=start, max_col=c2, max_row=end - int(table.totalsRowCount or 0)
+        ).coord
+    if delta > 0:
+        template = {col: ws._cells.get((d2, col)) for col in range(c1, c2 + 1)}
+        height = ws.row_dimensions[d2].height if d2 in ws.row_dimensions else None
+        for row in range(d2 + 1, d2 + delta + 1):
+            for col, source in template.items():
+                if source is None:
+                    continue
+                cell = ws.cell(row=row, column=col)
+                if source.has_style:
+                    cell._style = copy(source._style)
+                formula = _formula_of(source._value)
+                if formula is not None:
+                    origin = f"{get_column_letter(col)}{d2}"
+                    cell.value = Translator(formula, origin=origin).translate_formula(
+                        f"{get_column_letter(col)}{row}"
+                    )
+            if height is not None:
+                ws.row_dimensions[row].height = height
+    return delta
+
+
+@dataclass
+class TableFill:
+    """A table's rows for :func:`support_fill`: ``inputs`` are its input column fields (in
+    any order), each row maps some of them to values."""
+
+    name: str
+    inputs: list[str]
+    rows: list[dict[str, object]]
+
+
+def named_cells_map(wb) -> dict[str, tuple[str, int, int]]:
+    """Every workbook-scope defined name pointing at one cell: NAME (upper) → (sheet, row,
+    column)."""
+    out = {}
+    for name, dn in wb.defined_names.items():
+        text = dn.attr_text or ""
+        if "!" not in text or "," in text:
+            continue
+        sheet, _, coord = text.rpartition("!")
+        coord = coord.replace("$", "")
+        if ":" in coord or not coord:
+            continue
+        try:
+            col, row, *_ = range_boundaries(coord)
+        except (ValueError, TypeError):
+            continue
+        if col is None or row is None:
+            continue
+        out[name.upper()] = (_unquote(sheet), row, col)
+    return out
+
+
+def tables_map(wb) -> dict[str, tuple]:
+    """Every Excel Table: NAME (upper) → (worksheet, table)."""
+    return {
+        (table.displayName or table.name).upper(): (ws, table)
+        for ws in wb.worksheets
+        for table in ws.tables.values()
+    }
+
+
+def _put(cell, value) -> None:
+    if type(cell).__name__ == "MergedCell":
+        return
+    if isinstance(value, bool) or value is None:
+        cell.value = None if value is None else value
+        return
+    if isinstance(value, int | float):
+        cell.value = value
+        return
+    text = str(value)
+    cell.value = text
+    if text.startswith("="):  # a text that looks like a formula stays a text
+        cell.data_type = "s"
+
+
+def support_fill(
+    source: bytes,
+    *,
+    inputs: dict[str, object],
+    tables: list[TableFill],
+    marker: str | None = None,
+) -> bytes:
+    """The support with the given input values and table rows (see the module's docstring).
+    Names or tables absent from the workbook are skipped (the caller built them from it)."""
+    wb = workbook_load(source)
+    found = tables_map(wb)
+    # bottom-up, so that resizing a table never moves one not yet resized
+    present = [t for t in tables if t.name.upper() in found]
+    present.sort(key=lambda t: -_table_bounds(found[t.name.upper()][1])[3])
+    for fill in present:
+        ws, table = found[fill.name.upper()]
+        table_resize(wb, ws, table, len(fill.rows))
+    cells = named_cells_map(wb)
+    for name, value in inputs.items():
+        where = cells.get(name.upper())
+        if where is not None:
+            _put(wb[where[0]].cell(row=where[1], column=where[2]), value)
+    for fill in present:
+        ws, table = found[fill.name.upper()]
+        _c1, _c2, d1, _d2 = _table_bounds(table)
+        columns = {f: cells[f.upper()][2] for f in fill.inputs if f.upper() in cells}
+        rows = fill.rows or [{}]
+        for index, row in enumerate(rows):
+            for field, col in columns.items():
+                _put(ws.cell(row=d1 + index, column=col), row.get(field))
+    if marker is not None:
+        text = marker.replace('"', "'")
+        wb.defined_names[MARKER_NAME] = DefinedName(
+            MARKER_NAME, attr_text=f'"{text}"', hidden=True
+        )
+    wb.calculation.fullCalcOnLoad = True
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def support_marker(wb) -> str | None:
+    """The marker text of a support this platform filled, or None."""
+    dn = wb.defined_names.get(MARKER_NAME)
+    if dn is None or not dn.attr_text:
+        return None
+    return dn.attr_text.strip().strip('"')
+
+
+# --- reading an uploaded support ------------------------------------------------------------
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def risky_parts(data: bytes) -> tuple[bool, bool]:
+    """(has macros, has links to other workbooks) — from the zip's directory alone."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = [n.lower() for n in archive.namelist()]
+    macros = any(n.endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
+    links = any(n.startswith("xl/externallinks/") for n in names)
+    return macros, links
+
+
+def cached_values(data: bytes, wanted: dict[str, set[str]]) -> dict[tuple[str, str], object]:
+    """The values saved with the formulas of the ``wanted`` cells ({sheet: {"B3", …}}), read
+    from the sheets' XML (openpyxl reads either formulas or values, not both). A cell saved
+    without a value (a file never opened in a spreadsheet) is absent; errors come as
+    ``{"error": "#DIV/0!"}``. ``data`` has passed ``workbook_file_check``."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    out: dict[tuple[str, str], object] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        book = etree.fromstring(archive.read("xl/workbook.xml"), parser)
+        rels = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"), parser)
+        targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{_PKG_REL}Relationship")}
+        shared: list[str] | None = None
+        for sheet in book.iter(f"{_NS}sheet"):
+            title = sheet.get("name")
+            coords = wanted.get(title)
+            if not coords:
+                continue
+            target = (targets.get(sheet.get(f"{_REL_NS}id")) or "").lstrip("/")
+            member = target if target.startswith("xl/") else f"xl/{target}"
+            if member not in names:
+                continue
+            root = etree.fromstring(archive.read(member), parser)
+            for cell in root.iter(f"{_NS}c"):
+                coord = cell.get("r")
+                if coord not in coords:
+                    continue
+                v = cell.find(f"{_NS}v")
+                if v is None or v.text is None:
+                    if cell.get("t") == "str":
+                        out[(title, coord)] = ""
+                    continue
+                kind = cell.get("t", "n")
+                if kind == "s":
+                    if shared is None:
+                        shared = _shared_strings(archive, names, parser)
+                    index = int(v.text)
+                    value = shared[index] if index < len(shared) else ""
+                elif kind in ("str", "inlineStr"):
+                    value = v.text
+                elif kind == "b":
+                    value = v.text == "1"
+                elif kind == "e":
+                    value = {"error": v.text}
+                else:
+                    try:
+                        value = float(v.text)
+                    except ValueError:
+                        continue
+                out[(title, coord)] = value
+    return out
+
+
+def _shared_strings(archive, names, parser) -> list[str]:
+    if "xl/sharedStrings.xml" not in names:
+        return []
+    root = etree.fromstring(archive.read("xl/sharedStrings.xml"), parser)
+    return ["".join(t.text or "" for t in si.iter(f"{_NS}t")) for si in root.iter(f"{_NS}si")]
+
+
+_PREFIXES = re.compile(r"_xl(?:fn|ws|udf)\.", re.IGNORECASE)
+_THIS_ROW = re.compile(r"\[\[#THISROW\],\[([^\]]*)\]\]")
+_AT = re.compile(r"\[@\[([^\]]*)\]\]")
+
+
+def formula_key(formula: str) -> str:
+    """A formula as compared between the version and an upload: without the ``=``, the
+    ``_xlfn.`` prefixes, spaces and case outside strings, ``[#This Row]`` as ``@``."""
+    text = formula.lstrip("=")
+    parts = text.split('"')
+    for i in range(0, len(parts), 2):  # outside string literals
+        parts[i] = _PREFIXES.sub("", parts[i]).replace(" ", "").replace("\n", "").upper()
+    text = '"'.join(parts)
+    text = _THIS_ROW.sub(r"[@\1]", text)
+    return _AT.sub(r"[@\1]", text)
