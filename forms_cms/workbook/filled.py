@@ -110,10 +110,10 @@ def ref_shift(text: str, own_sheet: str | None, shift: RowShift) -> str:
 
 def formula_shift(formula: str, own_sheet: str | None, shift: RowShift) -> str:
     """A formula (``=…``, or a defined name's text without ``=``) after ``shift``."""
-    if own_sheet is None or not shift.concerns(own_sheet):
-        # quick exit: a formula of another sheet that never names the shifted one
-        if shift.sheet.casefold() not in formula.casefold():
-            return formula
+    # quick exit: a formula of another sheet that never names the shifted one
+    elsewhere = own_sheet is None or not shift.concerns(own_sheet)
+    if elsewhere and shift.sheet.casefold() not in formula.casefold():
+        return formula
     bare = not formula.startswith("=")
     tokens = Tokenizer("=" + formula if bare else formula)
     changed = False
@@ -147,7 +147,7 @@ def _sqref_shift(sqref, shift: RowShift, grow_cols) -> MultiCellRange:
     )
 
 
-def _table_bounds(table) -> tuple[int, int, int, int]:
+def table_bounds(table) -> tuple[int, int, int, int]:
     """(first column, last column, first data row, last data row) of an Excel Table."""
     c1, r1, c2, r2 = range_boundaries(table.ref)
     header = 1 if table.headerRowCount is None else int(table.headerRowCount)
@@ -241,7 +241,7 @@ def _validation_formulas_shift(dv, own: str, shift: RowShift) -> None:
 def table_resize(wb, ws, table, count: int) -> int:
     """Give ``table`` ``count`` data rows (at least one); returns the rows added (negative:
     removed). New rows copy the last data row's styles and calculated formulas."""
-    c1, c2, d1, d2 = _table_bounds(table)
+    c1, c2, d1, d2 = table_bounds(table)
     count = max(count, 1)
     delta = count - (d2 - d1 + 1)
     if delta == 0:
@@ -343,7 +343,7 @@ def support_fill(
     found = tables_map(wb)
     # bottom-up, so that resizing a table never moves one not yet resized
     present = [t for t in tables if t.name.upper() in found]
-    present.sort(key=lambda t: -_table_bounds(found[t.name.upper()][1])[3])
+    present.sort(key=lambda t: -table_bounds(found[t.name.upper()][1])[3])
     for fill in present:
         ws, table = found[fill.name.upper()]
         table_resize(wb, ws, table, len(fill.rows))
@@ -354,7 +354,7 @@ def support_fill(
             _put(wb[where[0]].cell(row=where[1], column=where[2]), value)
     for fill in present:
         ws, table = found[fill.name.upper()]
-        _c1, _c2, d1, _d2 = _table_bounds(table)
+        _c1, _c2, d1, _d2 = table_bounds(table)
         columns = {f: cells[f.upper()][2] for f in fill.inputs if f.upper() in cells}
         rows = fill.rows or [{}]
         for index, row in enumerate(rows):
@@ -362,9 +362,7 @@ def support_fill(
                 _put(ws.cell(row=d1 + index, column=col), row.get(field))
     if marker is not None:
         text = marker.replace('"', "'")
-        wb.defined_names[MARKER_NAME] = DefinedName(
-            MARKER_NAME, attr_text=f'"{text}"', hidden=True
-        )
+        wb.defined_names[MARKER_NAME] = DefinedName(MARKER_NAME, attr_text=f'"{text}"', hidden=True)
     wb.calculation.fullCalcOnLoad = True
     out = io.BytesIO()
     wb.save(out)

@@ -1,0 +1,515 @@
+"""The dossier as its Excel support, and a filled support read back for import.
+
+Download (:func:`dossier_support`): the form version's source workbook with every named input
+cell and every multivalued table filled with the dossier's values (see
+``forms_cms.workbook.filled``); formulas stay, so Excel and LibreOffice recompute the figures
+the platform shows. A hidden defined name marks the form version, exercise and SIREN.
+
+Import (:func:`support_import_plan`), the workbook twin of ``xmlformat.import_plan``: it returns
+the same ``(report, values, computed)`` and the caller applies them through the same service.
+The file is checked before any parse (size, zip extent, DOCTYPE: ``workbook_file_check``), and
+refused, with nothing applied, when it carries macros or links to other workbooks, when it is
+the support of another form or version (its marker, or its sheets and defined names for a
+support downloaded from Formulaires and filled by hand), when a sheet, a name or a table is
+missing, when a formula was typed over an input cell, when a computed cell's formula was
+replaced or changed, or when a value does not fit its field — each cell named
+(« Feuille « Bilan actif », cellule C12 (ER_CAPITAL) : … »).
+
+Every input cell is carried: an empty cell clears the field. A table's rows replace the
+dossier's (blank rows dropped). Computed cells and calculated columns are compared with the
+recomputation when the file holds the values the spreadsheet saved (reported, not applied).
+
+A computed cell's formula is compared with the version's, moved as the download moves it when
+the file's tables have more (or fewer) rows than the workbook's; the formula as it stands in
+the version is accepted too (a row typed just below a table, which Excel absorbs without
+moving anything).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from django.db import connection
+from openpyxl.formula.translate import Translator
+from openpyxl.utils.cell import get_column_letter
+
+from forms_cms.engine import serial_to_ymd
+from forms_cms.fields import version_fields, version_tables
+from forms_cms.formats import Invalid, parse_value
+from forms_cms.models import VersionFile
+from forms_cms.workbook import WorkbookFileError, workbook_file_check, workbook_load
+from forms_cms.workbook.filled import (
+    RowShift,
+    TableFill,
+    cached_values,
+    formula_key,
+    formula_shift,
+    named_cells_map,
+    risky_parts,
+    support_fill,
+    support_marker,
+    table_bounds,
+    tables_map,
+)
+from forms_cms.xmlformat import MSG_TABLE_CAP, ImportReport, table_rows
+
+MB = 1024 * 1024
+MAX_SUPPORT_BYTES = 20 * MB
+MAX_REPORTED_CELLS = 50  # cell-by-cell messages shown, then a count
+
+MSG_MACROS = (
+    "Le fichier « {filename} » contient des macros (VBA) : elles ne sont pas acceptées. "
+    "Enregistrez-le au format « Classeur Excel (*.xlsx) » (sans macros) et importez ce "
+    "nouveau fichier."
+)
+MSG_LINKS = (
+    "Le fichier « {filename} » contient des liaisons vers d'autres classeurs : elles ne sont "
+    "pas acceptées. Dans Excel, « Données › Modifier les liens › Rompre le lien », "
+    "enregistrez, puis importez-le à nouveau."
+)
+MSG_OTHER_VERSION = (
+    "Ce classeur est le support du formulaire {code} version {version} (exercice {exercise}) ; "
+    "ce dossier utilise le formulaire {expected_code} version {expected_version} (exercice "
+    "{expected_exercise}) : téléchargez le support de ce dossier et reportez-y vos saisies."
+)
+MSG_SIREN = (
+    "Ce classeur a été téléchargé pour l'organisme de SIREN {siren}, pas pour celui de ce "
+    "dossier ({expected}) : vérifiez que vous importez le bon fichier."
+)
+MSG_NOT_THIS_FORM = (
+    "Ce classeur n'est pas le support du formulaire « {label} » de ce dossier : {missing} de "
+    "ses {total} champs nommés en sont absents. Téléchargez le support de ce dossier (lien "
+    "« Télécharger le support Excel rempli ») et reportez-y vos saisies."
+)
+MSG_SHEET = (
+    "La feuille « {sheet} » est absente du classeur (renommée ou supprimée) : redonnez-lui "
+    "son nom d'origine, ou repartez du support téléchargé."
+)
+MSG_NAME = (
+    "Le nom {name} (feuille « {sheet} ») n'existe plus dans le classeur : ne supprimez ni ne "
+    "renommez les noms définis du support ; repartez du support téléchargé."
+)
+MSG_TABLE_MISSING = (
+    "Le tableau « {table} » (feuille « {sheet} ») est absent du classeur : ne le supprimez ni "
+    "ne le renommez ; repartez du support téléchargé."
+)
+MSG_TABLE_HEADERS = (
+    "Le tableau « {table} » n'a plus ses colonnes d'origine (attendu : {expected} ; trouvé : "
+    "{found}) : rétablissez les colonnes, ou repartez du support téléchargé."
+)
+MSG_CELL = "Feuille « {sheet} », cellule {cell} ({name}) : {reason}"
+MSG_TABLE_CELL_AT = (
+    "Feuille « {sheet} », cellule {cell} (tableau {table}, ligne {row}, colonne « {column} ») : "
+    "{reason}"
+)
+MSG_FORMULA_INPUT = (
+    "une formule a été saisie dans un champ de saisie : remplacez-la par une valeur (la "
+    "plateforme n'importe pas de formule)."
+)
+MSG_FORMULA_CHANGED = (
+    "la formule de ce champ calculé a été modifiée : rétablissez la formule d'origine (la "
+    "plateforme calcule ce champ elle-même)."
+)
+MSG_FORMULA_REPLACED = (
+    "la formule de ce champ calculé a été remplacée par une valeur : rétablissez la formule "
+    "d'origine (la plateforme calcule ce champ elle-même)."
+)
+MSG_MORE = "… et {count} autres cellules à corriger de la même façon."
+MSG_AMOUNT_DECIMALS = "Deux décimales au plus pour un montant (ex. 1 234,56)."
+
+
+def _marker(dossier) -> str:
+    version = dossier.form_version
+    return "|".join(
+        (
+            version.document_type.code,
+            str(dossier.campaign.exercise),
+            str(version.number),
+            dossier.organism.siren,
+        )
+    )
+
+
+@lru_cache(maxsize=8)
+def _source(schema: str, version_id: int) -> tuple[bytes, str]:
+    content, filename = VersionFile.objects.values_list("content", "filename").get(
+        version_id=version_id, kind=VersionFile.Kind.SOURCE
+    )
+    return bytes(content), filename
+
+
+def version_source(version) -> bytes:
+    return _source(connection.schema_name, version.pk)[0]
+
+
+def support_filename(dossier) -> str:
+    return (
+        f"{dossier.document_type.code}-{dossier.campaign.exercise}-{dossier.organism.siren}"
+        f"-v{dossier.form_version.number}.xlsx"
+    )
+
+
+def dossier_support(dossier) -> bytes:
+    """The dossier (live, or the transmitted snapshot ``DossierPolicy.readable`` gives) as
+    its filled Excel support."""
+    version = dossier.form_version
+    inputs = {
+        name: dossier.values.get(name)
+        for name, info in version_fields(version).items()
+        if not info.computed
+    }
+    tables = [
+        TableFill(name, [c.name for c in meta.inputs], table_rows(dossier, name))
+        for name, meta in version_tables(version).items()
+    ]
+    source = version_source(version)
+    return support_fill(source, inputs=inputs, tables=tables, marker=_marker(dossier))
+
+
+# ---------------------------------------------------------------------------------------------
+# import
+
+
+class _Expected:
+    """What a version's source workbook says the import needs: per computed field its
+    formula, per table its bounds and its calculated columns' template formulas."""
+
+    def __init__(self, source: bytes):
+        wb = workbook_load(source)
+        self.sheets = [ws.title for ws in wb.worksheets]
+        cells = named_cells_map(wb)
+        self.formulas: dict[str, str] = {}
+        for name, (sheet, row, col) in cells.items():
+            value = wb[sheet].cell(row=row, column=col).value
+            text = getattr(value, "text", value)
+            if isinstance(text, str) and text.startswith("="):
+                self.formulas[name] = text
+        # NAME → (sheet, first column, first and last data rows, headers, {column offset:
+        # (calculated formula, its cell)})
+        self.tables: dict[str, tuple] = {}
+        for key, (ws, table) in tables_map(wb).items():
+            c1, c2, d1, d2 = table_bounds(table)
+            headers = [(c.name or "").strip() for c in table.tableColumns]
+            calculated = {}
+            for col in range(c1, c2 + 1):
+                value = ws.cell(row=d2, column=col).value
+                text = getattr(value, "text", value)
+                if isinstance(text, str) and text.startswith("="):
+                    calculated[col - c1] = (text, f"{get_column_letter(col)}{d2}")
+            self.tables[key] = (ws.title, c1, d1, d2, headers, calculated)
+
+
+@lru_cache(maxsize=8)
+def _expected(schema: str, version_id: int) -> _Expected:
+    return _Expected(_source(schema, version_id)[0])
+
+
+def _problem(report: ImportReport, message: str, counter: list[int]) -> None:
+    counter[0] += 1
+    if counter[0] <= MAX_REPORTED_CELLS:
+        report.errors.append(message)
+
+
+def _text_of(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def cell_stored_value(info, value):
+    """A cell's value (openpyxl) as the field stores it, or :class:`Invalid`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    kind = info.data_type
+    if isinstance(value, dt.datetime | dt.date):
+        if kind == "date":
+            day = value.date() if isinstance(value, dt.datetime) else value
+            return parse_value("date", day.strftime("%d/%m/%Y"))
+        value = _text_of(value) if kind in ("text", "choice") else value
+    if isinstance(value, bool):
+        value = "VRAI" if value else "FAUX"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        if kind == "amount":
+            if abs(number) >= 1e15:
+                return Invalid("Montant trop grand (15 chiffres au plus).")
+            if abs(round(number, 2) - number) > 1e-6:
+                return Invalid(MSG_AMOUNT_DECIMALS)
+            return round(number, 2)
+        if kind == "integer":
+            if not number.is_integer():
+                return Invalid("Nombre entier attendu, sans décimales (ex. 1 250).")
+            return number
+        if kind == "percentage":
+            return number
+        if kind == "date":
+            try:
+                year, month, day = serial_to_ymd(number)
+                return parse_value("date", f"{day:02d}/{month:02d}/{year}")
+            except (ValueError, OverflowError):
+                return Invalid("Date attendue au format jj/mm/aaaa (ex. 31/12/2024).")
+        return parse_value(kind, _text_of(number), choices=info.choices)
+    text = str(value)
+    parsed = parse_value(kind, text, choices=info.choices)
+    if isinstance(parsed, Invalid) and kind in ("amount", "integer", "percentage", "date"):
+        return Invalid(f"« {text.strip()[:40]} » n'est pas accepté. {parsed.message}")
+    return parsed
+
+
+def _formula_text(cell) -> str | None:
+    if cell.data_type != "f":
+        return None
+    value = cell.value
+    text = getattr(value, "text", value)
+    return text if isinstance(text, str) else None
+
+
+def _marker_check(report: ImportReport, marker: str, dossier) -> bool:
+    parts = marker.split("|")
+    if len(parts) != 4:
+        return True
+    code, exercise, number, siren = parts
+    version = dossier.form_version
+    expected = (version.document_type.code, str(dossier.campaign.exercise), str(version.number))
+    if (code, exercise, number) != expected:
+        report.errors.append(
+            MSG_OTHER_VERSION.format(
+                code=code,
+                version=number,
+                exercise=exercise,
+                expected_code=expected[0],
+                expected_version=expected[2],
+                expected_exercise=expected[1],
+            )
+        )
+        return False
+    if siren != dossier.organism.siren:
+        report.errors.append(MSG_SIREN.format(siren=siren, expected=dossier.organism.siren))
+        return False
+    return True
+
+
+def support_import_plan(
+    dossier, data: bytes, filename: str = "classeur.xlsx"
+) -> tuple[ImportReport, dict[str, object], dict]:
+    """Read and check a filled support for this dossier: the report, the input values to
+    apply (every input field; tables with their rows), the computed values the file saved.
+    Nothing is written."""
+    report = ImportReport()
+    empty: tuple[ImportReport, dict, dict] = (report, {}, {})
+    if filename.lower().endswith((".xlsm", ".xltm", ".xlam")):
+        report.errors.append(MSG_MACROS.format(filename=filename))
+        return empty
+    try:
+        workbook_file_check(data, filename, max_upload_bytes=MAX_SUPPORT_BYTES)
+        macros, links = risky_parts(data)
+        if macros:
+            raise WorkbookFileError(MSG_MACROS.format(filename=filename))
+        if links:
+            raise WorkbookFileError(MSG_LINKS.format(filename=filename))
+        wb = workbook_load(data, filename=filename)
+    except WorkbookFileError as exc:
+        report.errors.append(exc.message)
+        return empty
+    version = dossier.form_version
+    fields = version_fields(version)
+    tables = version_tables(version)
+    marker = support_marker(wb)
+    if marker is not None and not _marker_check(report, marker, dossier):
+        return empty
+    cells = named_cells_map(wb)
+    missing = [name for name in fields if name.upper() not in cells]
+    if marker is None and len(missing) > len(fields) // 2:
+        report.errors.append(
+            MSG_NOT_THIS_FORM.format(
+                label=version.document_type.label, missing=len(missing), total=len(fields)
+            )
+        )
+        return empty
+    sheets = set(wb.sheetnames)
+    expected = _expected(connection.schema_name, version.pk)
+    for sheet in expected.sheets:
+        if sheet not in sheets:
+            report.errors.append(MSG_SHEET.format(sheet=sheet))
+    if report.errors:
+        return empty
+    counter = [0]
+    for name in missing[:MAX_REPORTED_CELLS]:
+        report.errors.append(MSG_NAME.format(name=name, sheet=fields[name].sheet))
+    if missing:
+        return empty
+    found_tables = tables_map(wb)
+    # the rows each table has in the file: the formulas below them moved as the download
+    # moves them
+    shifts: list[RowShift] = []
+    table_rows_at: dict[str, tuple] = {}
+    for name, meta in tables.items():
+        key = name.upper()
+        if key not in found_tables:
+            report.errors.append(MSG_TABLE_MISSING.format(table=name, sheet=meta.sheet))
+            continue
+        ws, table = found_tables[key]
+        c1, _c2, d1, d2 = table_bounds(table)
+        sheet, source_c1, s1, s2, headers, calculated = expected.tables[key]
+        found = [(c.name or "").strip() for c in table.tableColumns]
+        if [h.casefold() for h in found] != [h.casefold() for h in headers]:
+            report.errors.append(
+                MSG_TABLE_HEADERS.format(
+                    table=name, expected=", ".join(headers), found=", ".join(found)
+                )
+            )
+            continue
+        table_rows_at[name] = (ws, c1 - source_c1, d1, d2, calculated, source_c1)
+        if (d2 - d1) != (s2 - s1):
+            shifts.append(RowShift(sheet, s2, (d2 - d1) - (s2 - s1)))
+    if report.errors:
+        return empty
+    shifts.sort(key=lambda s: -s.after)
+    values: dict[str, object] = {}
+    computed: dict[str, object] = {}
+    wanted: dict[str, set[str]] = {}
+    computed_at: dict[str, tuple[str, str]] = {}
+    for name, info in fields.items():
+        sheet, row, col = cells[name.upper()]
+        if sheet not in sheets:
+            report.errors.append(MSG_SHEET.format(sheet=sheet))
+            continue
+        cell = wb[sheet].cell(row=row, column=col)
+        coord = f"{get_column_letter(col)}{row}"
+        formula = _formula_text(cell)
+        if info.computed:
+            reason = _computed_formula_problem(
+                formula, cell.value, expected.formulas.get(name.upper()), sheet, shifts
+            )
+            if reason:
+                _problem(report, MSG_CELL.format(sheet=sheet, cell=coord, name=name,
+                                                 reason=reason), counter)  # fmt: skip
+                continue
+            wanted.setdefault(sheet, set()).add(coord)
+            computed_at[name] = (sheet, coord)
+            continue
+        if formula is not None:
+            _problem(report, MSG_CELL.format(sheet=sheet, cell=coord, name=name,
+                                             reason=MSG_FORMULA_INPUT), counter)  # fmt: skip
+            continue
+        value = cell_stored_value(info, cell.value)
+        if isinstance(value, Invalid):
+            _problem(report, MSG_CELL.format(sheet=sheet, cell=coord, name=name,
+                                             reason=value.message), counter)  # fmt: skip
+            continue
+        values[name] = value
+    table_computed_at: dict[str, list[dict[str, tuple[str, str]]]] = {}
+    for name, (ws, moved, d1, d2, calculated, source_c1) in table_rows_at.items():
+        meta = tables[name]
+        rows, at = _table_read(report, counter, meta, ws, (source_c1, moved), d1, d2, calculated)
+        if len(rows) > meta.max_rows:
+            report.errors.append(
+                MSG_TABLE_CAP.format(
+                    table=name, count=len(rows), cap=meta.max_rows, extra=len(rows) - meta.max_rows
+                )
+            )
+        values[name] = rows
+        table_computed_at[name] = at
+        for row_at in at:
+            for sheet, coord in row_at.values():
+                wanted.setdefault(sheet, set()).add(coord)
+    if counter[0] > MAX_REPORTED_CELLS:
+        report.errors.append(MSG_MORE.format(count=counter[0] - MAX_REPORTED_CELLS))
+    if report.errors:
+        return report, {}, {}
+    saved = cached_values(data, wanted)
+    for name, key in computed_at.items():
+        report.computed_ignored.append(name)
+        if key in saved:
+            computed[name] = saved[key]
+    for name, at in table_computed_at.items():
+        rows = [{c: saved[k] for c, k in row_at.items() if k in saved} for row_at in at]
+        if any(rows):
+            computed[name] = rows
+            for column in tables[name].columns:
+                if column.computed:
+                    report.computed_ignored.append(f"{name}/{column.name}")
+    return report, values, computed
+
+
+def _computed_formula_problem(formula, value, expected, sheet, shifts) -> str | None:
+    if expected is None:  # a constant under a name the version computes: nothing to compare
+        return None
+    if formula is None:
+        return MSG_FORMULA_REPLACED
+    mine = formula_key(formula)
+    if mine == formula_key(expected):
+        return None
+    moved = expected
+    for shift in shifts:
+        moved = formula_shift(moved, sheet, shift)
+    if mine == formula_key(moved):
+        return None
+    return MSG_FORMULA_CHANGED
+
+
+def _table_read(report, counter, meta, ws, columns, d1, d2, calculated):
+    """A table's rows in the file: ([{input column: value}], [{calculated column: (sheet,
+    cell)}]); blank rows (no input value) dropped. ``columns``: the table's first column in
+    the version, and how far the file moved it."""
+    source_c1, moved = columns
+    c1 = source_c1 + moved
+    offsets = {column.name: column.column - source_c1 for column in meta.columns}
+    rows, at = [], []
+    for r in range(d1, d2 + 1):
+        row, row_at, problems = {}, {}, False
+        for column in meta.columns:
+            col = c1 + offsets[column.name]
+            cell = ws.cell(row=r, column=col)
+            coord = f"{get_column_letter(col)}{r}"
+            where = {
+                "sheet": ws.title,
+                "cell": coord,
+                "table": meta.name,
+                "row": r - d1 + 1,
+                "column": column.label or column.name,
+            }
+            formula = _formula_text(cell)
+            if column.computed:
+                template = calculated.get(offsets[column.name])
+                reason = None
+                if template is not None:
+                    text, origin = template
+                    if formula is None:
+                        # an empty cell: nothing to compare (a value: the formula replaced)
+                        reason = MSG_FORMULA_REPLACED if cell.value is not None else None
+                    else:
+                        translated = Translator(text, origin=origin).translate_formula(coord)
+                        if formula_key(formula) not in (formula_key(text), formula_key(translated)):
+                            reason = MSG_FORMULA_CHANGED
+                if reason:
+                    problems = True
+                    _problem(report, MSG_TABLE_CELL_AT.format(**where, reason=reason), counter)
+                else:
+                    row_at[column.name] = (ws.title, coord)
+                continue
+            if formula is not None:
+                problems = True
+                _problem(report, MSG_TABLE_CELL_AT.format(**where, reason=MSG_FORMULA_INPUT),
+                         counter)  # fmt: skip
+                continue
+            value = cell_stored_value(column, cell.value)
+            if isinstance(value, Invalid):
+                problems = True
+                _problem(report, MSG_TABLE_CELL_AT.format(**where, reason=value.message),
+                         counter)  # fmt: skip
+            elif value is not None:
+                row[column.name] = value
+        if row or problems:
+            rows.append(row)
+            at.append(row_at)
+    return rows, at
+
+
+__all__ = [
+    "MAX_SUPPORT_BYTES",
+    "dossier_support",
+    "support_filename",
+    "support_import_plan",
+]
