@@ -460,11 +460,14 @@ _AT = re.compile(r"\[@\[([^\]]*)\]\]")
 
 def formula_key(formula: str) -> str:
     """A formula as compared between the version and an upload: without the ``=``, the
-    ``_xlfn.`` prefixes, spaces and case outside strings, ``[#This Row]`` as ``@``."""
+    ``_xlfn.`` prefixes, spaces, sheet-name quotes and case outside strings, ``[#This Row]``
+    as ``@`` (spreadsheets write these differently, the formula is the same)."""
     text = formula.lstrip("=")
     parts = text.split('"')
     for i in range(0, len(parts), 2):  # outside string literals
-        parts[i] = _PREFIXES.sub("", parts[i]).replace(" ", "").replace("\n", "").upper()
+        part = _PREFIXES.sub("", parts[i])
+        part = part.replace(" ", "").replace("\n", "").replace("'", "").upper()
+        parts[i] = part.replace("TRUE()", "TRUE").replace("FALSE()", "FALSE")  # LibreOffice
     text = '"'.join(parts)
     text = _THIS_ROW.sub(r"[@\1]", text)
     return _AT.sub(r"[@\1]", text)
