@@ -38,19 +38,16 @@ from forms_cms.engine import serial_to_ymd
 from forms_cms.fields import version_fields, version_tables
 from forms_cms.formats import Invalid, parse_value
 from forms_cms.models import VersionFile
-from forms_cms.workbook import WorkbookFileError, workbook_file_check, workbook_load
+from forms_cms.workbook import WorkbookFileError, workbook_file_check
+from forms_cms.workbook.cellbook import CellBookError, CellTable, cell_book
 from forms_cms.workbook.filled import (
+    MARKER_NAME,
     RowShift,
     TableFill,
-    cached_values,
     formula_key,
     formula_shift,
-    named_cells_map,
     risky_parts,
     support_fill,
-    support_marker,
-    table_bounds,
-    tables_map,
 )
 from forms_cms.xmlformat import MSG_TABLE_CAP, ImportReport, table_rows
 
@@ -116,6 +113,10 @@ MSG_FORMULA_REPLACED = (
     "d'origine (la plateforme calcule ce champ elle-même)."
 )
 MSG_MORE = "… et {count} autres cellules à corriger de la même façon."
+MSG_DAMAGED = (
+    "Le fichier « {filename} » est endommagé (son contenu XML est illisible) : ouvrez-le dans "
+    "Excel, enregistrez-le au format « Classeur Excel (*.xlsx) » et importez ce nouveau fichier."
+)
 MSG_AMOUNT_DECIMALS = "Deux décimales au plus pour un montant (ex. 1 234,56)."
 
 
@@ -172,32 +173,27 @@ def dossier_support(dossier) -> bytes:
 
 
 class _Expected:
-    """What a version's source workbook says the import needs: per computed field its
-    formula, per table its bounds and its calculated columns' template formulas."""
+    """What a version's source workbook says the import needs: its sheets, per computed field
+    its formula, per table its bounds and its calculated columns' template formulas."""
 
     def __init__(self, source: bytes):
-        wb = workbook_load(source)
-        self.sheets = [ws.title for ws in wb.worksheets]
-        cells = named_cells_map(wb)
+        book = cell_book(source)
+        self.sheets = book.sheets
         self.formulas: dict[str, str] = {}
-        for name, (sheet, row, col) in cells.items():
-            value = wb[sheet].cell(row=row, column=col).value
-            text = getattr(value, "text", value)
-            if isinstance(text, str) and text.startswith("="):
-                self.formulas[name] = text
-        # NAME → (sheet, first column, first and last data rows, headers, {column offset:
-        # (calculated formula, its cell)})
-        self.tables: dict[str, tuple] = {}
-        for key, (ws, table) in tables_map(wb).items():
-            c1, c2, d1, d2 = table_bounds(table)
-            headers = [(c.name or "").strip() for c in table.tableColumns]
+        for name, where in book.names.items():
+            formula = book.cell(*where)[1]
+            if formula is not None:
+                self.formulas[name] = formula
+        # NAME → (table, {column offset: (calculated formula, its cell)})
+        self.tables: dict[str, tuple[CellTable, dict[int, tuple[str, str]]]] = {}
+        for key, table in book.tables.items():
             calculated = {}
-            for col in range(c1, c2 + 1):
-                value = ws.cell(row=d2, column=col).value
-                text = getattr(value, "text", value)
-                if isinstance(text, str) and text.startswith("="):
-                    calculated[col - c1] = (text, f"{get_column_letter(col)}{d2}")
-            self.tables[key] = (ws.title, c1, d1, d2, headers, calculated)
+            for col in range(table.c1, table.c2 + 1):
+                formula = book.cell(table.sheet, table.last_row, col)[1]
+                if formula is not None:
+                    coord = f"{get_column_letter(col)}{table.last_row}"
+                    calculated[col - table.c1] = (formula, coord)
+            self.tables[key] = (table, calculated)
 
 
 @lru_cache(maxsize=8)
@@ -257,14 +253,6 @@ def cell_stored_value(info, value):
     return parsed
 
 
-def _formula_text(cell) -> str | None:
-    if cell.data_type != "f":
-        return None
-    value = cell.value
-    text = getattr(value, "text", value)
-    return text if isinstance(text, str) else None
-
-
 def _marker_check(report: ImportReport, marker: str, dossier) -> bool:
     parts = marker.split("|")
     if len(parts) != 4:
@@ -308,18 +296,21 @@ def support_import_plan(
             raise WorkbookFileError(MSG_MACROS.format(filename=filename))
         if links:
             raise WorkbookFileError(MSG_LINKS.format(filename=filename))
-        wb = workbook_load(data, filename=filename)
+        book = cell_book(data)
     except WorkbookFileError as exc:
         report.errors.append(exc.message)
+        return empty
+    except CellBookError:
+        report.errors.append(MSG_DAMAGED.format(filename=filename))
         return empty
     version = dossier.form_version
     fields = version_fields(version)
     tables = version_tables(version)
-    marker = support_marker(wb)
+    marker = book.constants.get(MARKER_NAME)
+    marker = marker.strip().strip('"') if marker else None
     if marker is not None and not _marker_check(report, marker, dossier):
         return empty
-    cells = named_cells_map(wb)
-    missing = [name for name in fields if name.upper() not in cells]
+    missing = [name for name in fields if name.upper() not in book.names]
     if marker is None and len(missing) > len(fields) // 2:
         report.errors.append(
             MSG_NOT_THIS_FORM.format(
@@ -327,82 +318,74 @@ def support_import_plan(
             )
         )
         return empty
-    sheets = set(wb.sheetnames)
+    sheets = set(book.sheets)
     expected = _expected(connection.schema_name, version.pk)
     for sheet in expected.sheets:
         if sheet not in sheets:
             report.errors.append(MSG_SHEET.format(sheet=sheet))
     if report.errors:
         return empty
-    counter = [0]
     for name in missing[:MAX_REPORTED_CELLS]:
         report.errors.append(MSG_NAME.format(name=name, sheet=fields[name].sheet))
     if missing:
         return empty
-    found_tables = tables_map(wb)
     # the rows each table has in the file: the formulas below them moved as the download
     # moves them
     shifts: list[RowShift] = []
-    table_rows_at: dict[str, tuple] = {}
+    found_tables: dict[str, tuple[CellTable, CellTable, dict]] = {}
     for name, meta in tables.items():
         key = name.upper()
-        if key not in found_tables:
+        table = book.tables.get(key)
+        if table is None:
             report.errors.append(MSG_TABLE_MISSING.format(table=name, sheet=meta.sheet))
             continue
-        ws, table = found_tables[key]
-        c1, _c2, d1, d2 = table_bounds(table)
-        sheet, source_c1, s1, s2, headers, calculated = expected.tables[key]
-        found = [(c.name or "").strip() for c in table.tableColumns]
-        if [h.casefold() for h in found] != [h.casefold() for h in headers]:
+        source, calculated = expected.tables[key]
+        if [h.casefold() for h in table.headers] != [h.casefold() for h in source.headers]:
             report.errors.append(
                 MSG_TABLE_HEADERS.format(
-                    table=name, expected=", ".join(headers), found=", ".join(found)
+                    table=name, expected=", ".join(source.headers), found=", ".join(table.headers)
                 )
             )
             continue
-        table_rows_at[name] = (ws, c1 - source_c1, d1, d2, calculated, source_c1)
-        if (d2 - d1) != (s2 - s1):
-            shifts.append(RowShift(sheet, s2, (d2 - d1) - (s2 - s1)))
+        found_tables[name] = (table, source, calculated)
+        delta = (table.last_row - table.first_row) - (source.last_row - source.first_row)
+        if delta:
+            shifts.append(RowShift(source.sheet, source.last_row, delta))
     if report.errors:
         return empty
     shifts.sort(key=lambda s: -s.after)
+    counter = [0]
     values: dict[str, object] = {}
     computed: dict[str, object] = {}
-    wanted: dict[str, set[str]] = {}
-    computed_at: dict[str, tuple[str, str]] = {}
     for name, info in fields.items():
-        sheet, row, col = cells[name.upper()]
-        if sheet not in sheets:
-            report.errors.append(MSG_SHEET.format(sheet=sheet))
-            continue
-        cell = wb[sheet].cell(row=row, column=col)
+        sheet, row, col = book.names[name.upper()]
+        value, formula = book.cell(sheet, row, col)
         coord = f"{get_column_letter(col)}{row}"
-        formula = _formula_text(cell)
         if info.computed:
             reason = _computed_formula_problem(
-                formula, cell.value, expected.formulas.get(name.upper()), sheet, shifts
+                formula, expected.formulas.get(name.upper()), sheet, shifts
             )
             if reason:
                 _problem(report, MSG_CELL.format(sheet=sheet, cell=coord, name=name,
                                                  reason=reason), counter)  # fmt: skip
                 continue
-            wanted.setdefault(sheet, set()).add(coord)
-            computed_at[name] = (sheet, coord)
+            report.computed_ignored.append(name)
+            if formula is not None and value is not None:
+                computed[name] = value
             continue
         if formula is not None:
             _problem(report, MSG_CELL.format(sheet=sheet, cell=coord, name=name,
                                              reason=MSG_FORMULA_INPUT), counter)  # fmt: skip
             continue
-        value = cell_stored_value(info, cell.value)
-        if isinstance(value, Invalid):
+        stored = cell_stored_value(info, value)
+        if isinstance(stored, Invalid):
             _problem(report, MSG_CELL.format(sheet=sheet, cell=coord, name=name,
-                                             reason=value.message), counter)  # fmt: skip
+                                             reason=stored.message), counter)  # fmt: skip
             continue
-        values[name] = value
-    table_computed_at: dict[str, list[dict[str, tuple[str, str]]]] = {}
-    for name, (ws, moved, d1, d2, calculated, source_c1) in table_rows_at.items():
+        values[name] = stored
+    for name, (table, source, calculated) in found_tables.items():
         meta = tables[name]
-        rows, at = _table_read(report, counter, meta, ws, (source_c1, moved), d1, d2, calculated)
+        rows, saved = _table_read(report, counter, meta, book, table, source, calculated)
         if len(rows) > meta.max_rows:
             report.errors.append(
                 MSG_TABLE_CAP.format(
@@ -410,30 +393,17 @@ def support_import_plan(
                 )
             )
         values[name] = rows
-        table_computed_at[name] = at
-        for row_at in at:
-            for sheet, coord in row_at.values():
-                wanted.setdefault(sheet, set()).add(coord)
+        if any(saved):
+            computed[name] = saved
+            report.computed_ignored.extend(f"{name}/{c.name}" for c in meta.columns if c.computed)
     if counter[0] > MAX_REPORTED_CELLS:
         report.errors.append(MSG_MORE.format(count=counter[0] - MAX_REPORTED_CELLS))
     if report.errors:
         return report, {}, {}
-    saved = cached_values(data, wanted)
-    for name, key in computed_at.items():
-        report.computed_ignored.append(name)
-        if key in saved:
-            computed[name] = saved[key]
-    for name, at in table_computed_at.items():
-        rows = [{c: saved[k] for c, k in row_at.items() if k in saved} for row_at in at]
-        if any(rows):
-            computed[name] = rows
-            for column in tables[name].columns:
-                if column.computed:
-                    report.computed_ignored.append(f"{name}/{column.name}")
     return report, values, computed
 
 
-def _computed_formula_problem(formula, value, expected, sheet, shifts) -> str | None:
+def _computed_formula_problem(formula, expected, sheet, shifts) -> str | None:
     if expected is None:  # a constant under a name the version computes: nothing to compare
         return None
     if formula is None:
@@ -449,62 +419,51 @@ def _computed_formula_problem(formula, value, expected, sheet, shifts) -> str | 
     return MSG_FORMULA_CHANGED
 
 
-def _table_read(report, counter, meta, ws, columns, d1, d2, calculated):
-    """A table's rows in the file: ([{input column: value}], [{calculated column: (sheet,
-    cell)}]); blank rows (no input value) dropped. ``columns``: the table's first column in
-    the version, and how far the file moved it."""
-    source_c1, moved = columns
-    c1 = source_c1 + moved
-    offsets = {column.name: column.column - source_c1 for column in meta.columns}
-    rows, at = [], []
-    for r in range(d1, d2 + 1):
-        row, row_at, problems = {}, {}, False
+def _table_read(report, counter, meta, book, table, source, calculated):
+    """A table's rows in the file: ([{input column: value}], [{calculated column: value the
+    spreadsheet saved}]); blank rows (no input value) dropped."""
+    offsets = {column.name: column.column - source.c1 for column in meta.columns}
+    rows, saved = [], []
+    for r in range(table.first_row, table.last_row + 1):
+        row, row_saved, problems = {}, {}, False
         for column in meta.columns:
-            col = c1 + offsets[column.name]
-            cell = ws.cell(row=r, column=col)
+            col = table.c1 + offsets[column.name]
+            value, formula = book.cell(table.sheet, r, col)
             coord = f"{get_column_letter(col)}{r}"
             where = {
-                "sheet": ws.title,
+                "sheet": table.sheet,
                 "cell": coord,
                 "table": meta.name,
-                "row": r - d1 + 1,
+                "row": r - table.first_row + 1,
                 "column": column.label or column.name,
             }
-            formula = _formula_text(cell)
+            reason = None
             if column.computed:
                 template = calculated.get(offsets[column.name])
-                reason = None
-                if template is not None:
+                if template is not None and formula is None and value is not None:
+                    reason = MSG_FORMULA_REPLACED
+                elif template is not None and formula is not None:
                     text, origin = template
-                    if formula is None:
-                        # an empty cell: nothing to compare (a value: the formula replaced)
-                        reason = MSG_FORMULA_REPLACED if cell.value is not None else None
-                    else:
-                        translated = Translator(text, origin=origin).translate_formula(coord)
-                        if formula_key(formula) not in (formula_key(text), formula_key(translated)):
-                            reason = MSG_FORMULA_CHANGED
-                if reason:
-                    problems = True
-                    _problem(report, MSG_TABLE_CELL_AT.format(**where, reason=reason), counter)
-                else:
-                    row_at[column.name] = (ws.title, coord)
-                continue
-            if formula is not None:
+                    translated = Translator(text, origin=origin).translate_formula(coord)
+                    if formula_key(formula) not in (formula_key(text), formula_key(translated)):
+                        reason = MSG_FORMULA_CHANGED
+                if reason is None and formula is not None and value is not None:
+                    row_saved[column.name] = value
+            elif formula is not None:
+                reason = MSG_FORMULA_INPUT
+            else:
+                stored = cell_stored_value(column, value)
+                if isinstance(stored, Invalid):
+                    reason = stored.message
+                elif stored is not None:
+                    row[column.name] = stored
+            if reason:
                 problems = True
-                _problem(report, MSG_TABLE_CELL_AT.format(**where, reason=MSG_FORMULA_INPUT),
-                         counter)  # fmt: skip
-                continue
-            value = cell_stored_value(column, cell.value)
-            if isinstance(value, Invalid):
-                problems = True
-                _problem(report, MSG_TABLE_CELL_AT.format(**where, reason=value.message),
-                         counter)  # fmt: skip
-            elif value is not None:
-                row[column.name] = value
+                _problem(report, MSG_TABLE_CELL_AT.format(**where, reason=reason), counter)
         if row or problems:
             rows.append(row)
-            at.append(row_at)
-    return rows, at
+            saved.append(row_saved)
+    return rows, saved
 
 
 __all__ = [

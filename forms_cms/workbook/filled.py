@@ -2,7 +2,8 @@
 
     data = support_fill(source, inputs={"CAPITAL": 1000.0}, tables=[TableFill(...)],
                         marker="ER_SOCIAUX|2024|3|123456789")
-    wb = workbook_load(data); cells = named_cells_map(wb); marker = support_marker(wb)
+
+(reading one back: ``forms_cms.workbook.cellbook``)
 
 Filling keeps the workbook a live form: every named input cell gets its value (numbers as
 numbers, dates as Excel serial numbers under the cell's date format, texts as text), computed
@@ -31,7 +32,6 @@ import zipfile
 from copy import copy
 from dataclasses import dataclass
 
-from lxml import etree
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
@@ -40,6 +40,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.formula import ArrayFormula
 
+from forms_cms.workbook.cellbook import cell_target
 from forms_cms.workbook.safety import workbook_load
 
 MARKER_NAME = "HARMONIA_SUPPORT"
@@ -285,24 +286,15 @@ class TableFill:
 
 
 def named_cells_map(wb) -> dict[str, tuple[str, int, int]]:
-    """Every workbook-scope defined name pointing at one cell: NAME (upper) → (sheet, row,
-    column)."""
-    out = {}
-    for name, dn in wb.defined_names.items():
-        text = dn.attr_text or ""
-        if "!" not in text or "," in text:
-            continue
-        sheet, _, coord = text.rpartition("!")
-        coord = coord.replace("$", "")
-        if ":" in coord or not coord:
-            continue
-        try:
-            col, row, *_ = range_boundaries(coord)
-        except (ValueError, TypeError):
-            continue
-        if col is None or row is None:
-            continue
-        out[name.upper()] = (_unquote(sheet), row, col)
+    """Every defined name pointing at one cell: NAME (upper) → (sheet, row, column). Names
+    of workbook scope, then those scoped to a sheet (the catalogue accepts both)."""
+    out: dict[str, tuple[str, int, int]] = {}
+    scopes = [(None, wb.defined_names)] + [(ws.title, ws.defined_names) for ws in wb.worksheets]
+    for own, names in scopes:
+        for name, dn in names.items():
+            where = cell_target(dn.attr_text or "", own)
+            if where is not None:
+                out.setdefault(name.upper(), where)
     return out
 
 
@@ -369,19 +361,7 @@ def support_fill(
     return out.getvalue()
 
 
-def support_marker(wb) -> str | None:
-    """The marker text of a support this platform filled, or None."""
-    dn = wb.defined_names.get(MARKER_NAME)
-    if dn is None or not dn.attr_text:
-        return None
-    return dn.attr_text.strip().strip('"')
-
-
 # --- reading an uploaded support ------------------------------------------------------------
-
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
 def risky_parts(data: bytes) -> tuple[bool, bool]:
@@ -391,66 +371,6 @@ def risky_parts(data: bytes) -> tuple[bool, bool]:
     macros = any(n.endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
     links = any(n.startswith("xl/externallinks/") for n in names)
     return macros, links
-
-
-def cached_values(data: bytes, wanted: dict[str, set[str]]) -> dict[tuple[str, str], object]:
-    """The values saved with the formulas of the ``wanted`` cells ({sheet: {"B3", …}}), read
-    from the sheets' XML (openpyxl reads either formulas or values, not both). A cell saved
-    without a value (a file never opened in a spreadsheet) is absent; errors come as
-    ``{"error": "#DIV/0!"}``. ``data`` has passed ``workbook_file_check``."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    out: dict[tuple[str, str], object] = {}
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = set(archive.namelist())
-        book = etree.fromstring(archive.read("xl/workbook.xml"), parser)
-        rels = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"), parser)
-        targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{_PKG_REL}Relationship")}
-        shared: list[str] | None = None
-        for sheet in book.iter(f"{_NS}sheet"):
-            title = sheet.get("name")
-            coords = wanted.get(title)
-            if not coords:
-                continue
-            target = (targets.get(sheet.get(f"{_REL_NS}id")) or "").lstrip("/")
-            member = target if target.startswith("xl/") else f"xl/{target}"
-            if member not in names:
-                continue
-            root = etree.fromstring(archive.read(member), parser)
-            for cell in root.iter(f"{_NS}c"):
-                coord = cell.get("r")
-                if coord not in coords:
-                    continue
-                v = cell.find(f"{_NS}v")
-                if v is None or v.text is None:
-                    if cell.get("t") == "str":
-                        out[(title, coord)] = ""
-                    continue
-                kind = cell.get("t", "n")
-                if kind == "s":
-                    if shared is None:
-                        shared = _shared_strings(archive, names, parser)
-                    index = int(v.text)
-                    value = shared[index] if index < len(shared) else ""
-                elif kind in ("str", "inlineStr"):
-                    value = v.text
-                elif kind == "b":
-                    value = v.text == "1"
-                elif kind == "e":
-                    value = {"error": v.text}
-                else:
-                    try:
-                        value = float(v.text)
-                    except ValueError:
-                        continue
-                out[(title, coord)] = value
-    return out
-
-
-def _shared_strings(archive, names, parser) -> list[str]:
-    if "xl/sharedStrings.xml" not in names:
-        return []
-    root = etree.fromstring(archive.read("xl/sharedStrings.xml"), parser)
-    return ["".join(t.text or "" for t in si.iter(f"{_NS}t")) for si in root.iter(f"{_NS}si")]
 
 
 _PREFIXES = re.compile(r"_xl(?:fn|ws|udf)\.", re.IGNORECASE)
