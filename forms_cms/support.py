@@ -179,12 +179,12 @@ class _Expected:
     def __init__(self, source: bytes):
         book = cell_book(source)
         self.sheets = book.sheets
-        self.formulas: dict[str, str] = {}
+        self.formulas: dict[str, tuple[str, str]] = {}  # NAME → (formula, its formula_key)
         for name, where in book.names.items():
             formula = book.cell(*where)[1]
             if formula is not None:
-                self.formulas[name] = formula
-        # NAME → (table, {column offset: (calculated formula, its cell)})
+                self.formulas[name] = (formula, formula_key(formula))
+        # NAME → (table, {column offset: (calculated formula, its cell, its key)})
         self.tables: dict[str, tuple[CellTable, dict[int, tuple[str, str]]]] = {}
         for key, table in book.tables.items():
             calculated = {}
@@ -192,7 +192,7 @@ class _Expected:
                 formula = book.cell(table.sheet, table.last_row, col)[1]
                 if formula is not None:
                     coord = f"{get_column_letter(col)}{table.last_row}"
-                    calculated[col - table.c1] = (formula, coord)
+                    calculated[col - table.c1] = (formula, coord, formula_key(formula))
             self.tables[key] = (table, calculated)
 
 
@@ -408,8 +408,9 @@ def _computed_formula_problem(formula, expected, sheet, shifts) -> str | None:
         return None
     if formula is None:
         return MSG_FORMULA_REPLACED
+    expected, key = expected
     mine = formula_key(formula)
-    if mine == formula_key(expected):
+    if mine == key:
         return None
     moved = expected
     for shift in shifts:
@@ -443,10 +444,12 @@ def _table_read(report, counter, meta, book, table, source, calculated):
                 if template is not None and formula is None and value is not None:
                     reason = MSG_FORMULA_REPLACED
                 elif template is not None and formula is not None:
-                    text, origin = template
-                    translated = Translator(text, origin=origin).translate_formula(coord)
-                    if formula_key(formula) not in (formula_key(text), formula_key(translated)):
-                        reason = MSG_FORMULA_CHANGED
+                    text, origin, key = template
+                    mine = formula_key(formula)
+                    if mine != key:  # relative references: the template moved to this row
+                        translated = Translator(text, origin=origin).translate_formula(coord)
+                        if mine != formula_key(translated):
+                            reason = MSG_FORMULA_CHANGED
                 if reason is None and formula is not None and value is not None:
                     row_saved[column.name] = value
             elif formula is not None:
