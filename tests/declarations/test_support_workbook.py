@@ -470,3 +470,94 @@ def test_marker_added_by_hand_to_another_workbook_is_not_trusted(filled, declara
 
     messages = refused(filled, declarant, edited(workbook_bytes(SHEETS, NAMES), mark))
     assert any("La feuille « Fiche » est absente" in m for m in messages), messages
+
+
+# --- the ER Sociaux: five tables stacked on one sheet, each with its totals below -------------
+
+
+def _plausible(rng, info):
+    if info.data_type == "amount":
+        return round(rng.uniform(-1e5, 5e6), 2)
+    if info.data_type == "integer":
+        return float(rng.randint(0, 5000))
+    if info.data_type == "percentage":
+        return round(rng.random(), 4)
+    if info.data_type == "date":
+        return float(45292 + rng.randint(0, 365))
+    if info.data_type == "choice":
+        return rng.choice(info.choices)
+    return f"Texte {rng.randint(1, 999)}"
+
+
+def test_er_sociaux_tables_grown_and_recomputed_by_libreoffice(demo_user, tmp_path):
+    """Every input of the ER Sociaux and 3, 0, 7, 2 and 5 rows in its five lists (stacked on
+    « Listes annexes », their totals below each): LibreOffice recomputes every computed field
+    and every calculated cell as the platform did, and the recalculated file imports back
+    unchanged, without a single difference."""
+    import random
+
+    from declarations.services.imports import dossier_import_workbook as import_workbook
+    from fixtures.form_workbooks import form_workbook_build
+    from forms_cms.fields import version_fields, version_tables
+    from workflow.actions import dossier_values_apply
+
+    path = form_workbook_build("er_sociaux", tmp_path / "er.xlsx")
+    er = upload("dhup", path.read_bytes(), user=demo_user("dhup", "gestionnaire"))
+    declarant = demo_user("dhup", "organisme")
+    dossier = open_dossier(declarant)
+    rng = random.Random(16)
+    with schema_context("dhup"):
+        values = {
+            name: _plausible(rng, info)
+            for name, info in version_fields(er).items()
+            if not info.computed
+        }
+        tables = version_tables(er)
+        for count, (name, meta) in zip((3, 0, 7, 2, 5), tables.items(), strict=True):
+            values[name] = [{c.name: _plausible(rng, c) for c in meta.inputs} for _ in range(count)]
+        dossier_values_apply(
+            dossier=dossier, values=values, acting_user=declarant, source=ValueChange.Source.IMPORT
+        )
+        dossier.refresh_from_db()
+        data = dossier_support(dossier)
+    source = tmp_path / "in" / "er.xlsx"
+    source.parent.mkdir()
+    source.write_bytes(data)
+    (output,) = libreoffice_recalculate([source], tmp_path / "out")
+    saved = cached_values(Path(output))
+    wb = openpyxl.load_workbook(output)
+    compared = 0
+    with schema_context("dhup"):
+        fields = version_fields(er)
+    for name, info in fields.items():
+        if not info.computed:
+            continue
+        dn = wb.defined_names.get(name) or wb[info.sheet].defined_names.get(name)
+        ((sheet, coord),) = list(dn.destinations)
+        value = saved[(sheet.replace("''", "'"), coord.replace("$", ""))]
+        platform = dossier.computed[name]
+        if isinstance(platform, dict):
+            assert value == platform["error"], name
+        elif isinstance(platform, int | float):
+            assert value == pytest.approx(platform, rel=1e-9, abs=1e-6), name
+        else:
+            assert value == platform, name
+        compared += 1
+    assert compared > 3000
+    for name, meta in tables.items():
+        sheet = wb[meta.sheet]
+        table = sheet.tables[name]
+        first_col, first_row = openpyxl.utils.cell.range_boundaries(table.ref)[:2]
+        rows = dossier.computed.get(name) or []
+        assert len(rows) == len(dossier.values[name])
+        offset = first_col - meta.columns[0].column
+        for index, row in enumerate(rows):
+            for column in meta.columns:
+                if column.computed:
+                    letter = openpyxl.utils.get_column_letter(column.column + offset)
+                    value = saved[(meta.sheet, f"{letter}{first_row + 1 + index}")]
+                    assert value == pytest.approx(row[column.name]), (name, index, column.name)
+    with schema_context("dhup"):
+        report = import_workbook(dossier=dossier, data=output.read_bytes(), acting_user=declarant)
+    assert report.applied == [] and report.computed_differences == []
+    assert len(report.computed_ignored) > 3000
