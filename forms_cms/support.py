@@ -53,6 +53,8 @@ from forms_cms.xmlformat import MSG_TABLE_CAP, ImportReport, table_rows
 
 MB = 1024 * 1024
 MAX_SUPPORT_BYTES = 20 * MB
+# the ER Sociaux support, recalculated by LibreOffice, holds 3 MB of XML: 25 times that
+MAX_SUPPORT_UNCOMPRESSED_BYTES = 80 * MB
 MAX_REPORTED_CELLS = 50  # cell-by-cell messages shown, then a count
 
 MSG_MACROS = (
@@ -290,7 +292,12 @@ def support_import_plan(
         report.errors.append(MSG_MACROS.format(filename=filename))
         return empty
     try:
-        workbook_file_check(data, filename, max_upload_bytes=MAX_SUPPORT_BYTES)
+        workbook_file_check(
+            data,
+            filename,
+            max_upload_bytes=MAX_SUPPORT_BYTES,
+            max_uncompressed_bytes=MAX_SUPPORT_UNCOMPRESSED_BYTES,
+        )
         macros, links = risky_parts(data)
         if macros:
             raise WorkbookFileError(MSG_MACROS.format(filename=filename))

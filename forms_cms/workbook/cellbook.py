@@ -145,15 +145,30 @@ def _read(archive: zipfile.ZipFile) -> CellBook:
         if where is not None:
             book.names.setdefault(name.upper(), where)
     shared = _shared_strings(archive, names, book_rels)
+    named: dict[str, set[tuple[int, int]]] = {}
+    for sheet, row, col in book.names.values():
+        named.setdefault(sheet, set()).add((row, col))
     for title, part in sheets:
         if part not in names:
             continue
-        _sheet_cells(archive.read(part), title, shared, book.cells)
+        areas = []
         for kind, target in _rels(archive, names, part).values():
             if kind.endswith("/table") and target in names:
                 table = _table(archive.read(target), title)
                 if table is not None:
                     book.tables[table.name.upper()] = table
+                    areas.append((table.first_row, table.last_row, table.c1, table.c2))
+        here = named.get(title, set())
+
+        def keep(row: int, col: int, here=here, areas=areas) -> bool:
+            # only the cells the import reads: named ones and the tables' data rows (a
+            # hostile sheet of millions of cells costs no memory)
+            return (row, col) in here or any(
+                r1 <= row <= r2 and c1 <= col <= c2 for r1, r2, c1, c2 in areas
+            )
+
+        with archive.open(part) as stream:
+            _sheet_cells(stream, title, shared, book.cells, keep)
     return book
 
 
@@ -170,14 +185,16 @@ def _shared_strings(archive, names, book_rels) -> list[str]:
     return out
 
 
-def _sheet_cells(content: bytes, title: str, shared: list[str], cells: dict) -> None:
+def _sheet_cells(stream, title: str, shared: list[str], cells: dict, keep) -> None:
+    """The sheet's cells, streamed (each row freed once read: memory stays small whatever
+    the sheet's size)."""
     masters: dict[str, tuple[str, str]] = {}  # shared formula index → (formula, its cell)
-    root = etree.fromstring(content, _parser())
-    data = root.find(f"{_M}sheetData")
-    if data is None:
-        return
     row_number = 0
-    for row in data.iterchildren(f"{_M}row"):
+    events = etree.iterparse(
+        stream, events=("end",), tag=f"{_M}row", resolve_entities=False, no_network=True,
+        load_dtd=False, huge_tree=False,
+    )  # fmt: skip
+    for _event, row in events:
         row_number = int(row.get("r") or row_number + 1)
         column = 0
         for c in row.iterchildren(f"{_M}c"):
@@ -187,22 +204,23 @@ def _sheet_cells(content: bytes, title: str, shared: list[str], cells: dict) -> 
             else:
                 column += 1
                 coord = f"{get_column_letter(column)}{row_number}"
-            formula = None
             f = c.find(f"{_M}f")
-            if f is not None:
-                text = f.text
-                if f.get("t") == "shared":
-                    index = f.get("si")
-                    if text:
-                        masters[index] = (text, coord)
-                    elif index in masters:
-                        master, origin = masters[index]
-                        text = Translator("=" + master, origin=origin).translate_formula(coord)[1:]
-                if text:
-                    formula = "=" + text
+            text = None if f is None else f.text
+            shared_index = None if f is None or f.get("t") != "shared" else f.get("si")
+            if shared_index is not None and text:
+                masters[shared_index] = (text, coord)
+            if not keep(row_number, column):
+                continue
+            if shared_index is not None and not text and shared_index in masters:
+                master, origin = masters[shared_index]
+                text = Translator("=" + master, origin=origin).translate_formula(coord)[1:]
+            formula = "=" + text if text else None
             value = _value(c, shared)
             if value is not None or formula is not None:
                 cells[(title, row_number, column)] = (value, formula)
+        row.clear()
+        while row.getprevious() is not None:
+            del row.getparent()[0]
 
 
 def _value(c, shared: list[str]):

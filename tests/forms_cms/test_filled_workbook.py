@@ -155,6 +155,8 @@ def test_cell_book_reads_shared_formulas_saved_results_and_scoped_names():
     local = DefinedName("LOCAL", attr_text="'Feuille 1'!$B$3")
     ws.defined_names["LOCAL"] = local
     wb.defined_names["TOTAL"] = DefinedName("TOTAL", attr_text="'Feuille 1'!$B$1")
+    wb.defined_names["TEXTE"] = DefinedName("TEXTE", attr_text="'Feuille 1'!$C$1")
+    wb.defined_names["DEUX"] = DefinedName("DEUX", attr_text="'Feuille 1'!$B$2")
     out = io.BytesIO()
     wb.save(out)
 
@@ -182,7 +184,9 @@ def test_cell_book_reads_shared_formulas_saved_results_and_scoped_names():
     assert book.sheets == ["Feuille 1"]
     assert book.cell("Feuille 1", 1, 2) == (20.0, "=A1*2")
     assert book.cell("Feuille 1", 3, 2) == (60.0, "=A3*2")  # translated to its own cell
+    assert book.cell("Feuille 1", 2, 2) == (40.0, "=A2*2")
     assert book.cell("Feuille 1", 1, 3) == ("texte", None)
+    assert book.cell("Feuille 1", 1, 1) == (None, None)  # unnamed, outside any table: unread
     assert book.names["TOTAL"] == ("Feuille 1", 1, 2)
     assert book.names["LOCAL"] == ("Feuille 1", 3, 2)
     assert risky_parts(rewritten.getvalue()) == (False, False)
