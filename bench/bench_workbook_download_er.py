@@ -19,11 +19,12 @@ with er_dossier() as (platform, dossier, user):
     dossier_import_xml(dossier=dossier, data=full_er_xml(dossier, 1), acting_user=user)
     dossier.refresh_from_db()
     dossier_support(dossier)  # warm caches (the source workbook's bytes)
-    times = []
+    times, cpu = [], []
     for _ in range(5):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         data = dossier_support(dossier)
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
     tables = len(version_tables(dossier.form_version))
     size = len(data)
 value = round(statistics.median(times), 3)
@@ -34,6 +35,9 @@ report(
     3.0,
     tables=tables,
     rows_per_table=50,
+    # this process's CPU time (the database's is not in it): the figure to read on a busy
+    # machine, where the wall time waits for the cores
+    cpu_s=round(statistics.median(cpu), 3),
     bytes=size,
 )
 raise SystemExit(0 if value <= 3.0 else 1)

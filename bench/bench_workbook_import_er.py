@@ -37,15 +37,16 @@ with er_dossier(controls=150) as (platform, dossier, user):
             support = output.read_bytes()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-    times, applied, differences = [], 0, 0
+    times, cpu, applied, differences = [], [], 0, 0
     for seed in range(2, 8):
         dossier_import_xml(dossier=dossier, data=full_er_xml(dossier, seed), acting_user=user)
         dossier.refresh_from_db()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = dossier_import_workbook(dossier=dossier, data=support, acting_user=user)
         elapsed = time.perf_counter() - started
         if seed > 2:  # the first one warms the caches (the version's source formulas)
             times.append(elapsed)
+            cpu.append(time.process_time() - cpu_started)
         applied, differences = len(result.applied), len(result.computed_differences)
 value = round(statistics.median(times), 3)
 report(
@@ -57,6 +58,9 @@ report(
     computed_differences=differences,
     recalculated_by_libreoffice=recalculated,
     rows_per_table=50,
+    # this process's CPU time (the database's is not in it): the figure to read on a busy
+    # machine, where the wall time waits for the cores
+    cpu_s=round(statistics.median(cpu), 3),
     controls=150,
 )
 raise SystemExit(0 if value <= TARGET else 1)

@@ -115,6 +115,10 @@ MSG_FORMULA_REPLACED = (
     "d'origine (la plateforme calcule ce champ elle-même)."
 )
 MSG_MORE = "… et {count} autres cellules à corriger de la même façon."
+MSG_OTHER_VERSION_HINT = (
+    "Si ce classeur est le support d'une autre version du formulaire, téléchargez le support "
+    "de ce dossier (« Télécharger le support Excel rempli ») et reportez-y vos saisies."
+)
 MSG_DAMAGED = (
     "Le fichier « {filename} » est endommagé (son contenu XML est illisible) : ouvrez-le dans "
     "Excel, enregistrez-le au format « Classeur Excel (*.xlsx) » et importez ce nouveau fichier."
@@ -405,6 +409,8 @@ def support_import_plan(
             report.computed_ignored.extend(f"{name}/{c.name}" for c in meta.columns if c.computed)
     if counter[0] > MAX_REPORTED_CELLS:
         report.errors.append(MSG_MORE.format(count=counter[0] - MAX_REPORTED_CELLS))
+    if marker is None and any(MSG_FORMULA_CHANGED in e for e in report.errors):
+        report.errors.append(MSG_OTHER_VERSION_HINT)  # formulas fixed by a newer version
     if report.errors:
         return report, {}, {}
     return report, values, computed

@@ -561,3 +561,19 @@ def test_er_sociaux_tables_grown_and_recomputed_by_libreoffice(demo_user, tmp_pa
         report = import_workbook(dossier=dossier, data=output.read_bytes(), acting_user=declarant)
     assert report.applied == [] and report.computed_differences == []
     assert len(report.computed_ignored) > 3000
+
+
+def test_support_of_another_version_without_marker_gets_a_hint(filled, declarant, version):
+    """A support from Formulaires whose formulas differ (a formula fixed by another version):
+    each cell named, and a hint to take this dossier's support."""
+    with schema_context("dhup"):
+        source = bytes(
+            VersionFile.objects.get(version=version, kind=VersionFile.Kind.SOURCE).content
+        )
+
+    def older(wb):
+        wb["Fiche"]["B7"] = "=B6*B5"
+
+    messages = refused(filled, declarant, edited(source, older))
+    assert messages[0].startswith("Feuille « Fiche », cellule B7 (CAPITAL_PONDERE)")
+    assert "autre version du formulaire" in messages[-1]
