@@ -177,6 +177,9 @@ def workbook_rows_shift(wb, shift: RowShift, grow_cols: tuple[int, int] | None) 
         cell = ws._cells.pop((row, col))
         cell.row = row + d
         ws._cells[(row + d, col)] = cell
+        link = getattr(cell, "_hyperlink", None)
+        if link is not None:  # written from the cell's own reference at save time
+            link.ref = f"{get_column_letter(col)}{row + d}"
     dims = ws.row_dimensions
     if d < 0:
         for r in [r for r in dims if b + d < r <= b]:
@@ -227,9 +230,6 @@ def workbook_rows_shift(wb, shift: RowShift, grow_cols: tuple[int, int] | None) 
             table.ref = _range_shift(table.ref, shift, None)
             if table.autoFilter is not None and table.autoFilter.ref:
                 table.autoFilter.ref = _range_shift(table.autoFilter.ref, shift, None)
-    for link in getattr(ws, "_hyperlinks", []):
-        if link.ref:
-            link.ref = _range_shift(link.ref, shift, None)
 
 
 def _validation_formulas_shift(dv, own: str, shift: RowShift) -> None:

@@ -103,6 +103,7 @@ def _two_tables_workbook() -> bytes:
         wb.defined_names[f"{name}_MONTANT"] = DefinedName(
             f"{name}_MONTANT", attr_text=f"Listes!$B${top + 1}"
         )
+    ws["A12"].hyperlink = "https://www.example.org/notice"
     ws["A6"] = "Titre fusionné"
     ws.merge_cells("A6:C6")
     check = DataValidation(type="decimal", operator="greaterThan", formula1="0")
@@ -141,6 +142,8 @@ def test_two_stacked_tables_grow_and_everything_below_follows():
     assert [str(r) for r in ws.merged_cells.ranges] == ["A8:C8"]
     assert str(ws.data_validations.dataValidation[0].sqref) == "B11:B12"
     assert wb["Synthèse"]["A1"].value == "=Listes!B6+Listes!B14"
+    assert ws["A15"].hyperlink.target == "https://www.example.org/notice"
+    assert ws["A12"].hyperlink is None
     assert wb.calculation.fullCalcOnLoad
 
 
