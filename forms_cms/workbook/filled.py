@@ -211,6 +211,9 @@ def workbook_rows_shift(wb, shift: RowShift, grow_cols: tuple[int, int] | None) 
             if dn.attr_text:
                 dn.attr_text = formula_shift(dn.attr_text, sheet.title if sheet else None, shift)
     # the shifted sheet's own structures
+    if ws.print_area:  # the printed area grows with the table it covers
+        area = formula_shift("=" + ws.print_area, ws.title, shift)[1:]
+        ws.print_area = [_unquote(a.rpartition("!")[2]).replace("$", "") for a in area.split(",")]
     ws.merged_cells.ranges = {
         CellRange(_range_shift(r.coord, shift, None)) for r in ws.merged_cells.ranges
     }

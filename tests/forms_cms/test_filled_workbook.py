@@ -104,6 +104,7 @@ def _two_tables_workbook() -> bytes:
             f"{name}_MONTANT", attr_text=f"Listes!$B${top + 1}"
         )
     ws["A12"].hyperlink = "https://www.example.org/notice"
+    ws.print_area = "A1:C12"
     ws["A6"] = "Titre fusionné"
     ws.merge_cells("A6:C6")
     check = DataValidation(type="decimal", operator="greaterThan", formula1="0")
@@ -144,6 +145,7 @@ def test_two_stacked_tables_grow_and_everything_below_follows():
     assert wb["Synthèse"]["A1"].value == "=Listes!B6+Listes!B14"
     assert ws["A15"].hyperlink.target == "https://www.example.org/notice"
     assert ws["A12"].hyperlink is None
+    assert ws.print_area == "'Listes'!$A$1:$C$15"
     assert wb.calculation.fullCalcOnLoad
 
 
