@@ -118,8 +118,12 @@ def dossier_xml_page(request, dossier, policy):
     export it (both roles)."""
     editable = policy.can_edit
     posted = request.method == "POST"
-    workbook = posted and "support" in request.FILES
-    form = XmlUploadForm(request.POST if posted and not workbook else None, request.FILES or None)
+    # which of the page's two forms was sent (the support's carries kind=support)
+    workbook = posted and (request.POST.get("kind") == "support" or "support" in request.FILES)
+    xml_posted = posted and not workbook
+    form = XmlUploadForm(
+        request.POST if xml_posted else None, request.FILES if xml_posted else None
+    )
     support_form = SupportUploadForm(
         request.POST if workbook else None, request.FILES if workbook else None
     )
@@ -133,7 +137,7 @@ def dossier_xml_page(request, dossier, policy):
                 dossier=dossier, data=upload.read(), acting_user=request.user,
                 filename=upload.name,
             )  # fmt: skip
-        elif posted and not workbook and form.is_valid():
+        elif xml_posted and form.is_valid():
             report = dossier_import_xml(
                 dossier=dossier, data=form.cleaned_data["file"].read(), acting_user=request.user
             )

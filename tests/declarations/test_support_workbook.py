@@ -148,6 +148,14 @@ def test_download_writes_excel_types_and_all_table_rows(filled, declarant, clien
     assert marker.hidden and filled.organism.siren in marker.attr_text
 
 
+def test_support_form_sent_without_a_file_says_so(filled, declarant, client_for):
+    client = client_for("dhup", declarant)
+    response = client.post(f"/declarations/dossiers/{filled.pk}/xml/", {"kind": "support"})
+    page = text_of(response)
+    assert page.count("Champ requis.") == 1  # under the support's field, not the XML's
+    assert page.index("Importer un support Excel rempli") < page.index("Champ requis.")
+
+
 def test_dossier_and_xml_pages_link_the_support(filled, declarant, client_for):
     client = client_for("dhup", declarant)
     url = f"/declarations/dossiers/{filled.pk}/support.xlsx"
@@ -204,6 +212,7 @@ def test_round_trip_unchanged_then_edited(filled, declarant, client_for):
     page = text_of(response)
     assert response.status_code == 200
     assert "Import du support Excel effectué" in page, page
+    assert "Champ requis." not in page  # the XML form is left alone
     with schema_context("dhup"):
         fresh = Dossier.objects.get(pk=filled.pk)
         assert fresh.values["CAPITAL"] == 2000
