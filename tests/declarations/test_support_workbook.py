@@ -586,3 +586,14 @@ def test_support_of_another_version_without_marker_gets_a_hint(filled, declarant
     messages = refused(filled, declarant, edited(source, older))
     assert messages[0].startswith("Feuille « Fiche », cellule B7 (CAPITAL_PONDERE)")
     assert "autre version du formulaire" in messages[-1]
+
+
+def test_download_query_count_is_bounded(
+    filled, declarant, client_for, django_assert_max_num_queries
+):
+    client = client_for("dhup", declarant)
+    url = f"/declarations/dossiers/{filled.pk}/support.xlsx"
+    client.get(url)  # the version's workbook, fields and tables cached in the process
+    # session, user and membership, the dossier with its relations, the policy's reads
+    with django_assert_max_num_queries(11, info="support download"):
+        assert client.get(url).status_code == 200
