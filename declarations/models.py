@@ -1,4 +1,5 @@
-"""API access tokens for software editors' imports (jetons d'accès); the tronc-commun bridge:
+"""API access tokens (jetons d'accès: the editors' import and export for an organism, the read
+API for gestionnaires and partners); the tronc-commun bridge:
 the configured pairs of counterpart documents, the organisms' consents and the journal."""
 
 from __future__ import annotations
@@ -20,14 +21,26 @@ class ApiTokenQuerySet(models.QuerySet):
 
 
 class ApiToken(models.Model):
-    """A secret that lets software import and export one organism's dossiers on one platform.
+    """A secret that lets software act on one platform with the rights of the user who made
+    it: an organisme user's imports and exports its organism's dossiers (editors' API); a
+    gestionnaire's or a partner user's reads what that user may read (read API, app ``api``).
 
+    Tokens live in the platform's schema, so a token works only on its platform. ``scope`` is
+    the role of its user when it was made: a user whose role changed since holds a dead token.
     Only a hash is stored; the key is shown once, when created."""
+
+    class Scope(models.TextChoices):
+        ORGANISME = "organisme", "Import et export des déclarations de l'organisme"
+        GESTIONNAIRE = "gestionnaire", "Lecture (gestionnaire)"
+        PARTENAIRE = "partenaire", "Lecture (partenaire)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_tokens"
     )
     name = models.CharField("nom", max_length=100)
+    scope = models.CharField(
+        "portée", max_length=20, choices=Scope.choices, default=Scope.ORGANISME
+    )
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
@@ -49,9 +62,13 @@ class ApiToken(models.Model):
 
     @classmethod
     def issue(cls, *, user, name: str) -> tuple[ApiToken, str]:
+        """A new token for ``user``, scoped to its role (which must have one, see ``Scope``)."""
+        scope = cls.Scope(user.role)  # ValueError for a role that holds no token
         prefix = secrets.token_hex(4)
         key = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-        token = cls.objects.create(user=user, name=name, prefix=prefix, key_hash=cls.digest(key))
+        token = cls.objects.create(
+            user=user, name=name, scope=scope, prefix=prefix, key_hash=cls.digest(key)
+        )
         return token, key
 
     @classmethod
@@ -62,7 +79,7 @@ class ApiToken(models.Model):
         token = cls.objects.active().select_related("user").filter(prefix=parts[1]).first()
         if token is None or not hmac.compare_digest(token.key_hash, cls.digest(key)):
             return None
-        if not token.user.is_active:
+        if not token.user.is_active or token.user.role != token.scope:
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token

@@ -50,4 +50,5 @@ urlpatterns = [
     path("", include("declarations.controls.urls")),
     path("", include("declarations.receipts.urls")),
     path("", include("declarations.tables.urls")),
+    path("", include("declarations.paste.urls")),
 ]

@@ -18,11 +18,18 @@ class TokenForm(forms.Form):
     )
 
 
+# who holds tokens: an organisme user for its software's imports and exports, a gestionnaire
+# or a partner user for the read API (each token carries its user's role, ApiToken.scope)
+TOKEN_ROLES = (Role.ORGANISME, Role.GESTIONNAIRE, Role.PARTENAIRE)
+
+
 def _journal(token: ApiToken, action: str, user) -> None:
     """The platform's administrative journal names the token by name and prefix (never the
-    key, which is only shown once to its owner) and the organism it acts for."""
+    key, which is only shown once to its owner), its scope and whom it acts for (the
+    organism's SIREN, or the partner's name)."""
     membership = getattr(user, "membership", None)
     organism = membership.organism if membership else None
+    partner = membership.partner if membership else None
     log(
         instance=token,
         action=action,
@@ -31,15 +38,18 @@ def _journal(token: ApiToken, action: str, user) -> None:
         data={
             "name": token.name,
             "prefix": token.prefix,
+            "scope": token.scope,
             "username": user.username,
             "organism": organism.siren if organism else None,
+            "partner": partner.name if partner else None,
         },
     )
 
 
-@role_required(Role.ORGANISME)
+@role_required(*TOKEN_ROLES)
 def token_list(request):
-    """An organisme user's API tokens: create (key shown once), revoke."""
+    """A user's API tokens: create (key shown once), revoke. An organisme user's serve the
+    editors' import and export; a gestionnaire's and a partner user's the read API."""
     form = TokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
@@ -56,7 +66,7 @@ def token_list(request):
 
 
 @require_POST
-@role_required(Role.ORGANISME)
+@role_required(*TOKEN_ROLES)
 def token_revoke(request, pk):
     with transaction.atomic():
         token = get_object_or_404(

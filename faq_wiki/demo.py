@@ -227,7 +227,12 @@ def manuals(spec: PlatformSpec) -> list[tuple[str, str, str, list[str], list[tup
             "Saisir dans la grille",
             "<p>Le formulaire reproduit les feuilles du support Excel : un onglet par feuille, les "
             "cellules de saisie en blanc, les cellules calculées en gris. Chaque valeur est "
-            "enregistrée en quittant la cellule ; les totaux sont recalculés aussitôt.</p>",
+            "enregistrée en quittant la cellule ; les totaux sont recalculés aussitôt.</p>"
+            "<p>Un bloc de cellules copié dans Excel se colle (Ctrl+V) dans une cellule de "
+            "saisie : il remplit la feuille vers la droite et vers le bas et s'enregistre en une "
+            "fois. Les cellules calculées sont ignorées ; une valeur refusée est signalée avec "
+            "sa cellule, les autres sont enregistrées. Le compte rendu s'affiche au-dessus de "
+            "la grille.</p>",
         ),
         (
             "Importer ou exporter en XML",

@@ -152,6 +152,27 @@ def _table_rows(transmission) -> list[TableShown]:
     return shown
 
 
+def _sections(transmission) -> list[tuple[str, list[Row], list[TableShown]]]:
+    """(sheet, its single-cell values, its lists) in the form's order; « Autres champs »
+    (fields the version no longer has) last."""
+    groups = dict(_value_rows(transmission))
+    tables = _table_rows(transmission)
+    sheets = list(groups)
+    for table in tables:
+        if table.sheet not in groups:
+            sheets.append(table.sheet)
+    order = {
+        name: i
+        for i, name in enumerate(
+            transmission.form_version.sheets.order_by("position").values_list("name", flat=True)
+        )
+    }
+    sheets.sort(key=lambda name: order.get(name, len(order)))
+    return [
+        (sheet, groups.get(sheet, []), [t for t in tables if t.sheet == sheet]) for sheet in sheets
+    ]
+
+
 @role_required(Role.PARTENAIRE)
 def transmission_detail(request, pk):
     transmission = _transmission_for(request, pk, AccessLog.What.VALUES)
@@ -163,8 +184,7 @@ def transmission_detail(request, pk):
             "transmission": transmission,
             "dossier": transmission.dossier,
             "snapshots": transmission.snapshots.order_by("kind"),
-            "groups": _value_rows(transmission),
-            "tables": _table_rows(transmission),
+            "sections": _sections(transmission),
         },
     )
 

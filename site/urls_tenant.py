@@ -5,6 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from api.views import api
 from dashboards.views import platform_home
 from tenants import views
 
@@ -17,7 +18,8 @@ urlpatterns = [
     path("declarations/", include("declarations.urls")),
     path("echanges/", include("exchanges.urls")),
     path("partenaires/", include("partners.urls")),
-    path("api/v1/", include("declarations.api.urls")),
+    path("api/v1/", include("declarations.api.urls")),  # editors' import and export
+    path("api/v1/", api.urls),  # read API, OpenAPI document (both), interactive docs
     path("aide/", include("faq_wiki.urls")),
     path("", include("faq_wiki.urls_legal")),
     path("cms/", include(wagtailadmin_urls)),

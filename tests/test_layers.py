@@ -20,7 +20,7 @@ LAYERS = (
     ("organisms", "forms_cms"),
     ("workflow",),
     ("declarations", "exchanges", "partners", "subscriptions", "faq_wiki"),
-    ("operations", "reversibility", "dashboards"),
+    ("operations", "reversibility", "dashboards", "api"),
 )
 LAYER = {app: level for level, apps in enumerate(LAYERS) for app in apps}
 BOTTOM = LAYERS[0]

@@ -252,16 +252,7 @@ def dossier_values_apply(
             else:
                 stored[name] = value
             result.saved[name] = value
-            history.append(
-                ValueChange(
-                    dossier=locked,
-                    field_name=name,
-                    old_value=old,
-                    new_value=value,
-                    source=source,
-                    changed_by=acting_user,
-                )
-            )
+            history.append((name, old, value))
         if history:
             before_computed = locked.computed
             locked.values = stored
@@ -277,7 +268,9 @@ def dossier_values_apply(
                 locked.start_filling()
                 update.append("step")
             locked.save(update_fields=update)
-            ValueChange.objects.bulk_create(history)
+            ValueChange.objects.record(
+                dossier=locked, changes=history, source=source, changed_by=acting_user
+            )
             if first_entry:
                 change = _record_step(locked, "start_filling", Step.INITIALISED, None,
                                       acting_user)  # fmt: skip
@@ -392,29 +385,24 @@ def dossier_version_migrate(*, dossier, version, inputs: set[str], acting_user, 
         raise PermissionDenied(MSG_MIGRATION_ROLE)
     locked = _lock(dossier)
     kept, changed = migrated_values(locked.values, inputs, tables or {})
-    history = [
-        ValueChange(
-            dossier=locked,
-            field_name=name,
-            old_value=old,
-            new_value=new,
-            source=ValueChange.Source.VERSION_MIGRATION,
-            note=note,
-            changed_by=acting_user,
-        )
-        for name, (old, new) in changed.items()
-    ]
+    history = [(name, old, new) for name, (old, new) in changed.items()]
     locked.values = kept
     locked.form_version = version
     locked.revision += 1
     update = ["values", "form_version", "revision", *_derive(locked)]
     locked.save(update_fields=update)
-    ValueChange.objects.bulk_create(history)
+    ValueChange.objects.record(
+        dossier=locked,
+        changes=history,
+        source=ValueChange.Source.VERSION_MIGRATION,
+        changed_by=acting_user,
+        note=note,
+    )
     dossier_values_changed.send(
         sender=Dossier,
         dossier=locked,
         source=ValueChange.Source.VERSION_MIGRATION,
-        names=sorted(h.field_name for h in history),
+        names=sorted(name for name, _, _ in history),
         acting_user=acting_user,
     )
 

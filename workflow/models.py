@@ -1,6 +1,8 @@
+import json
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django_fsm import FSMField, transition
 from wagtail.fields import RichTextField
@@ -231,6 +233,46 @@ class StepChange(models.Model):
         return f"{self.transition}: {self.from_step} → {self.to_step}"
 
 
+# past this many rows, history is written with PostgreSQL's COPY (4× faster than one INSERT
+# of many rows: an XML import of a whole ER writes ~6,000)
+COPY_FROM = 200
+
+
+class ValueChangeQuerySet(models.QuerySet):
+    def record(
+        self, *, dossier, changes: list[tuple[str, object, object]], source: str, changed_by,
+        note: str = "",
+    ) -> None:  # fmt: skip
+        """Write the history of ``changes`` (field name, old value, new value) made to
+        ``dossier`` at once: ``bulk_create`` for a few (no signals, as before), COPY for the
+        many rows of a whole import (without building a model instance per row).
+        ``changed_at`` is the same instant for all."""
+        if len(changes) < COPY_FROM or connection.vendor != "postgresql":
+            self.bulk_create(
+                self.model(dossier=dossier, field_name=name, old_value=old, new_value=new,
+                           source=source, note=note, changed_by=changed_by)
+                for name, old, new in changes
+            )  # fmt: skip
+            return
+        now = timezone.now()
+        user_id = changed_by.pk if changed_by is not None else None
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        columns = "dossier_id, field_name, old_value, new_value, source, note, changed_by_id, "
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({columns}changed_at) FROM STDIN") as copy,
+        ):
+            for name, old, new in changes:
+                copy.write_row(
+                    (dossier.pk, name, _json(old), _json(new), source, note, user_id, now)
+                )
+
+
+def _json(value) -> str | None:
+    # what JSONField stores: SQL NULL for None (the field is nullable), json.dumps otherwise
+    return None if value is None else json.dumps(value)
+
+
 class ValueChange(models.Model):
     """History of a dossier's values: who, when, which field, old → new, and from where."""
 
@@ -250,6 +292,8 @@ class ValueChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_at = models.DateTimeField("le", auto_now_add=True)
+
+    objects = ValueChangeQuerySet.as_manager()
 
     class Meta:
         verbose_name = "modification de valeur"

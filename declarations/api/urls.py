@@ -5,7 +5,6 @@ from declarations.api import views
 app_name = "api"
 
 urlpatterns = [
-    path("openapi.json", views.openapi, name="openapi"),
     path("declarations/import", views.api_import, name="import"),
     path("declarations/<str:code>/<int:exercice>/xml", views.api_export, name="export"),
 ]

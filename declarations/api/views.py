@@ -2,7 +2,8 @@
 
 Authentication: ``Authorization: Bearer <jeton>`` (a token created by an organisme user of this
 platform, in "Jetons d'accès API"). A token works only on its platform and only for its
-organism's dossiers. The OpenAPI description is served at ``/api/v1/openapi.json``.
+organism's dossiers. Their OpenAPI description (``OPENAPI`` below) is served within the
+platform's one document at ``/api/v1/openapi.json``, by the ``api`` app.
 """
 
 from __future__ import annotations
@@ -140,11 +141,6 @@ def api_export(request, code: str, exercice: int):
     return HttpResponse(dossier_xml(policy.readable()), content_type="application/xml")
 
 
-@require_GET
-def openapi(request):
-    return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 1})
-
-
 _REPORT_SCHEMA = {
     "type": "object",
     "properties": {
@@ -172,87 +168,72 @@ _ERROR = {
         }
     }
 }
-OPENAPI = {
-    "openapi": "3.0.3",
-    "info": {
-        "title": "Harmonia — API des éditeurs de logiciels",
-        "version": "1",
-        "description": (
-            "Import et export des déclarations au format XML harmonisé. Chaque plateforme "
-            "(ministère, fédérations) a sa propre adresse et ses propres jetons ; un jeton "
-            "donne accès aux seuls dossiers de l'organisme qui l'a créé. Le schéma XML (XSD) "
-            "de chaque version de formulaire est publié dans l'espace Formulaires."
-        ),
+# The editors' operations in OpenAPI terms: the ``api`` app serves them within the platform's
+# one document (``/api/v1/openapi.json``), beside the read API that ninja describes.
+OPENAPI_PATHS = {
+    "/api/v1/declarations/import": {
+        "post": {
+            "summary": "Importer une déclaration XML",
+            "description": (
+                "Le dossier est désigné par les attributs formulaire, exercice et siren de "
+                "l'élément racine ; il est créé s'il n'existe pas. Chaque import remplace "
+                "les valeurs des champs qu'il contient et laisse les autres ; un fichier "
+                "refusé ne modifie rien."
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {"application/xml": {"schema": {"type": "string"}}},
+            },
+            "responses": {
+                "200": {
+                    "description": "Importé",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "dossier": {"type": "integer"},
+                                    "rapport": _REPORT_SCHEMA,
+                                },
+                            }
+                        }
+                    },
+                },
+                "401": {"description": "Jeton absent ou invalide", **_ERROR},
+                "403": {"description": "SIREN d'un autre organisme", **_ERROR},
+                "404": {"description": "Formulaire ou campagne inconnus", **_ERROR},
+                "413": {"description": "Fichier trop volumineux (20 Mo)", **_ERROR},
+                "422": {"description": "Fichier refusé, rien n'est modifié", **_ERROR},
+            },
+        }
     },
-    "components": {
-        "securitySchemes": {"jeton": {"type": "http", "scheme": "bearer"}},
-    },
-    "security": [{"jeton": []}],
-    "paths": {
-        "/api/v1/declarations/import": {
-            "post": {
-                "summary": "Importer une déclaration XML",
-                "description": (
-                    "Le dossier est désigné par les attributs formulaire, exercice et siren de "
-                    "l'élément racine ; il est créé s'il n'existe pas. Chaque import remplace "
-                    "les valeurs des champs qu'il contient et laisse les autres ; un fichier "
-                    "refusé ne modifie rien."
-                ),
-                "requestBody": {
+    "/api/v1/declarations/{formulaire}/{exercice}/xml": {
+        "get": {
+            "summary": "Exporter le dossier de l'organisme en XML",
+            "parameters": [
+                {
+                    "name": "formulaire",
+                    "in": "path",
                     "required": True,
+                    "schema": {"type": "string"},
+                    "example": "ER_SOCIAUX",
+                },
+                {
+                    "name": "exercice",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                    "example": 2024,
+                },
+            ],  # fmt: skip
+            "responses": {
+                "200": {
+                    "description": "Le dossier au format harmonisé",
                     "content": {"application/xml": {"schema": {"type": "string"}}},
                 },
-                "responses": {
-                    "200": {
-                        "description": "Importé",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "dossier": {"type": "integer"},
-                                        "rapport": _REPORT_SCHEMA,
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "401": {"description": "Jeton absent ou invalide", **_ERROR},
-                    "403": {"description": "SIREN d'un autre organisme", **_ERROR},
-                    "404": {"description": "Formulaire ou campagne inconnus", **_ERROR},
-                    "413": {"description": "Fichier trop volumineux (20 Mo)", **_ERROR},
-                    "422": {"description": "Fichier refusé, rien n'est modifié", **_ERROR},
-                },
-            }
-        },
-        "/api/v1/declarations/{formulaire}/{exercice}/xml": {
-            "get": {
-                "summary": "Exporter le dossier de l'organisme en XML",
-                "parameters": [
-                    {
-                        "name": "formulaire",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string"},
-                        "example": "ER_SOCIAUX",
-                    },
-                    {
-                        "name": "exercice",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                        "example": 2024,
-                    },
-                ],  # fmt: skip
-                "responses": {
-                    "200": {
-                        "description": "Le dossier au format harmonisé",
-                        "content": {"application/xml": {"schema": {"type": "string"}}},
-                    },
-                    "401": {"description": "Jeton absent ou invalide", **_ERROR},
-                    "404": {"description": "Pas de dossier", **_ERROR},
-                },
-            }
-        },
+                "401": {"description": "Jeton absent ou invalide", **_ERROR},
+                "404": {"description": "Pas de dossier", **_ERROR},
+            },
+        }
     },
 }

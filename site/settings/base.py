@@ -67,6 +67,7 @@ TENANT_APPS = [
     "exchanges",
     "faq_wiki",
     "dashboards",  # no tables: each role's home page
+    "api",  # no tables: the read API (django-ninja) and the platform's OpenAPI document
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -89,6 +90,9 @@ INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in S
 # font). In neither list on purpose: its one model (a site configuration we do not use) gets
 # no table in any schema.
 INSTALLED_APPS += ["dsfr"]
+# django-ninja (no models): listed so that its interactive docs use the Swagger UI files it
+# ships, served from our own host, instead of a CDN.
+INSTALLED_APPS += ["ninja"]
 # The manifest storage rewrites url() inside the DSFR's CSS, so its published SRI hashes no
 # longer match: the files are ours, served from our own host.
 DSFR_USE_INTEGRITY_CHECKSUMS = False

@@ -261,7 +261,8 @@
     return count;
   }
 
-  // the multivalued tables' script (dossier_tables.js) saves through the same queue
+  // the multivalued tables' script (dossier_tables.js) and the paste of a block copied from
+  // Excel (dossier_paste.js) save through the same queue
   wrap.sheet = {
     enqueue: function (task, el) {
       pending++;
@@ -286,6 +287,9 @@
     refresh: refresh,
     unsavedNote: unsavedNote,
     hasUnsaved: function () { return unsaved.size > 0; },
+    revision: function () { return revision; },
+    countRequired: countRequired,
+    isEmpty: isEmpty,
     forget: function (el) { unsaved.delete(el); }, // a cell no longer on the page
   };
 

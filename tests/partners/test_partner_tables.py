@@ -55,7 +55,7 @@ def test_the_partner_reads_the_rows_with_their_calculated_columns(
             )  # fmt: skip
     transmit(dossier, declarant)
     page = detail_page(dossier, client_for, demo_user)
-    assert "Liste « Filiales »" in page and "2 lignes" in page
+    assert "Liste « Filiales »" in page and "(2 lignes)" in page
     for label in ("Nom", "Capital", "Pourcentage", "Part"):
         assert f">{label}" in page
     assert "Alpha SA" in page and escape("Béta & fils") in page
@@ -69,3 +69,40 @@ def test_a_list_without_rows_says_so(version, declarant, client_for, demo_user):
     transmit(dossier, declarant)
     page = detail_page(dossier, client_for, demo_user)
     assert "Liste « Filiales »" in page and "Aucune ligne déclarée." in page
+
+
+@pytest.mark.browser
+def test_a_partner_reads_the_list_in_a_browser(version, declarant, client_for, demo_user):
+    """The transmitted list as a CDC user sees it in Chromium: a table with its header, the
+    French amounts right-aligned, the calculated column marked."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.browser.live import ARGS, CHROMIUM, serve_on_test_connection, shot, sign_in
+
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        dossier_table_save(
+            dossier=dossier, table="Filiales", action="insert", index=0, seen_count=0,
+            entries={"FIL_NOM": "Alpha SA", "FIL_CAPITAL": "12 500", "FIL_POURCENTAGE": "40 %"},
+            acting_user=declarant,
+        )  # fmt: skip
+    transmit(dossier, declarant)
+    with schema_context("dhup"):
+        pk = Transmission.objects.get(dossier=dossier, partner__kind="CDC").pk
+    with serve_on_test_connection() as (port, _app), sync_playwright() as playwright:
+        base = f"http://dhup.localhost:{port}"
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = sign_in(browser, base, "partenaire-cdc")
+            page.goto(f"{base}/partenaires/{pk}/")
+            table = page.locator("table", has=page.locator("caption", has_text="Filiales"))
+            expect(table.locator("thead th").first).to_have_text("Nom")
+            expect(table.locator("thead")).to_contain_text("Part (calculé)")
+            row = table.locator("tbody tr").first
+            expect(row.locator("td").first).to_have_text("Alpha SA")
+            capital = row.locator("td.num").first
+            expect(capital).to_have_text("12\u202f500,00")
+            assert capital.evaluate("e => getComputedStyle(e).textAlign") == "right"
+            shot(page, "partner-list")
+        finally:
+            browser.close()

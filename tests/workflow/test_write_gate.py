@@ -254,3 +254,37 @@ SAVE_QUERIES = 16
 SHEET_QUERIES = 22
 # the list: the organism's deadlines add three, whatever the number of its documents
 LIST_QUERIES = 15
+
+
+def test_many_history_rows_are_written_as_few_would_be(version, declarant):  # noqa: F811
+    """An import of a whole ER writes thousands of history rows through COPY: the same rows
+    as ``bulk_create`` writes for a few (values of every JSON kind, NULL for none)."""
+    from workflow.models import COPY_FROM
+
+    dossier = open_dossier(declarant)
+    kinds = [1.5, "texte « accentué »\ttab", [{"A": 1, "B": "x"}], None, True, 0]
+
+    def record(count, prefix):
+        changes = [(f"{prefix}{i}", kinds[i % 6], kinds[(i + 1) % 6]) for i in range(count)]
+        ValueChange.objects.record(
+            dossier=dossier, changes=changes, note="n", source=ValueChange.Source.IMPORT,
+            changed_by=declarant,
+        )  # fmt: skip
+
+    with schema_context("dhup"):
+        record(COPY_FROM + 50, "MANY_")
+        record(6, "FEW_")
+        written = list(
+            ValueChange.objects.filter(dossier=dossier).order_by("pk").values_list(
+                "field_name", "old_value", "new_value", "source", "note", "changed_by",
+                "changed_at",
+            )
+        )  # fmt: skip
+        nulls = ValueChange.objects.filter(dossier=dossier, old_value__isnull=True).count()
+    many = [w for w in written if w[0].startswith("MANY_")]
+    few = [w for w in written if w[0].startswith("FEW_")]
+    assert len(many) == COPY_FROM + 50 and len(few) == 6
+    assert [w[1:6] for w in many[:6]] == [w[1:6] for w in few]
+    assert many[1][1:3] == ("texte « accentué »\ttab", [{"A": 1, "B": "x"}])
+    assert many[0][5] == declarant.pk and many[0][6] is not None
+    assert nulls == (COPY_FROM + 50) // 6 + 1 + 1  # SQL NULL, as bulk_create stores None
