@@ -19,10 +19,11 @@ Every input cell is carried: an empty cell clears the field. A table's rows repl
 dossier's (blank rows dropped). Computed cells and calculated columns are compared with the
 recomputation when the file holds the values the spreadsheet saved (reported, not applied).
 
-A computed cell's formula is compared with the version's, moved as the download moves it when
-the file's tables have more (or fewer) rows than the workbook's; the formula as it stands in
-the version is accepted too (a row typed just below a table, which Excel absorbs without
-moving anything).
+A computed cell's formula is compared with the version's: as it stands (a row typed just below
+a table, which Excel absorbs without moving anything), moved as the download moves it when the
+file's tables have more (or fewer) rows than the workbook's, or with its references following
+the rows of the file (rows inserted or deleted anywhere in Excel move the named cells, which
+show where each row went).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from forms_cms.workbook import WorkbookFileError, workbook_file_check
 from forms_cms.workbook.cellbook import CellBookError, CellTable, cell_book
 from forms_cms.workbook.filled import (
     MARKER_NAME,
+    RowMap,
     RowShift,
     TableFill,
     formula_key,
@@ -185,6 +187,7 @@ class _Expected:
     def __init__(self, source: bytes):
         book = cell_book(source)
         self.sheets = book.sheets
+        self.names = book.names
         self.formulas: dict[str, tuple[str, str]] = {}  # NAME → (formula, its formula_key)
         for name, where in book.names.items():
             formula = book.cell(*where)[1]
@@ -365,6 +368,7 @@ def support_import_plan(
     if report.errors:
         return empty
     shifts.sort(key=lambda s: -s.after)
+    maps = _row_maps(expected, book, found_tables)
     counter = [0]
     values: dict[str, object] = {}
     computed: dict[str, object] = {}
@@ -374,7 +378,7 @@ def support_import_plan(
         coord = f"{get_column_letter(col)}{row}"
         if info.computed:
             reason = _computed_formula_problem(
-                formula, expected.formulas.get(name.upper()), sheet, shifts
+                formula, expected.formulas.get(name.upper()), sheet, (shifts, maps)
             )
             if reason:
                 _problem(report, MSG_CELL.format(sheet=sheet, cell=coord, name=name,
@@ -416,7 +420,27 @@ def support_import_plan(
     return report, values, computed
 
 
-def _computed_formula_problem(formula, expected, sheet, shifts) -> str | None:
+def _row_maps(expected, book, found_tables) -> list[RowMap]:
+    """Per sheet whose rows moved in the file, where they went: from the named cells and the
+    tables' data rows, as the version has them and as the file has them."""
+    starts: dict[str, dict[int, int]] = {}
+    ends: dict[str, dict[int, int]] = {}
+    for name, (sheet, row, _col) in expected.names.items():
+        where = book.names.get(name)
+        if where is not None and where[0] == sheet:
+            starts.setdefault(sheet, {}).setdefault(row, where[1])
+    for table, source, _calculated in found_tables.values():
+        starts.setdefault(source.sheet, {})[source.first_row] = table.first_row
+        ends.setdefault(source.sheet, {})[source.last_row] = table.last_row
+    maps = []
+    for sheet in sorted(set(starts) | set(ends)):
+        first, last = starts.get(sheet, {}), ends.get(sheet, {})
+        if any(k != v for k, v in first.items()) or any(k != v for k, v in last.items()):
+            maps.append(RowMap(sheet, first, last))
+    return maps
+
+
+def _computed_formula_problem(formula, expected, sheet, moves) -> str | None:
     if expected is None:  # a constant under a name the version computes: nothing to compare
         return None
     if formula is None:
@@ -425,11 +449,14 @@ def _computed_formula_problem(formula, expected, sheet, shifts) -> str | None:
     mine = formula_key(formula)
     if mine == key:
         return None
-    moved = expected
-    for shift in shifts:
-        moved = formula_shift(moved, sheet, shift)
-    if mine == formula_key(moved):
-        return None
+    # the version's formula with its references moved: as the download moves them (the
+    # tables' rows), then as the file's rows moved (rows inserted anywhere in Excel)
+    for changes in moves:
+        moved = expected
+        for change in changes:
+            moved = formula_shift(moved, sheet, change)
+        if moved != expected and mine == formula_key(moved):
+            return None
     return MSG_FORMULA_CHANGED
 
 

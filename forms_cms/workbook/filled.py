@@ -26,6 +26,7 @@ is recognised by its sheets and defined names.
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import zipfile
@@ -68,13 +69,44 @@ class RowShift:
         return sheet.casefold() == self.sheet.casefold()
 
 
+class RowMap:
+    """Where the rows of ``sheet`` went in a file edited in a spreadsheet, known from the
+    cells that can be followed (named cells, tables' first and last data rows): a row that
+    holds one goes where it went; another row moves with the nearest such row above it. A
+    range's end follows ``ends`` (a table's last data row: the range grows with the table),
+    anything else ``starts``. Used like :class:`RowShift` by :func:`formula_shift`."""
+
+    def __init__(self, sheet: str, starts: dict[int, int], ends: dict[int, int]):
+        self.sheet = sheet
+        self.starts = starts
+        self.ends = {**starts, **ends}
+        self._keys = sorted(self.ends)
+
+    def _moved(self, row: int) -> int:
+        index = bisect.bisect_left(self._keys, row) - 1
+        if index < 0:
+            return row
+        above = self._keys[index]
+        return row + self.ends[above] - above
+
+    def rows(self, r1: int, r2: int, is_range: bool) -> tuple[int, int]:
+        new1 = self.starts.get(r1) or self._moved(r1)
+        if not is_range:
+            return new1, new1
+        new2 = self.ends.get(r2) or self._moved(r2)
+        return new1, max(new1, new2)
+
+    def concerns(self, sheet: str) -> bool:
+        return sheet.casefold() == self.sheet.casefold()
+
+
 def _unquote(sheet: str) -> str:
     if sheet.startswith("'") and sheet.endswith("'"):
         return sheet[1:-1].replace("''", "'")
     return sheet
 
 
-def ref_shift(text: str, own_sheet: str | None, shift: RowShift) -> str:
+def ref_shift(text: str, own_sheet: str | None, shift: RowShift | RowMap) -> str:
     """An A1 reference (``Sheet!$A$1:B4``, ``C5``, ``3:7``) after ``shift``; anything else
     (names, structured references, whole columns, other sheets) as it is."""
     match = _SHEET_REF.match(text)
@@ -109,7 +141,7 @@ def ref_shift(text: str, own_sheet: str | None, shift: RowShift) -> str:
     return prefix + written
 
 
-def formula_shift(formula: str, own_sheet: str | None, shift: RowShift) -> str:
+def formula_shift(formula: str, own_sheet: str | None, shift: RowShift | RowMap) -> str:
     """A formula (``=…``, or a defined name's text without ``=``) after ``shift``."""
     # quick exit: a formula of another sheet that never names the shifted one
     elsewhere = own_sheet is None or not shift.concerns(own_sheet)

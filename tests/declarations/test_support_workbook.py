@@ -597,3 +597,34 @@ def test_download_query_count_is_bounded(
     # session, user and membership, the dossier with its relations, the policy's reads
     with django_assert_max_num_queries(11, info="support download"):
         assert client.get(url).status_code == 200
+
+
+def test_rows_inserted_in_excel_anywhere_are_followed(filled, declarant, support):
+    """A row inserted at the top of two sheets (as Excel does it: everything below moves,
+    and every reference to it): the named cells show where each row went, the formulas
+    moved with them are the version's, and the values are read where they now stand."""
+    from forms_cms.workbook.filled import RowShift, workbook_rows_shift
+
+    def insert(wb):
+        workbook_rows_shift(wb, RowShift("Fiche", 0, 1), None)
+        workbook_rows_shift(wb, RowShift("Filiales", 0, 2), None)
+        wb["Fiche"]["A1"] = "Une ligne ajoutée"
+        wb["Fiche"]["B7"] = 5000  # CAPITAL, one row lower than in the version
+        wb["Filiales"]["C7"] = 2600  # Beta's capital, two rows lower
+
+    data = edited(support, insert)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb["Fiche"]["B8"].value == "=B7*B6+'Synthèse'!B1"  # moved as Excel moves it
+    with schema_context("dhup"):
+        report = dossier_import_workbook(dossier=filled, data=data, acting_user=declarant)
+        fresh = Dossier.objects.get(pk=filled.pk)
+    assert sorted(name for name, _old, _new in report.applied) == ["CAPITAL", "Filiales"]
+    assert fresh.values["CAPITAL"] == 5000
+    assert fresh.values["Filiales"][1]["FIL_CAPITAL"] == 2600
+
+    def changed(wb):  # a formula really changed is still refused, rows inserted or not
+        insert(wb)
+        wb["Fiche"]["B8"] = "=B7*B6"
+
+    messages = refused(filled, declarant, edited(support, changed))
+    assert messages[0].startswith("Feuille « Fiche », cellule B8 (CAPITAL_PONDERE)")
