@@ -194,7 +194,7 @@ class _Expected:
             if formula is not None:
                 self.formulas[name] = (formula, formula_key(formula))
         # NAME → (table, {column offset: (calculated formula, its cell, its key)})
-        self.tables: dict[str, tuple[CellTable, dict[int, tuple[str, str]]]] = {}
+        self.tables: dict[str, tuple[CellTable, dict[int, tuple[str, str, str]]]] = {}
         for key, table in book.tables.items():
             calculated = {}
             for col in range(table.c1, table.c2 + 1):
@@ -223,7 +223,8 @@ def _text_of(value) -> str:
 
 
 def cell_stored_value(info, value):
-    """A cell's value (openpyxl) as the field stores it, or :class:`Invalid`."""
+    """A cell's value (as the lean reader or openpyxl gives it: number, text, date, boolean)
+    as the field stores it, or :class:`Invalid` with the French reason."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     kind = info.data_type
