@@ -21,6 +21,7 @@ urlpatterns = [
     path("dossiers/<int:pk>/enregistrer/", views.dossier_save, name="save"),
     path("dossiers/<int:pk>/xml/", views_xml.dossier_xml_page, name="xml"),
     path("dossiers/<int:pk>/xml/export/", views_xml.dossier_xml_export, name="xml_export"),
+    path("dossiers/<int:pk>/support.xlsx", views_xml.dossier_support_export, name="support_export"),
     path("dossiers/<int:pk>/rapatrier/", views_sync.dossier_sync_page, name="sync"),
     path("dossiers/<int:pk>/tronc-commun/", views_sync.tc_pairing_page, name="tc_pairing"),
     path("dossiers/<int:pk>/etape/", views_lifecycle.dossier_step, name="step"),

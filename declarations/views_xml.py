@@ -8,9 +8,10 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
 from declarations.history import rows_count, table_change_lines
-from declarations.services.imports import dossier_import_xml
+from declarations.services.imports import dossier_import_workbook, dossier_import_xml
 from forms_cms.fields import version_fields, version_tables
 from forms_cms.formats import format_value
+from forms_cms.support import MAX_SUPPORT_BYTES, dossier_support, support_filename
 from forms_cms.workbook.xsd import MAX_XML_BYTES
 from forms_cms.xmlformat import XmlImportRefused, dossier_xml
 
@@ -28,6 +29,22 @@ class XmlUploadForm(forms.Form):
         return upload
 
 
+class SupportUploadForm(forms.Form):
+    support = forms.FileField(label="Support Excel rempli (.xlsx)")
+
+    def clean_support(self):
+        upload = self.cleaned_data["support"]
+        if upload.size > MAX_SUPPORT_BYTES:
+            raise forms.ValidationError(
+                f"Le fichier dépasse {MAX_SUPPORT_BYTES // (1024 * 1024)} Mo : un support "
+                "rempli n'atteint pas cette taille ; repartez du support téléchargé."
+            )
+        return upload
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def xml_filename(dossier) -> str:
     return (
         f"{dossier.document_type.code}-{dossier.campaign.exercise}-{dossier.organism.siren}"
@@ -42,6 +59,16 @@ def dossier_xml_export(request, dossier, policy):
     organism has the hand back."""
     response = HttpResponse(dossier_xml(policy.readable()), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{xml_filename(dossier)}"'
+    return response
+
+
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@dossier_view(values=True)
+def dossier_support_export(request, dossier, policy):
+    """The dossier as its Excel support filled with its values (live, or as last transmitted
+    for a gestionnaire while the organism has the hand back)."""
+    response = HttpResponse(dossier_support(policy.readable()), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{support_filename(dossier)}"'
     return response
 
 
@@ -87,25 +114,43 @@ def _shown_report(report, fields, tables):
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE)
 @dossier_view(values=True)
 def dossier_xml_page(request, dossier, policy):
-    """Import a file into the dossier (organisme) and export it (both roles)."""
+    """Import a file — XML or a filled Excel support — into the dossier (organisme) and
+    export it (both roles)."""
     editable = policy.can_edit
-    form = XmlUploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    # which of the page's two forms was sent (the support's carries kind=support)
+    workbook = posted and (request.POST.get("kind") == "support" or "support" in request.FILES)
+    xml_posted = posted and not workbook
+    form = XmlUploadForm(
+        request.POST if xml_posted else None, request.FILES if xml_posted else None
+    )
+    support_form = SupportUploadForm(
+        request.POST if workbook else None, request.FILES if workbook else None
+    )
     report, refused = None, False
-    if request.method == "POST" and editable and form.is_valid():
-        try:
+    if posted and not editable:
+        return HttpResponse("Import réservé à l'organisme du dossier.", status=403)
+    try:
+        if workbook and support_form.is_valid():
+            upload = support_form.cleaned_data["support"]
+            report = dossier_import_workbook(
+                dossier=dossier, data=upload.read(), acting_user=request.user,
+                filename=upload.name,
+            )  # fmt: skip
+        elif xml_posted and form.is_valid():
             report = dossier_import_xml(
                 dossier=dossier, data=form.cleaned_data["file"].read(), acting_user=request.user
             )
-        except XmlImportRefused as exc:
-            report, refused = exc.report, True
-    elif request.method == "POST" and not editable:
-        return HttpResponse("Import réservé à l'organisme du dossier.", status=403)
+    except XmlImportRefused as exc:
+        report, refused = exc.report, True
     return render(
         request,
         "declarations/dossier_xml.html",
         {
             "dossier": dossier,
             "form": form,
+            "support_form": support_form,
+            "imported_workbook": workbook,
             "editable": editable,
             "report": report,
             "refused": refused,

@@ -111,9 +111,11 @@ def faq_entries(spec: PlatformSpec) -> list[tuple[str, str, str, list[str]]]:
         (
             "Import XML",
             "Puis-je importer mes données depuis mon logiciel ?",
-            "<p>Oui : « Importer ou exporter en XML » sur la page du dossier. Le fichier doit "
-            "respecter le schéma (XSD) de la version du formulaire. Un fichier refusé ne modifie "
-            "aucune valeur et la liste des erreurs s'affiche.</p>",
+            "<p>Oui : « Importer ou exporter (XML, support Excel) » sur la page du dossier. Le "
+            "fichier XML doit respecter le schéma (XSD) de la version du formulaire ; le support "
+            "Excel rempli doit être celui de ce formulaire, sans macros ni formules saisies dans "
+            "les cellules de saisie. Un fichier refusé ne modifie aucune valeur et la liste des "
+            "erreurs s'affiche.</p>",
             ["organisme", "editeur"],
         ),
         (
@@ -234,10 +236,18 @@ def manuals(spec: PlatformSpec) -> list[tuple[str, str, str, list[str], list[tup
         ),
         (
             "Importer ou exporter en XML",
-            "<p>Le lien « Importer ou exporter en XML » ouvre l'écran d'import : choisissez le "
-            "fichier produit par votre logiciel. Un fichier non conforme au XSD est refusé en "
-            "entier, avec la liste des erreurs. « Exporter le dossier en XML » produit le même "
-            "format.</p>",
+            "<p>Le lien « Importer ou exporter (XML, support Excel) » ouvre l'écran d'import : "
+            "choisissez le fichier produit par votre logiciel. Un fichier non conforme au XSD est "
+            "refusé en entier, avec la liste des erreurs. « Exporter le dossier en XML » produit "
+            "le même format.</p><p>« Télécharger le support Excel rempli » (page du dossier ou "
+            "écran d'import) donne le classeur du formulaire avec vos valeurs et toutes les "
+            "lignes de vos tableaux ; ses formules recalculent les champs calculés. Complétez-le "
+            "dans Excel ou LibreOffice, puis importez-le sur le même écran : chaque cellule de "
+            "saisie remplace la valeur du champ (une cellule vide l'efface), chaque tableau "
+            "remplace ses lignes ; les champs calculés ne sont pas importés mais comparés au "
+            "recalcul. Ne renommez ni les feuilles ni les noms, ne modifiez pas les formules, "
+            "enregistrez au format .xlsx (sans macros) : sinon le classeur est refusé, chaque "
+            "cellule en cause étant indiquée.</p>",
         ),
         (
             "Rapatrier le tronc commun",

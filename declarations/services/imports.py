@@ -1,9 +1,12 @@
-"""XML import of a dossier (page upload and API share this service)."""
+"""Imports of a dossier: the harmonised XML (page upload and API share this service) and the
+filled Excel support. Both read their file into the same plan (report, input values, computed
+values) and apply it the same way: one write, history source IMPORT, the same report."""
 
 from __future__ import annotations
 
 from declarations.services.dossiers import MSG_CLOSED, dossier_values_apply
 from forms_cms.fields import version_fields, version_tables
+from forms_cms.support import support_import_plan
 from forms_cms.verification import dossier_verify
 from forms_cms.xmlformat import (
     ImportReport,
@@ -24,7 +27,25 @@ def dossier_import_xml(*, dossier, data: bytes, acting_user) -> ImportReport:
     if not dossier.accepts_entries:  # steps 1 to 3 only, or handed back
         report = ImportReport(errors=[MSG_CLOSED.format(step=dossier.get_step_display())])
         raise XmlImportRefused(report)
-    report, values, computed = import_plan(dossier, data)
+    return _plan_apply(dossier, import_plan(dossier, data), acting_user)
+
+
+def dossier_import_workbook(
+    *, dossier, data: bytes, acting_user, filename: str = "classeur.xlsx"
+) -> ImportReport:
+    """Apply a filled Excel support (the dossier's form version) to the dossier, or raise
+    ``XmlImportRefused`` (nothing changed): every input cell overwrites its field (an empty
+    cell clears it), every table has its rows replaced; computed cells are compared with the
+    recomputation, never applied."""
+    DossierPolicy(acting_user, dossier).require_owner()
+    if not dossier.accepts_entries:
+        report = ImportReport(errors=[MSG_CLOSED.format(step=dossier.get_step_display())])
+        raise XmlImportRefused(report)
+    return _plan_apply(dossier, support_import_plan(dossier, data, filename), acting_user)
+
+
+def _plan_apply(dossier, plan, acting_user) -> ImportReport:
+    report, values, computed = plan
     if report.refused:
         raise XmlImportRefused(report)
     # a table the file gives as it already is (the pre-filled rows included) is unchanged
