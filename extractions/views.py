@@ -92,6 +92,7 @@ def gestionnaire_request(request, pk):
             "form": form,
             "filters": filters.urlencode(),
             "days": retention().days,
+            "nothing": MSG_NOTHING,
         },
     )
 

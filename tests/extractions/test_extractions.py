@@ -178,6 +178,9 @@ def test_only_step_1_to_3_dossiers_is_refused_with_a_message(
     assert "0 dossier</strong>" in page
     with schema_context("dhup"):
         assert not Extraction.objects.exists()
+    # the page offers no request it would refuse
+    page = client.get(f"/extractions/campagne/{campaign.pk}/").content.decode()
+    assert 'data-testid="nothing"' in page and "Demander l'extraction" not in page
 
 
 def test_the_selection_scope_follows_the_workspace_filters_and_ticks(
