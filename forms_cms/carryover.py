@@ -31,7 +31,7 @@ from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import CarryOverRule, CarryOverSettings
 from forms_cms.services.runtime import compiled_form
-from forms_cms.workbook.safety import WorkbookFileError, workbook_file_check
+from forms_cms.workbook.safety import LIST_CAPS, WorkbookFileError, workbook_file_check
 
 Origin = CarryOverRule.Origin
 
@@ -179,7 +179,9 @@ def _lines(content: bytes, filename: str) -> list[list[object]]:
     lower = filename.lower()
     if content.startswith(b"PK") or lower.endswith((".xlsx", ".xlsm")):
         try:
-            workbook_file_check(content, filename, max_upload_bytes=MAX_MAPPING_BYTES)
+            extent = workbook_file_check(
+                content, filename, max_upload_bytes=MAX_MAPPING_BYTES, extent_caps=LIST_CAPS
+            )
         except WorkbookFileError as exc:
             raise MappingRefused([exc.message]) from exc
         from openpyxl import load_workbook
@@ -188,7 +190,14 @@ def _lines(content: bytes, filename: str) -> list[list[object]]:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
             try:
                 rows = []
-                for row in book.worksheets[0].iter_rows(values_only=True):
+                sheet = book.worksheets[0]
+                measured = extent.sheet(sheet.title)
+                if measured is None or measured.cells == 0:
+                    return rows
+                # bounded by the measured extent, not the sheet's declared dimension
+                for row in sheet.iter_rows(
+                    max_row=measured.max_row, max_col=measured.max_col, values_only=True
+                ):
                     rows.append(list(row))
                     if len(rows) > MAX_MAPPING_LINES:
                         raise MappingRefused([MSG_TOO_LONG.format(n=MAX_MAPPING_LINES)])

@@ -125,27 +125,33 @@ def book_read(source: str | Path | object, *, workbook=None) -> Book:
     for ws in wb.worksheets:
         title = ws.title
         max_row = max_col = 0
-        for row in ws.iter_rows():
-            for cell in row:
-                value = cell.value
-                if value is None:
-                    continue
-                address = (title, cell.row, cell.column)
-                max_row = max(max_row, cell.row)
-                max_col = max(max_col, cell.column)
-                if isinstance(value, ArrayFormula):
-                    if value.ref and ":" in value.ref and not _single_cell(value.ref):
-                        book.array_formulas[address] = value.ref
-                    else:
-                        book.array_cells.add(address)
-                    book.formulas[address] = value.text or "="
-                elif isinstance(value, DataTableFormula):
-                    book.array_formulas[address] = "TABLE"
-                    book.formulas[address] = "=TABLE()"
-                elif cell.data_type == "f":
-                    book.formulas[address] = value
+        # the cells the file holds, in reading order: ``iter_rows()`` would create every cell
+        # of the sheet's rectangle, up to the last one used (read-only sheets have no store)
+        cells = (
+            (cell for _, cell in sorted(ws._cells.items()))
+            if hasattr(ws, "_cells")
+            else (cell for row in ws.iter_rows() for cell in row)
+        )
+        for cell in cells:
+            value = cell.value
+            if value is None:
+                continue
+            address = (title, cell.row, cell.column)
+            max_row = max(max_row, cell.row)
+            max_col = max(max_col, cell.column)
+            if isinstance(value, ArrayFormula):
+                if value.ref and ":" in value.ref and not _single_cell(value.ref):
+                    book.array_formulas[address] = value.ref
                 else:
-                    book.constants[address] = cell_value(value)
+                    book.array_cells.add(address)
+                book.formulas[address] = value.text or "="
+            elif isinstance(value, DataTableFormula):
+                book.array_formulas[address] = "TABLE"
+                book.formulas[address] = "=TABLE()"
+            elif cell.data_type == "f":
+                book.formulas[address] = value
+            else:
+                book.constants[address] = cell_value(value)
         book.bounds[title] = (max_row, max_col)
         for table in ws.tables.values():
             book.tables.append(_table_def(title, table))

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.log_actions import log
 
+from forms_cms.workbook.safety import LIST_CAPS, WorkbookFileError, workbook_file_check
 from organisms.models import (
     DEFAULT_CLOSING,
     FEDERATION_CHOICES,
@@ -105,6 +106,14 @@ MSG_BAD_CSV = (
     "Le fichier CSV est illisible (guillemet non refermé ou cellule trop longue) : "
     "vérifiez-le puis enregistrez-le à nouveau en CSV."
 )
+MSG_CSV_TOO_LONG = (
+    "Le fichier CSV compte plus de {limit} lignes : le référentiel en a bien moins ; "
+    "vérifiez qu'il s'agit du bon fichier ou scindez-le."
+)
+MSG_CSV_TOO_WIDE = (
+    "La ligne {line} du fichier CSV compte {count} colonnes, au-delà de {limit} : vérifiez le "
+    "séparateur (« ; » ou « , ») et retirez les colonnes inutiles."
+)
 MSG_MISSING_COLUMNS = "Colonnes obligatoires absentes de la ligne d'en-tête : {columns}."
 
 
@@ -150,7 +159,7 @@ def _read_table(content: bytes, file_name: str) -> list[list[object]]:
         )
     lower = file_name.lower()
     if content[:4] == b"PK\x03\x04" or lower.endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(content)
+        return _read_xlsx(content, file_name)
     if lower.endswith((".csv", ".txt")):
         return _read_csv(content)
     raise RegistryFileError(MSG_UNKNOWN_TYPE)
@@ -161,16 +170,31 @@ def _read_table(content: bytes, file_name: str) -> list[list[object]]:
 XLSX_ERRORS = (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError, IndexError)
 
 
-def _read_xlsx(content: bytes) -> list[list[object]]:
+def _read_xlsx(content: bytes, file_name: str) -> list[list[object]]:
+    """The first sheet's rows, after the upload guard measured its real extent (read-only
+    openpyxl would otherwise pad every row to the sheet's declared dimension)."""
     from openpyxl import load_workbook
 
+    try:
+        extent = workbook_file_check(
+            content,
+            file_name,
+            max_upload_bytes=settings.HARMONIA_REGISTRY_MAX_BYTES,
+            extent_caps=LIST_CAPS,
+        )
+    except WorkbookFileError as exc:
+        raise RegistryFileError(exc.message) from exc
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except XLSX_ERRORS as exc:
         raise RegistryFileError(MSG_BAD_XLSX) from exc
     try:
         sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        measured = extent.sheet(sheet.title)
+        if measured is None or measured.cells == 0:
+            return []
+        rows = sheet.iter_rows(max_row=measured.max_row, max_col=measured.max_col, values_only=True)
+        return [list(row) for row in rows]
     except XLSX_ERRORS as exc:  # the sheet itself is read lazily, row by row
         raise RegistryFileError(MSG_BAD_XLSX) from exc
     finally:
@@ -188,8 +212,21 @@ def _read_csv(content: bytes) -> list[list[object]]:
         raise RegistryFileError(MSG_BAD_ENCODING)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    rows: list[list[object]] = []
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            if len(rows) >= LIST_CAPS.max_rows:
+                raise RegistryFileError(
+                    MSG_CSV_TOO_LONG.format(limit=f"{LIST_CAPS.max_rows:,}".replace(",", "\u202f"))
+                )
+            if len(row) > LIST_CAPS.max_columns:
+                raise RegistryFileError(
+                    MSG_CSV_TOO_WIDE.format(
+                        line=len(rows) + 1, count=len(row), limit=LIST_CAPS.max_columns
+                    )
+                )
+            rows.append(row)
+        return rows
     except csv.Error as exc:  # e.g. a field over csv.field_size_limit(), an unclosed quote
         raise RegistryFileError(MSG_BAD_CSV) from exc
 
