@@ -120,6 +120,11 @@ class WorkbookFileError(Exception):
         self.message = message
 
 
+class WorkbookUnreadable(WorkbookFileError):
+    """Not a workbook at all, or a damaged one (as opposed to a workbook refused for what it
+    holds): a caller with its own wording for unreadable files may use it instead."""
+
+
 def _mb(size: int) -> str:
     value = size / MB
     return f"{value:.0f} Mo" if value >= 10 else f"{value:.1f} Mo".replace(".", ",")
@@ -140,7 +145,7 @@ def workbook_file_check(
     ``extent_caps``; return its measured extent."""
     label = f"Le fichier « {filename} »"
     if not data:
-        raise WorkbookFileError(f"{label} est vide : déposez le classeur Excel du formulaire.")
+        raise WorkbookUnreadable(f"{label} est vide : déposez le classeur Excel du formulaire.")
     if len(data) > max_upload_bytes:
         raise WorkbookFileError(
             f"{label} pèse {_mb(len(data))}, au-delà de la limite de {_mb(max_upload_bytes)} : "
@@ -158,12 +163,12 @@ def workbook_file_check(
             f".xlsx ({SAVE_AS_XLSX})."
         )
     if data.startswith(b"%PDF"):
-        raise WorkbookFileError(
+        raise WorkbookUnreadable(
             f"{label} est un document PDF et non un classeur Excel : déposez le fichier .xlsx "
             "du formulaire."
         )
     if not data.startswith(b"PK"):
-        raise WorkbookFileError(
+        raise WorkbookUnreadable(
             f"{label} n'est pas un classeur Excel (.xlsx) : déposez le fichier .xlsx du "
             "formulaire ; un export CSV, texte ou PDF ne convient pas."
         )
@@ -171,7 +176,7 @@ def workbook_file_check(
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
-        raise WorkbookFileError(
+        raise WorkbookUnreadable(
             f"{label} est endommagé (archive illisible) : {SAVE_AS_XLSX}."
         ) from exc
     with archive:
@@ -233,7 +238,7 @@ def _parts_check(archive: zipfile.ZipFile, members, label):
                 f"{label} est un classeur binaire (.xlsb) : enregistrez-le au format .xlsx "
                 f"({SAVE_AS_XLSX})."
             )
-        raise WorkbookFileError(
+        raise WorkbookUnreadable(
             f"{label} est une archive zip mais pas un classeur Excel (la partie "
             "xl/workbook.xml est absente) : déposez le fichier .xlsx du formulaire."
         )
@@ -244,7 +249,7 @@ def _parts_check(archive: zipfile.ZipFile, members, label):
             with archive.open(member) as stream:
                 head = stream.read(_XML_HEAD_BYTES)
         except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError) as exc:
-            raise WorkbookFileError(
+            raise WorkbookUnreadable(
                 f"{label} est endommagé (partie « {member.filename} » illisible) : {SAVE_AS_XLSX}."
             ) from exc
         if b"<!doctype" in head.lower() or b"<\x00!\x00d\x00o\x00c" in head.lower():
@@ -419,12 +424,12 @@ def _stream(archive: zipfile.ZipFile, member, label: str, start) -> None:
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
-        raise WorkbookFileError(
+        raise WorkbookUnreadable(
             f"{label} est endommagé (partie « {member.filename} » illisible : XML incorrect, "
             f"ligne {exc.lineno}) : {SAVE_AS_XLSX}."
         ) from exc
     except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError) as exc:
-        raise WorkbookFileError(
+        raise WorkbookUnreadable(
             f"{label} est endommagé (partie « {member.filename} » illisible) : {SAVE_AS_XLSX}."
         ) from exc
 
@@ -516,7 +521,7 @@ def _sheet_measure(archive, member, sheet: SheetExtent, total, label, caps, too_
         if found is not None:
             row, col = found
         elif ref:
-            raise WorkbookFileError(
+            raise WorkbookUnreadable(
                 f"{where} a une cellule d'adresse invalide (« {ref[:20]} ») : le fichier est "
                 f"endommagé ; {SAVE_AS_XLSX}."
             )

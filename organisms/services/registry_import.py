@@ -19,7 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from forms_cms.workbook.safety import LIST_CAPS, WorkbookFileError, workbook_file_check
+from forms_cms.workbook.safety import (
+    LIST_CAPS,
+    WorkbookFileError,
+    WorkbookUnreadable,
+    workbook_file_check,
+)
 from organisms.models import (
     DEFAULT_CLOSING,
     FEDERATION_CHOICES,
@@ -182,7 +187,9 @@ def _read_xlsx(content: bytes, file_name: str) -> list[list[object]]:
             max_upload_bytes=settings.HARMONIA_REGISTRY_MAX_BYTES,
             extent_caps=LIST_CAPS,
         )
-    except WorkbookFileError as exc:
+    except WorkbookUnreadable as exc:
+        raise RegistryFileError(MSG_BAD_XLSX) from exc
+    except WorkbookFileError as exc:  # macros, links, extent: the guard's own message
         raise RegistryFileError(exc.message) from exc
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -213,9 +220,12 @@ def _read_csv(content: bytes) -> list[list[object]]:
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     rows: list[list[object]] = []
+    filled = 0  # blank lines are skipped by the import: only the others count
     try:
         for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-            if len(rows) >= LIST_CAPS.max_rows:
+            if row:
+                filled += 1
+            if filled > LIST_CAPS.max_rows:
                 raise RegistryFileError(
                     MSG_CSV_TOO_LONG.format(limit=f"{LIST_CAPS.max_rows:,}".replace(",", "\u202f"))
                 )

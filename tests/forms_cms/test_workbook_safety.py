@@ -49,7 +49,8 @@ def test_a_real_workbook_passes_and_loads():
     assert workbook_open(data, "formulaire.xlsx").active["A1"].value == "Capital"
 
 
-def test_macro_enabled_workbook_is_accepted():
+def test_macro_enabled_workbook_is_refused_whatever_its_name():
+    """Uploaded workbooks are served to organisms: no VBA project gets through (issue 17)."""
     source = zipfile.ZipFile(io.BytesIO(xlsx_bytes()))
     members = {info.filename: source.read(info) for info in source.infolist()}
     members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
@@ -58,8 +59,10 @@ def test_macro_enabled_workbook_is_accepted():
     )
     members["xl/vbaProject.bin"] = OLE_SIGNATURE + b"\x00" * 600
     data = zip_bytes(members)
-    workbook_file_check(data, "formulaire.xlsm")
-    assert workbook_load(data).active["A1"].value == "Capital"
+    for filename in ("formulaire.xlsm", "formulaire.xlsx"):
+        message = refusal(data, filename)
+        assert "contient des macros (xl/vbaProject.bin)" in message
+        assert "« Classeur Excel (*.xlsx) »" in message
 
 
 def test_empty_file():
