@@ -87,7 +87,8 @@ LIST_CAPS = ExtentCaps(
 
 @dataclass
 class SheetExtent:
-    """What a worksheet part really holds (``max_row``/``max_col`` from its cells)."""
+    """What a worksheet part really holds: ``max_row``/``max_col`` from its cells and merged
+    ranges (openpyxl makes a cell of each merged one), not from its declared dimension."""
 
     name: str
     part: str
@@ -560,6 +561,7 @@ def _sheet_measure(archive, member, sheet: SheetExtent, total, label, caps, too_
         r1, c1, r2, c2 = bounds
         if r2 > max_rows or c2 > max_columns:
             raise beyond(f"fusionne les cellules {ref}")
+        sheet.max_row, sheet.max_col = max(sheet.max_row, r2), max(sheet.max_col, c2)
         sheet.merged_cells += (r2 - r1 + 1) * (c2 - c1 + 1)
         total["merged"] += (r2 - r1 + 1) * (c2 - c1 + 1)
         if total["merged"] > caps.max_merged_cells:
