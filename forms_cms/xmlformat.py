@@ -252,8 +252,14 @@ def parse_safely(data: bytes, report: ImportReport):
     if b"<!DOCTYPE" in head or b"<!ENTITY" in data.upper():
         report.errors.append(MSG_DOCTYPE)
         return None
+    # comments and processing instructions carry no data (and are not elements: dropped)
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        remove_comments=True,
+        remove_pis=True,
     )
     try:
         root = etree.fromstring(data, parser)

@@ -8,6 +8,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from declarations.models import ApiToken
+from forms_cms.workbook.xsd import MAX_XML_BYTES
 from workflow.models import Dossier
 
 from .test_online_form import declarant, outsider, version  # noqa: F401
@@ -90,3 +91,23 @@ def test_openapi_description(client_for):
     assert description["openapi"].startswith("3.")
     assert "/api/v1/declarations/import" in description["paths"]
     json.dumps(description)
+
+
+def test_the_body_limit_is_the_documented_import_limit(version, declarant, key, client_for):  # noqa: F811
+    """Issue 17: a valid 12 MB file (over Django's 10 MB form-data limit) is imported; a file
+    over the documented 20 MB is refused with 413 and a French message, nothing changed."""
+    client = client_for("dhup")
+    siren = declarant.membership.organism.siren
+    # comments (a software's notes, 12 of 1 MB) leave the declaration valid
+    padding = "".join(f"\n<!-- note {n} {'x' * 1024 * 1024} -->" for n in range(12))
+    body = document(f"<ACT_IMMO>250.5</ACT_IMMO>{padding}", siren=siren)
+    assert 12 * 1024 * 1024 < len(body) < MAX_XML_BYTES
+    response = post(client, body, key)
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["rapport"]["applique"][0]["champ"] == "ACT_IMMO"
+    too_big = document(f"<ACT_IMMO>1</ACT_IMMO>\n{' ' * MAX_XML_BYTES}", siren=siren)
+    refused = post(client, too_big, key)
+    assert refused.status_code == 413
+    assert refused.json()["message"].startswith("Le fichier dépasse 20 Mo")
+    with schema_context("dhup"):
+        assert Dossier.objects.get().values["ACT_IMMO"] == 250.5

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
+import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -14,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from declarations.services import dossier_open, dossier_values_save
+from fixtures import hostile_uploads as hostile
 from forms_cms.carryover import (
     MappingRefused,
     Origin,
@@ -26,7 +29,7 @@ from forms_cms.carryover import (
 )
 from forms_cms.engine import date_to_serial
 from forms_cms.fields import FieldInfo
-from forms_cms.models import CarryOverSettings, DocumentType
+from forms_cms.models import CarryOverRule, CarryOverSettings, DocumentType
 from forms_cms.services.carryover import carry_over_rules_replace
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
 from organisms.models import Organism
@@ -346,6 +349,48 @@ def test_mapping_sheet_of_another_type_or_too_big_is_refused(version):
     assert refusals(version, "\n\n") == [
         "Le fichier ne contient aucune règle : une ligne par champ (champ rempli ; repris)."
     ]
+
+
+def mapping_xlsx(rows) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["far_cell", "far_dimension", "merged_sheet", "macro_enabled"])
+def test_hostile_mapping_workbooks_are_refused(version, kind):
+    """Issue 17: read-only openpyxl would pad every row to the declared XFD1048576."""
+    build, expected = hostile.HOSTILE[kind]
+    content = build(mapping_xlsx([["ACT_N1", "ACT_N"]]))
+    with schema_context("dhup"), pytest.raises(MappingRefused) as caught:
+        mapping_parse(version, content, "reprise.xlsx")
+    assert len(caught.value.errors) == 1 and expected in caught.value.errors[0]
+
+
+def test_mapping_workbook_is_read_within_its_real_extent(version):
+    content = mapping_xlsx([["ACT_N1", "ACT_N"], ["CAP_N1", "CAP_N"]])
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read(hostile.SHEET)
+    sheet = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:AX5000"', sheet)
+    with schema_context("dhup"):
+        rules = mapping_parse(
+            version, hostile.rezipped(content, {hostile.SHEET: sheet}), "reprise.xlsx"
+        )
+    assert [r.target for r in rules] == ["ACT_N1", "CAP_N1"]
+
+
+def test_hostile_mapping_workbook_refused_on_the_page(version, gestionnaire, client_for):
+    build, expected = hostile.HOSTILE["far_dimension"]
+    upload_file = SimpleUploadedFile("reprise.xlsx", build(mapping_xlsx([["ACT_N1", "CAP_N"]])))
+    response = client_for("dhup", gestionnaire).post(
+        f"/formulaires/{version.pk}/reprise/", {"action": "upload", "file": upload_file}
+    )
+    assert response.status_code == 400
+    assert expected in text_of(response)
+    with schema_context("dhup"):
+        assert not CarryOverRule.objects.filter(version_id=version.pk).exists()
 
 
 # --- variance ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from declarations.services import dossier_table_save, dossier_values_save
 from declarations.services.imports import dossier_import_workbook
+from fixtures import hostile_uploads as hostile
 from fixtures.parity_corpus.libreoffice import cached_values, libreoffice_recalculate
 from forms_cms import support as support_module
 from forms_cms.models import VersionFile
@@ -412,6 +413,27 @@ def test_macros_external_links_and_what_is_not_a_workbook(filled, declarant, sup
     assert "n'est pas un classeur Excel (.xlsx)" in messages[0]
     messages = refused(filled, declarant, b"PK\x03\x04 broken", filename="support.xlsx")
     assert "endommagé" in messages[0]
+
+
+@pytest.mark.parametrize("kind", sorted(hostile.HOSTILE))
+def test_hostile_supports_are_refused_and_nothing_changes(filled, declarant, support, kind):
+    """Issue 17: a far cell, a sheet-wide merge, a bomb, macros, links, OLE or ActiveX in a
+    filled support: the guard's French message, the dossier untouched."""
+    build, expected = hostile.HOSTILE[kind]
+    messages = refused(filled, declarant, build(support))
+    assert len(messages) == 1 and expected in messages[0], messages
+
+
+def test_hostile_support_refused_on_the_import_page(filled, declarant, support, client_for):
+    before = state(filled)
+    build, expected = hostile.HOSTILE["far_cell"]
+    response = client_for("dhup", declarant).post(
+        f"/declarations/dossiers/{filled.pk}/xml/",
+        {"support": SimpleUploadedFile("support.xlsx", build(support))},
+    )
+    assert response.status_code == 200
+    assert expected in text_of(response)
+    assert state(filled) == before
 
 
 def test_file_too_big_refused_before_parsing(filled, declarant, support, monkeypatch, client_for):

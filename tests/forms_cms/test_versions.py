@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import zipfile
 
@@ -14,6 +15,7 @@ from django_tenants.utils import schema_context
 from lxml import etree
 from openpyxl.workbook.defined_name import DefinedName
 
+from fixtures import hostile_uploads as hostile
 from forms_cms.models import DocumentType, Field, FormVersion, VersionFile
 from forms_cms.services import FormImportError, form_version_import
 from forms_cms.workbook.xsd import xml_validator
@@ -352,3 +354,45 @@ def test_gestionnaire_configures_the_document_types(client_for, demo_user, gesti
     assert "son code ne peut plus changer" in page
     organisme = client_for("oph", demo_user("oph", "organisme"))
     assert organisme.get("/formulaires/types/").status_code == 403
+
+
+# --- hostile uploads (issue 17): refused by the guard, nothing stored --------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(hostile.HOSTILE))
+def test_hostile_workbooks_are_refused_and_nothing_is_stored(gestionnaire, kind):
+    build, expected = hostile.HOSTILE[kind]
+    content = build(workbook_bytes(SHEETS, NAMES))
+    with schema_context("dhup"):
+        before = (FormVersion.objects.count(), Field.objects.count(), VersionFile.objects.count())
+    for name in ("bilan.xlsx", "bilan.xlsm"):
+        with pytest.raises(FormImportError) as caught:
+            upload("dhup", content, user=gestionnaire, name=name)
+        assert len(caught.value.problems) == 1
+        assert expected in caught.value.problems[0]
+        assert f"« {name} »" in caught.value.problems[0]
+    with schema_context("dhup"):
+        after = (FormVersion.objects.count(), Field.objects.count(), VersionFile.objects.count())
+    assert after == before
+
+
+def test_hostile_workbook_refused_on_the_upload_page(client_for, demo_user):
+    client = client_for("dhup", demo_user("dhup", "gestionnaire"))
+    with schema_context("dhup"):
+        er = DocumentType.objects.get(code="ER_SOCIAUX")
+        campaign = Campaign.objects.get(exercise=2024)
+    for build, expected in (hostile.HOSTILE["far_cell"], hostile.HOSTILE["macro_enabled"]):
+        response = client.post(
+            "/formulaires/deposer/",
+            {
+                "document_type": er.pk,
+                "campaign": campaign.pk,
+                "file": SimpleUploadedFile("bilan.xlsx", build(workbook_bytes(SHEETS, NAMES))),
+            },
+        )
+        page = html.unescape(response.content.decode())
+        assert response.status_code == 200
+        assert "rien n'a été enregistré" in page
+        assert expected in page
+    with schema_context("dhup"):
+        assert not FormVersion.objects.exists()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import io
 import re
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 from openpyxl import Workbook
 
+from fixtures import hostile_uploads as hostile
 from organisms.models import Organism, RegistryImport
 from organisms.services import RegistryFileError, organisms_import, registry_file_parse
 from organisms.siren import with_luhn_key
@@ -635,3 +637,60 @@ def test_family_spellings_people_use_are_understood(written, family):
     rows, report = registry_file_parse(content.encode(), "familles.csv")
     assert report.ok, report.errors
     assert [row.family for row in rows] == [family]
+
+
+# --- hostile files (issue 17): refused before any full read, nothing changed -----------------
+
+
+@pytest.mark.parametrize(
+    "kind", ["far_cell", "far_dimension", "merged_sheet", "macro_enabled", "external_link"]
+)
+def test_hostile_registry_workbooks_are_refused(gestionnaire, oph_client, existing, kind):
+    build, expected = hostile.HOSTILE[kind]
+    content = build(xlsx_bytes(good_rows(existing)))
+    before = snapshot("oph")
+    with pytest.raises(RegistryFileError) as error:
+        run_import("oph", content, "referentiel.xlsx", gestionnaire)
+    assert expected in str(error.value)
+    assert "« referentiel.xlsx »" in str(error.value)
+    response = upload(oph_client, "referentiel.xlsx", content)
+    assert response.status_code == 200
+    assert expected in field_errors(response)
+    assert "Référentiel mis à jour" not in page_text(response)
+    assert snapshot("oph") == before
+    assert import_count("oph") == 0
+
+
+def test_a_registry_workbook_wider_than_fifty_columns_is_refused(gestionnaire, existing):
+    rows = [[*row, *([""] * 50), "x"] for row in good_rows(existing)]
+    with pytest.raises(RegistryFileError, match="au-delà de la limite de 50\u202f000 lignes et 50"):
+        run_import("oph", xlsx_bytes(rows), "referentiel.xlsx", gestionnaire)
+    assert import_count("oph") == 0
+
+
+def test_a_registry_workbook_is_read_within_its_real_extent(gestionnaire, existing):
+    """A dimension declared smaller than the data (or absent) changes nothing: rows are read
+    up to the last cell the guard found."""
+    content = xlsx_bytes(good_rows(existing))
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read(hostile.SHEET)
+    sheet = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', sheet)
+    rows, report = registry_file_parse(
+        hostile.rezipped(content, {hostile.SHEET: sheet}), "referentiel.xlsx"
+    )
+    assert report.ok and len(rows) == len(good_rows(existing)) - 1
+
+
+def test_csv_with_too_many_lines_or_columns_is_refused(gestionnaire, oph_client, existing):
+    before = snapshot("oph")
+    wide = csv_bytes([HEADER, [NEW_A, "Habitat", "OPH", "75", *(["x"] * 60)]])
+    with pytest.raises(RegistryFileError) as error:
+        run_import("oph", wide, "referentiel.csv", gestionnaire)
+    assert str(error.value).startswith(
+        "La ligne 2 du fichier CSV compte 64 colonnes, au-delà de 50"
+    )
+    long = csv_bytes([HEADER] + [[NEW_B, "Office", "OPH", "75"]] * 50_001)
+    assert len(long) < 5 * 1024 * 1024
+    response = upload(oph_client, "referentiel.csv", long)
+    assert "compte plus de 50\u202f000 lignes" in field_errors(response)
+    assert snapshot("oph") == before
+    assert import_count("oph") == 0
