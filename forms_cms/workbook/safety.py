@@ -68,18 +68,18 @@ class ExtentCaps:
     max_rows: int = 50_000  # last row number used or declared, per sheet
     max_columns: int = 1_024  # last column used or declared (AMJ), per sheet
     max_area: int = 5_000_000  # last row x last column used, per sheet
-    max_cells: int = 200_000  # <c> elements in the whole workbook
+    max_cells: int = 100_000  # <c> elements in the whole workbook
     max_merged_cells: int = 100_000  # cells covered by merged ranges, whole workbook
-    max_shared_strings: int = 200_000  # <si> elements of the shared strings
-    max_elements: int = 1_000_000  # XML elements of the sheets and shared strings together
+    max_shared_strings: int = 100_000  # <si> elements of the shared strings
+    max_elements: int = 500_000  # XML elements of the sheets and shared strings together
     max_xml_bytes: int = 64 * MB  # sheets and shared strings, uncompressed
 
 
 # a list on one sheet (the organisms registry, carry-over rules): a few columns, a line each
 LIST_CAPS = ExtentCaps(
-    max_rows=50_000,
+    max_rows=20_000,
     max_columns=50,
-    max_area=2_500_000,
+    max_area=1_000_000,
     max_merged_cells=10_000,
     max_xml_bytes=32 * MB,
 )

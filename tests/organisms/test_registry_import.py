@@ -663,7 +663,7 @@ def test_hostile_registry_workbooks_are_refused(gestionnaire, oph_client, existi
 
 def test_a_registry_workbook_wider_than_fifty_columns_is_refused(gestionnaire, existing):
     rows = [[*row, *([""] * 50), "x"] for row in good_rows(existing)]
-    with pytest.raises(RegistryFileError, match="au-delà de la limite de 50\u202f000 lignes et 50"):
+    with pytest.raises(RegistryFileError, match="au-delà de la limite de 20\u202f000 lignes et 50"):
         run_import("oph", xlsx_bytes(rows), "referentiel.xlsx", gestionnaire)
     assert import_count("oph") == 0
 
@@ -688,9 +688,9 @@ def test_csv_with_too_many_lines_or_columns_is_refused(gestionnaire, oph_client,
     assert str(error.value).startswith(
         "La ligne 2 du fichier CSV compte 64 colonnes, au-delà de 50"
     )
-    long = csv_bytes([HEADER] + [[NEW_B, "Office", "OPH", "75"]] * 50_001)
+    long = csv_bytes([HEADER] + [[NEW_B, "Office", "OPH", "75"]] * 20_001)
     assert len(long) < 5 * 1024 * 1024
     response = upload(oph_client, "referentiel.csv", long)
-    assert "compte plus de 50\u202f000 lignes" in field_errors(response)
+    assert "compte plus de 20\u202f000 lignes" in field_errors(response)
     assert snapshot("oph") == before
     assert import_count("oph") == 0
