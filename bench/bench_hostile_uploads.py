@@ -65,7 +65,7 @@ def child(layer: str, path: str) -> None:
     data = Path(path).read_bytes()
     name = "fichier.xlsx"
     if layer == "guard":
-        from forms_cms.workbook.safety import WorkbookFileError, workbook_file_check
+        from harmonia.workbook_safety import WorkbookFileError, workbook_file_check
 
         def run():
             try:

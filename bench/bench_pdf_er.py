@@ -18,11 +18,12 @@ from form_fixture import er_artifact, er_workbook, report
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harmonia.settings.test")
 django.setup()
 
+from harmonia.workbook_safety import workbook_open  # noqa: E402
+
 from declarations.pdf.render import render_pdf  # noqa: E402
 from forms_cms.engine import CompiledForm, XLError  # noqa: E402
 from forms_cms.workbook.catalogue import catalogue_read  # noqa: E402
 from forms_cms.workbook.layout import sheet_layouts  # noqa: E402
-from forms_cms.workbook.safety import workbook_open  # noqa: E402
 
 
 @dataclass(frozen=True)

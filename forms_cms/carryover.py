@@ -26,12 +26,12 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.db import connection
+from harmonia.workbook_safety import LIST_CAPS, WorkbookFileError, workbook_file_check
 
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import CarryOverRule, CarryOverSettings
 from forms_cms.services.runtime import compiled_form
-from forms_cms.workbook.safety import LIST_CAPS, WorkbookFileError, workbook_file_check
 
 Origin = CarryOverRule.Origin
 

@@ -7,7 +7,8 @@ the platform shows. A hidden defined name marks the form version, exercise and S
 
 Import (:func:`support_import_plan`), the workbook twin of ``xmlformat.import_plan``: it returns
 the same ``(report, values, computed)`` and the caller applies them through the same service.
-The file is checked before any parse (size, zip extent, DOCTYPE: ``workbook_file_check``), and
+The file is checked before any parse (size, zip extent, DOCTYPE, macros, links, OLE and
+ActiveX, each sheet's real extent: ``workbook_file_check``), and
 refused, with nothing applied, when it carries macros or links to other workbooks, when it is
 the support of another form or version (its marker, or its sheets and defined names for a
 support downloaded from Formulaires and filled by hand), when a sheet, a name or a table is

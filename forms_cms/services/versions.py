@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from harmonia.workbook_safety import WorkbookFileError, workbook_open
 from wagtail.log_actions import log
 
 from accounts.models import Role
@@ -22,7 +23,6 @@ from forms_cms.signals import version_uploaded
 from forms_cms.workbook.catalogue import Catalogue, CatalogueError, FieldSpec, catalogue_read
 from forms_cms.workbook.catalogue import catalogue_diff as catalogue_changes
 from forms_cms.workbook.layout import sheet_layouts
-from forms_cms.workbook.safety import WorkbookFileError, workbook_open
 from forms_cms.workbook.specfile import specification_file
 from forms_cms.workbook.xsd import TableSpec, xsd_build
 

@@ -33,6 +33,7 @@ import zipfile
 from copy import copy
 from dataclasses import dataclass
 
+from harmonia.workbook_safety import workbook_load
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
@@ -42,7 +43,6 @@ from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.formula import ArrayFormula
 
 from forms_cms.workbook.cellbook import cell_target
-from forms_cms.workbook.safety import workbook_load
 
 MARKER_NAME = "HARMONIA_SUPPORT"
 

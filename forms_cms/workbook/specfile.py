@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import io
 
+from harmonia.workbook_safety import workbook_load
 from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from forms_cms.workbook.catalogue import named_cells
-from forms_cms.workbook.safety import workbook_load
 
 
 def specification_file(source_bytes: bytes) -> bytes:

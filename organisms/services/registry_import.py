@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from wagtail.log_actions import log
-
-from forms_cms.workbook.safety import (
+from harmonia.workbook_safety import (
     LIST_CAPS,
     WorkbookFileError,
     WorkbookUnreadable,
     workbook_file_check,
 )
+from wagtail.log_actions import log
+
 from organisms.models import (
     DEFAULT_CLOSING,
     FEDERATION_CHOICES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from harmonia.workbook_safety import workbook_load
 from lxml import html as lxml_html
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
@@ -15,7 +16,6 @@ from forms_cms.fields import FieldInfo, TableMeta
 from forms_cms.formats import NBSP, NNBSP
 from forms_cms.workbook.catalogue import catalogue_read
 from forms_cms.workbook.layout import sheet_layouts
-from forms_cms.workbook.safety import workbook_load
 
 
 def layout_of(wb) -> dict:

@@ -1,4 +1,4 @@
-"""The upload guard (``forms_cms.workbook.safety``) against hostile workbooks: each refused with
+"""The upload guard (``harmonia.workbook_safety``) against hostile workbooks: each refused with
 a French message naming the part, sheet or cell, before openpyxl reads anything; a legitimate
 workbook passes and its real extent is measured."""
 
@@ -9,10 +9,7 @@ import re
 import zipfile
 
 import pytest
-
-from fixtures import hostile_uploads as hostile
-from fixtures.form_workbooks import form_workbook_build
-from forms_cms.workbook.safety import (
+from harmonia.workbook_safety import (
     LIST_CAPS,
     ExtentCaps,
     WorkbookFileError,
@@ -20,6 +17,9 @@ from forms_cms.workbook.safety import (
     workbook_file_check,
     workbook_open,
 )
+
+from fixtures import hostile_uploads as hostile
+from fixtures.form_workbooks import form_workbook_build
 
 
 def refusal(data: bytes, filename: str = "formulaire.xlsx", **caps) -> WorkbookFileError:

@@ -8,6 +8,7 @@ import re
 import zipfile
 
 import pytest
+from harmonia.workbook_safety import workbook_load
 from openpyxl import Workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -19,7 +20,6 @@ from forms_cms.workbook.catalogue import (
     catalogue_read,
 )
 from forms_cms.workbook.datatypes import format_type
-from forms_cms.workbook.safety import workbook_load
 
 # --- helpers ---------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+from harmonia.workbook_safety import workbook_load
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.colors import Color
@@ -13,7 +14,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from forms_cms.workbook.catalogue import catalogue_read
 from forms_cms.workbook.layout import sheet_layouts
-from forms_cms.workbook.safety import workbook_load
 from forms_cms.workbook.specfile import specification_file
 
 

@@ -6,15 +6,14 @@ import io
 import zipfile
 
 import pytest
-from openpyxl import Workbook
-
-from forms_cms.workbook.safety import (
+from harmonia.workbook_safety import (
     OLE_SIGNATURE,
     WorkbookFileError,
     workbook_file_check,
     workbook_load,
     workbook_open,
 )
+from openpyxl import Workbook
 
 MB = 1024 * 1024
 

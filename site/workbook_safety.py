@@ -1,4 +1,6 @@
-"""First look at an uploaded form workbook, before any XML parser touches it.
+"""First look at an uploaded workbook (a form version, a filled support, a carry-over sheet,
+an organism registry), before any XML parser touches it. Pure Python, no Django: every app
+uses it (``forms_cms`` re-exports it from ``forms_cms.workbook``).
 
 ``workbook_file_check(data, filename)`` refuses, with a French message for the gestionnaire,
 what is not an ``.xlsx``/``.xlsm`` workbook (text, PDF, OpenDocument, ``.xlsb``), legacy
