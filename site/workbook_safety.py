@@ -464,7 +464,12 @@ def _sheet_names(archive: zipfile.ZipFile, names: dict, label: str) -> dict[str,
 def _extent_measure(archive, names: dict, label: str, caps: ExtentCaps) -> WorkbookExtent:
     extent = WorkbookExtent()
     titles = _sheet_names(archive, names, label)
-    parts = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    # every sheet the workbook points at (openpyxl follows the relationship wherever the part
+    # lies), and any other part in the worksheets folder
+    parts = sorted(
+        {n for n in titles if n in names}
+        | {n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+    )
     strings = names.get("xl/sharedstrings.xml")
     streamed = sum(names[p].file_size for p in parts) + (strings.file_size if strings else 0)
     if streamed > caps.max_xml_bytes:

@@ -157,3 +157,21 @@ def test_legitimate_workbook_extent_is_measured(tmp_path):
     for sheet in extent.sheets:
         ws = wb[sheet.name]
         assert (ws.max_row, ws.max_column) == (sheet.max_row, sheet.max_col) or sheet.cells == 0
+
+
+def test_a_sheet_outside_the_worksheets_folder_is_measured_too():
+    """openpyxl reads a sheet wherever the workbook's relationship puts it."""
+    data = hostile.far_cell()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    rels = archive.read("xl/_rels/workbook.xml.rels").replace(
+        b"worksheets/sheet1.xml", b"elsewhere/data.xml"
+    )
+    moved = hostile.rezipped(
+        data,
+        {
+            hostile.SHEET: None,
+            "xl/elsewhere/data.xml": archive.read(hostile.SHEET),
+            "xl/_rels/workbook.xml.rels": rels,
+        },
+    )
+    assert "« Bilan »" in refusal(moved).message
