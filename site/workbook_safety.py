@@ -437,10 +437,12 @@ def _stream(archive: zipfile.ZipFile, member, label: str, start) -> None:
         ) from exc
 
 
-def _sheet_names(archive: zipfile.ZipFile, names: dict, label: str) -> dict[str, str]:
-    """Worksheet part (lower case) → the sheet's name, from the workbook and its relationships."""
+def _sheet_names(archive: zipfile.ZipFile, names: dict, label: str):
+    """Worksheet part (lower case) → the sheet's name, from the workbook and its relationships;
+    and the shared strings part the workbook points at (or None)."""
     by_id: dict[str, str] = {}
     targets: dict[str, str] = {}
+    strings: list[str] = []
 
     def book_start(tag, attrs):
         if tag.rpartition(":")[2] == "sheet":
@@ -453,24 +455,27 @@ def _sheet_names(archive: zipfile.ZipFile, names: dict, label: str) -> dict[str,
             target = attrs.get("Target") or ""
             path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
             targets[attrs.get("Id") or ""] = posixpath.normpath(path).lower()
+            if (attrs.get("Type") or "").endswith("/sharedStrings"):
+                strings.append(posixpath.normpath(path).lower())
 
     _stream(archive, names["xl/workbook.xml"], label, book_start)
     rels = names.get("xl/_rels/workbook.xml.rels")
     if rels is not None:
         _stream(archive, rels, label, rels_start)
-    return {targets[rid]: name for rid, name in by_id.items() if rid in targets}
+    titles = {targets[rid]: name for rid, name in by_id.items() if rid in targets}
+    return titles, (strings[0] if strings else None)
 
 
 def _extent_measure(archive, names: dict, label: str, caps: ExtentCaps) -> WorkbookExtent:
     extent = WorkbookExtent()
-    titles = _sheet_names(archive, names, label)
+    titles, strings_part = _sheet_names(archive, names, label)
     # every sheet the workbook points at (openpyxl follows the relationship wherever the part
     # lies), and any other part in the worksheets folder
     parts = sorted(
         {n for n in titles if n in names}
         | {n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
     )
-    strings = names.get("xl/sharedstrings.xml")
+    strings = names.get(strings_part or "xl/sharedstrings.xml")
     streamed = sum(names[p].file_size for p in parts) + (strings.file_size if strings else 0)
     if streamed > caps.max_xml_bytes:
         raise WorkbookFileError(

@@ -175,3 +175,21 @@ def test_a_sheet_outside_the_worksheets_folder_is_measured_too():
         },
     )
     assert "« Bilan »" in refusal(moved).message
+
+
+def test_shared_strings_are_counted_wherever_they_lie():
+    strings = "".join(f"<si><t>{n}</t></si>" for n in range(30))
+    part = f'<sst xmlns="{hostile.MAIN}" count="30">{strings}</sst>'.encode()
+    rels = zipfile.ZipFile(io.BytesIO(hostile.workbook_bytes())).read("xl/_rels/workbook.xml.rels")
+    rels = rels.replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Target="/xl/textes/strings.xml" Type="http://schemas.'
+        b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>',
+    )
+    data = hostile.rezipped(
+        hostile.workbook_bytes(),
+        {"xl/textes/strings.xml": part, "xl/_rels/workbook.xml.rels": rels},
+    )
+    assert workbook_file_check(data, "f.xlsx").shared_strings == 30
+    message = refusal(data, extent_caps=ExtentCaps(max_shared_strings=20)).message
+    assert "plus de 20 textes différents" in message
