@@ -173,6 +173,11 @@ if HARMONIA_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
             **_TENANT_KEYS,
         }
     }
+elif HARMONIA_CACHE_URL == "locmem://":
+    # one process only (a benchmark of the shared cache's cost, a one-process tool)
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", **_TENANT_KEYS}
+    }
 else:
     CACHES = {
         "default": {
