@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from harmonia.db import PROJECT_DIR, database_config
 from harmonia.logs import logging_config
@@ -262,6 +264,35 @@ STORAGES = {
         },
     },
 }
+# --- Shared media storage (several web nodes) -----------------------------------------------
+# Wagtail's images and documents and the bulk extractions must be seen by every web node and
+# worker: a directory they all mount (HARMONIA_MEDIA_ROOT, HARMONIA_EXTRACTIONS_ROOT on NFS…),
+# or an S3-compatible bucket when HARMONIA_S3_BUCKET is set (django-storages, the `s3` extra;
+# credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the host's role). Files are
+# private (signed, expiring links) and never overwritten.
+HARMONIA_S3_BUCKET = os.environ.get("HARMONIA_S3_BUCKET", "")
+if HARMONIA_S3_BUCKET:
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured(
+            "HARMONIA_S3_BUCKET is set but django-storages is not installed "
+            "(pip install 'harmonia[s3]')."
+        )
+    _S3 = {
+        "bucket_name": HARMONIA_S3_BUCKET,
+        "endpoint_url": os.environ.get("HARMONIA_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("HARMONIA_S3_REGION") or None,
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_S3, "location": "media"},
+    }
+    STORAGES["extractions"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_S3, "location": "extractions"},
+    }
 # how long a bulk extraction's file is kept before it is deleted
 HARMONIA_EXTRACTION_DAYS = int(os.environ.get("HARMONIA_EXTRACTION_DAYS", 7))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -186,3 +186,30 @@ def test_production_settings_write_json_and_need_no_sentry():
     assert done.stdout.split() == ["json", "False"]
     text = _run_django(code, **env, HARMONIA_LOG_FORMAT="text")
     assert text.stdout.split() == ["text", "False"]
+
+
+def test_production_settings_put_media_and_extractions_on_s3_when_a_bucket_is_named():
+    code = (
+        "import importlib\n"
+        "settings = importlib.import_module('harmonia.settings.production')\n"
+        "for name in ('default', 'extractions'):\n"
+        "    s = settings.STORAGES[name]\n"
+        "    print(s['BACKEND'], s.get('OPTIONS', {}).get('bucket_name'),"
+        " s.get('OPTIONS', {}).get('location'))\n"
+    )
+    env = {
+        "DJANGO_SETTINGS_MODULE": "harmonia.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/harmonia",
+    }
+    local = _run_django(code, **env, HARMONIA_S3_BUCKET="")
+    assert local.stdout.split() == [
+        "django.core.files.storage.FileSystemStorage", "None", "None",
+        "django.core.files.storage.FileSystemStorage", "None", *local.stdout.split()[5:],
+    ]  # fmt: skip
+    bucket = _run_django(code, **env, HARMONIA_S3_BUCKET="harmonia-media")
+    assert bucket.returncode == 0, bucket.stderr
+    assert bucket.stdout.split() == [
+        "storages.backends.s3.S3Storage", "harmonia-media", "media",
+        "storages.backends.s3.S3Storage", "harmonia-media", "extractions",
+    ]  # fmt: skip
