@@ -60,5 +60,10 @@ test: install
 	DJANGO_SETTINGS_MODULE=harmonia.settings.test $(PY) manage.py makemigrations --check --dry-run -v1
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# the production topology on this machine: nginx (TLS, wildcard), two gunicorn nodes, two
+# workers, PostgreSQL at 127.0.0.1:5432; a declaring journey survives a node and a worker killed
+prod-smoke: install
+	$(PY) -m ops.prod_smoke
+
 bench: install
 	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
