@@ -35,6 +35,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "prod-smoke"
 PIDS = WORK / "pids"
+# collected static files: kept from one run to the next (collectstatic then only adds what
+# changed), like the virtualenv
+STATIC = ROOT / "var" / "prod-smoke-static"
 BASE_DOMAIN = "harmonia.test"
 HTTPS_PORT = 18443
 HTTP_PORT = 18080
@@ -126,7 +129,7 @@ def nginx_config(cert: Path, key: Path, static_root: Path, media_root: Path) -> 
     }
     for name, value in values.items():
         site = site.replace(f"@@{name}@@", value)
-    if "@@" in site:
+    if re.search(r"@@[A-Z_]+@@", site):
         raise RuntimeError("a placeholder of deploy/nginx/harmonia.conf was not replaced")
     prefix = WORK / "nginx"
     for sub in ("logs", "temp"):
@@ -176,7 +179,7 @@ def environment() -> dict[str, str]:
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}",
         "HARMONIA_BASE_DOMAIN": f"{BASE_DOMAIN}:{HTTPS_PORT}",
         "HARMONIA_VAR_DIR": str(WORK / "var"),
-        "HARMONIA_STATIC_ROOT": str(WORK / "static"),
+        "HARMONIA_STATIC_ROOT": str(STATIC),
         "HARMONIA_MEDIA_ROOT": str(WORK / "var" / "media"),
         "HARMONIA_EXTRACTIONS_ROOT": str(WORK / "var" / "extractions"),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
@@ -370,7 +373,7 @@ def run(keep: bool) -> dict:
             processes.start(
                 f"worker{i}", [sys.executable, "manage.py", "procrastinate", "worker"], env=env
             )
-        config = nginx_config(cert, key, WORK / "static", WORK / "var" / "media")
+        config = nginx_config(cert, key, STATIC, WORK / "var" / "media")
         subprocess.run([nginx, "-t", "-q", "-c", str(config)], check=True)  # noqa: S603
         processes.start("nginx", [nginx, "-c", str(config), "-g", "daemon off;"])
 
@@ -454,7 +457,7 @@ def run(keep: bool) -> dict:
         if not keep:
             with suppress(Exception):
                 drop_database()
-            for sub in ("var", "static", "nginx", "tls"):
+            for sub in ("var", "nginx", "tls"):
                 shutil.rmtree(WORK / sub, ignore_errors=True)
     summary["total_s"] = round(time.perf_counter() - started, 1)
     return summary

@@ -213,3 +213,22 @@ def test_production_settings_put_media_and_extractions_on_s3_when_a_bucket_is_na
         "storages.backends.s3.S3Storage", "harmonia-media", "media",
         "storages.backends.s3.S3Storage", "harmonia-media", "extractions",
     ]  # fmt: skip
+
+
+def test_production_settings_report_errors_to_sentry_only_with_a_dsn_and_without_pii():
+    code = (
+        "import django; django.setup()\n"
+        "import sentry_sdk\n"
+        "client = sentry_sdk.get_client()\n"
+        "print(client.is_active(), client.options['send_default_pii'], client.options['dsn'])\n"
+    )
+    env = {
+        "DJANGO_SETTINGS_MODULE": "harmonia.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/harmonia",
+        # a DSN on this machine where nothing listens: nothing is sent by starting up
+        "SENTRY_DSN": "https://public@127.0.0.1:9/1",
+    }
+    done = _run_django(code, **env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False", "https://public@127.0.0.1:9/1"]
