@@ -8,6 +8,7 @@ their rows on each use. "Another node" is simulated by writing the rows directly
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -98,3 +99,41 @@ def test_a_control_edited_on_another_node_is_checked_here_at_once(version):  # n
     # the edit the rule compares TOTAL_ACTIF with itself: the edited formula is the one run
     assert before.formula != after.formula
     assert "TOTAL_ACTIF" in after.formula and "TOTAL_PASSIF" not in after.formula
+
+
+def _redis_here() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_here(), reason="no Redis server on 127.0.0.1:6379")
+def test_with_redis_configured_the_cache_is_redis_and_keys_still_carry_the_platform():
+    key, value = f"node-{uuid.uuid4().hex}", uuid.uuid4().hex
+    code = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from django.core.cache import cache\n"
+        "from django_tenants.utils import schema_context\n"
+        "print(settings.CACHES['default']['BACKEND'])\n"
+        f"with schema_context('oph'): cache.set({key!r}, {value!r}, 30)\n"
+        f"with schema_context('esh'): print(cache.get({key!r}))\n"
+        f"with schema_context('oph'): print(cache.get({key!r})); cache.delete({key!r})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "harmonia.settings.test",
+            "HARMONIA_CACHE_URL": "redis://127.0.0.1:6379/15",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["django.core.cache.backends.redis.RedisCache", "None", value]
