@@ -469,7 +469,15 @@ def run(keep: bool) -> dict:
         body = requests.get(health, verify=str(cert), timeout=5).json()
         summary = {
             "name": "prod_smoke",
-            "ok": not journey.errors and not lost and [p[0] for p in pdfs] == ["done", "done"],
+            "ok": (
+                not journey.errors
+                and not lost
+                and [p[0] for p in pdfs] == ["done", "done"]
+                # both nodes served (their JSON access logs say so), and nginx passed the
+                # requests meant for the killed one to the other
+                and min(served.values()) > 0
+                and refused >= 1
+            ),
             "requests": journey.requests,
             "errors": journey.errors,
             "saved": len(expected),
