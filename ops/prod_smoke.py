@@ -17,6 +17,7 @@ and a run left behind by an interrupted one is cleaned first. Prints one JSON li
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -513,6 +514,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
     args = parser.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    lock = (WORK / "lock").open("w")
+    try:  # one smoke at a time on a machine: a second would end the first one's processes
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log("another prod-smoke is running here: wait for it to finish")
+        return 1
     if not postgresql_here():
         # said loudly, not failed: the smoke needs the machine's server, the suite does not
         reason = "no PostgreSQL server at 127.0.0.1:5432 (user postgres): smoke NOT run"
