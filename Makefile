@@ -6,18 +6,28 @@ STAMP := $(VENV)/.installed
 BASE_DOMAIN ?= localhost
 BIND ?= 127.0.0.1:8000
 
-.PHONY: install system-packages run test lint format bench migrate demo clean-db
+.PHONY: install system-packages run test lint format bench migrate demo clean-db lock audit prod-smoke
 
 # Debian packages: WeasyPrint's harfbuzz subsetter, Chromium for browser tests, LibreOffice
 # (headless) for the parity corpus.
 system-packages:
 	@bash .ci/system-packages
 
-$(STAMP): pyproject.toml
+# Reproducible: every package at the version and hash requirements.lock names (make lock
+# regenerates it from pyproject.toml), then the project itself without resolving anything.
+$(STAMP): pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+lock: install
+	$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+# known vulnerabilities in the locked packages fail; an unreachable service only warns
+audit: install
+	$(PY) -m ops.audit
 
 install: system-packages $(STAMP)
 
@@ -46,8 +56,14 @@ format: install
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m ops.audit
 	DJANGO_SETTINGS_MODULE=harmonia.settings.test $(PY) manage.py makemigrations --check --dry-run -v1
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# the production topology on this machine: nginx (TLS, wildcard), two gunicorn nodes, two
+# workers, PostgreSQL at 127.0.0.1:5432; a declaring journey survives a node and a worker killed
+prod-smoke: install
+	$(PY) -m ops.prod_smoke
 
 bench: install
 	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

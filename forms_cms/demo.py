@@ -33,8 +33,10 @@ DEMO_FORMS = {
 }
 
 
-def load_demo_forms(*, exercise: int = 2024) -> dict[str, list[str]]:
-    """Upload a first version of each demo form where its document type has none (idempotent)."""
+def load_demo_forms(*, exercise: int = 2024, only: set[str] | None = None) -> dict[str, list[str]]:
+    """Upload a first version of each demo form where its document type has none (idempotent).
+    ``only``: the document type codes to upload (all when None), e.g. {"ER_SOCIAUX"} for a
+    quick setup (ops/prod_smoke.py)."""
     from fixtures.form_workbooks import form_workbook_build
 
     uploaded: dict[str, list[str]] = {}
@@ -46,6 +48,8 @@ def load_demo_forms(*, exercise: int = 2024) -> dict[str, list[str]]:
                 if campaign is None or gestionnaire is None:
                     continue
                 for type_code, kind in forms.items():
+                    if only is not None and type_code not in only:
+                        continue
                     document_type = DocumentType.objects.filter(code=type_code).first()
                     if (
                         document_type is None

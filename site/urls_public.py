@@ -11,5 +11,4 @@ urlpatterns = [
     path("operateur/", include("operations.urls")),
     path("comptes/", include("accounts.urls")),
     path("", include("faq_wiki.urls_legal")),
-    path("healthz", views.healthz, name="healthz"),
 ]

@@ -7,7 +7,6 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from api.views import api
 from dashboards.views import platform_home
-from tenants import views
 
 urlpatterns = [
     path("", platform_home, name="home"),
@@ -25,7 +24,6 @@ urlpatterns = [
     path("", include("faq_wiki.urls_legal")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("healthz", views.healthz, name="healthz"),
     path("abonnements/", include("subscriptions.urls")),
     path("contenus/", include(wagtail_urls)),
 ]

@@ -16,3 +16,10 @@ from django.dispatch import Signal
 # that needs another app's seed calls that app's (idempotent) seeding function itself rather
 # than rely on it.
 platform_prepared = Signal()
+
+# Sent by the periodic job ``tenants.retry_stalled_jobs`` (outside any platform's schema) when
+# it found jobs whose worker died: ``retried`` (queued again) and ``failed`` (abandoned after
+# ``tenants.tasks.STALLED_MAX_ATTEMPTS`` attempts), each a list of dicts with the job's
+# ``id``, ``task_name``, ``args`` (``schema_name`` included for platform jobs) and
+# ``attempts``. The app that owns a job tells its users (a PDF's status page says so).
+jobs_stalled = Signal()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django.core.mail import EmailMultiAlternatives
@@ -11,6 +12,7 @@ from procrastinate.contrib.django import app
 from procrastinate.jobs import Status
 
 from tenants.jobs import tenant_task
+from tenants.signals import jobs_stalled
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,11 @@ STALLED_AFTER_S = 120
 STALLED_MAX_ATTEMPTS = 3
 
 
+def _arguments(args) -> dict:
+    """A job's arguments as the connector gives them (JSON text or already a dict)."""
+    return json.loads(args) if isinstance(args, str | bytes) else dict(args or {})
+
+
 @app.periodic(cron=STALLED_JOBS_CRON)
 @app.task(name="tenants.retry_stalled_jobs", queueing_lock="tenants.retry_stalled_jobs")
 def retry_stalled_jobs(timestamp: int) -> dict[str, list[int]]:
@@ -59,6 +66,7 @@ def retry_stalled_jobs(timestamp: int) -> dict[str, list[int]]:
         seconds_since_heartbeat=STALLED_AFTER_S,
     )
     done: dict[str, list[int]] = {"retried": [], "failed": []}
+    told: dict[str, list[dict]] = {"retried": [], "failed": []}
     for row in rows:
         if row["task_name"] == "tenants.retry_stalled_jobs":
             continue  # this very job, or one of its own kind
@@ -69,10 +77,20 @@ def retry_stalled_jobs(timestamp: int) -> dict[str, list[int]]:
                 status=Status.FAILED.value,
                 delete_job=False,
             )
-            done["failed"].append(row["id"])
+            outcome = "failed"
         else:
             app.job_manager.retry_job_by_id(job_id=row["id"], retry_at=timezone.now())
-            done["retried"].append(row["id"])
+            outcome = "retried"
+        done[outcome].append(row["id"])
+        told[outcome].append(
+            {
+                "id": row["id"],
+                "task_name": row["task_name"],
+                "args": _arguments(row["args"]),
+                "attempts": row["attempts"] + 1,
+            }
+        )
     if done["retried"] or done["failed"]:
         logger.warning("stalled jobs: %s", done)
+        jobs_stalled.send(sender=retry_stalled_jobs, **told)
     return done

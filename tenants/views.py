@@ -1,8 +1,6 @@
-"""Views of the bottom layer: the public host's list of platforms and the health check
-(the operator's space, behind a sign-in, is the operations app's)."""
+"""Views of the bottom layer: the public host's list of platforms (the health check is
+tenants/health.py; the operator's space, behind a sign-in, is the operations app's)."""
 
-from django.db import connection
-from django.http import JsonResponse
 from django.shortcuts import render
 
 from tenants.models import Platform
@@ -22,9 +20,3 @@ def public_home(request):
         "tenants/public_home.html",
         {"platforms": [(p, platform_url(request, p)) for p in platforms]},
     )
-
-
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "schema": connection.schema_name})

@@ -18,6 +18,16 @@ MSG_FAILED = (
     "La génération du PDF a échoué ({reason}). Réessayez ; si le problème persiste, "
     "signalez-le à l'assistance en indiquant le dossier concerné."
 )
+# said on the status page when the worker making the PDF died (tenants.retry_stalled_jobs)
+MSG_RESUMED = (
+    "Le serveur qui préparait ce PDF s'est arrêté avant la fin : la préparation a repris "
+    "sur un autre serveur."
+)
+MSG_ABANDONED = (
+    "La préparation du PDF a été interrompue plusieurs fois par l'arrêt du serveur qui la "
+    "faisait : elle est abandonnée. Demandez un nouveau PDF ; si le problème persiste, "
+    "signalez-le à l'assistance en indiquant le dossier concerné."
+)
 # share of the progress bar for laying out the sheets; the rest is writing the file
 LAYOUT_SHARE = 90
 
@@ -36,9 +46,10 @@ def dossier_pdf_build(*, export_id: int) -> None:
         .defer("content")
         .first()
     )
-    if export is None or export.status == DossierExport.Status.DONE:
-        return  # deleted meanwhile, or already made by an earlier attempt
-    exports.update(status=DossierExport.Status.RUNNING, progress=0, error="")
+    if export is None or export.status in (DossierExport.Status.DONE, DossierExport.Status.FAILED):
+        return  # deleted meanwhile, already made by an earlier attempt, or abandoned
+    # the note that an earlier attempt's worker died (MSG_RESUMED) stays on the page
+    exports.update(status=DossierExport.Status.RUNNING, progress=0)
 
     def progress(done: int, total: int) -> None:
         exports.update(progress=min(LAYOUT_SHARE, LAYOUT_SHARE * done // max(total, 1)))

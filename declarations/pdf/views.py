@@ -40,7 +40,10 @@ def _state(export: DossierExport) -> dict:
         "label": export.get_status_display(),
         "progress": export.progress,
         "finished": export.finished,
-        "error": export.error,
+        # a failure's reason; on an export still under way, the note that its worker died
+        # and another took it up (declarations.pdf.receivers)
+        "error": export.error if export.status == DossierExport.Status.FAILED else "",
+        "notice": export.error if export.status != DossierExport.Status.FAILED else "",
         "download_url": (
             reverse("declarations:pdf_download", args=[export.dossier_id, export.pk])
             if done

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from harmonia.db import PROJECT_DIR, database_config
+from harmonia.logs import logging_config
 
 BASE_DIR: Path = PROJECT_DIR
 VAR_DIR = Path(os.environ.get("HARMONIA_VAR_DIR", BASE_DIR / "var"))
@@ -110,6 +113,11 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    # a request id on every log line and response (harmonia/logs.py)
+    "harmonia.logs.RequestIdMiddleware",
+    # /health/ on every host, before the platform is looked up: it answers even when the
+    # database does not (tenants/health.py)
+    "tenants.health.HealthMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -146,14 +154,42 @@ WSGI_APPLICATION = "harmonia.wsgi.application"
 DATABASES = {"default": database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        # Wagtail caches site root paths: keys must carry the schema or platforms leak.
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-    }
+# --- Shared cache (several web nodes and workers) -------------------------------------------
+# Every process reads the same cache: a table in the public schema (Django's DatabaseCache,
+# created by tenants/migrations/0002_cache_table.py; platforms' search_path reaches public), or
+# Redis when HARMONIA_CACHE_URL / REDIS_URL names one (the `redis` extra). A per-process cache
+# (LocMemCache) would let two nodes disagree: a rate-limit counted on one node only, a
+# cached page fragment stale on the other.
+HARMONIA_CACHE_URL = os.environ.get("HARMONIA_CACHE_URL") or os.environ.get("REDIS_URL", "")
+CACHE_TABLE = "harmonia_cache"
+_TENANT_KEYS = {
+    # Wagtail caches site root paths: keys must carry the schema or platforms leak.
+    "KEY_FUNCTION": "django_tenants.cache.make_key",
+    "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
 }
+if HARMONIA_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": HARMONIA_CACHE_URL,
+            **_TENANT_KEYS,
+        }
+    }
+elif HARMONIA_CACHE_URL == "locmem://":
+    # one process only (a benchmark of the shared cache's cost, a one-process tool)
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", **_TENANT_KEYS}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            # culling counts the table on each write past this many entries
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+            **_TENANT_KEYS,
+        }
+    }
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -228,6 +264,35 @@ STORAGES = {
         },
     },
 }
+# --- Shared media storage (several web nodes) -----------------------------------------------
+# Wagtail's images and documents and the bulk extractions must be seen by every web node and
+# worker: a directory they all mount (HARMONIA_MEDIA_ROOT, HARMONIA_EXTRACTIONS_ROOT on NFS…),
+# or an S3-compatible bucket when HARMONIA_S3_BUCKET is set (django-storages, the `s3` extra;
+# credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the host's role). Files are
+# private (signed, expiring links) and never overwritten.
+HARMONIA_S3_BUCKET = os.environ.get("HARMONIA_S3_BUCKET", "")
+if HARMONIA_S3_BUCKET:
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured(
+            "HARMONIA_S3_BUCKET is set but django-storages is not installed "
+            "(pip install 'harmonia[s3]')."
+        )
+    _S3 = {
+        "bucket_name": HARMONIA_S3_BUCKET,
+        "endpoint_url": os.environ.get("HARMONIA_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("HARMONIA_S3_REGION") or None,
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_S3, "location": "media"},
+    }
+    STORAGES["extractions"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_S3, "location": "extractions"},
+    }
 # how long a bulk extraction's file is kept before it is deleted
 HARMONIA_EXTRACTION_DAYS = int(os.environ.get("HARMONIA_EXTRACTION_DAYS", 7))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -283,22 +348,22 @@ WAGTAILSEARCH_BACKENDS = {
 }
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "xsd", "odt", "ods", "zip", "csv", "xml"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # Wagtail's in-process tasks and the embedded server log every step at INFO.
-        "django.tasks": {"level": "WARNING"},
-        "django_tasks": {"level": "WARNING"},
-        "wagtail": {"level": "WARNING"},
-        "pgserver": {"level": "WARNING"},
-        "procrastinate.blueprints": {"level": "WARNING"},
-        # registering the periodic jobs is logged by every manage.py command that loads them
-        "procrastinate.periodic": {"level": "WARNING"},
-        # WeasyPrint logs each layout step (hundreds of lines per PDF)
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
+# --- Logs (harmonia/logs.py) ----------------------------------------------------------------
+# Every line carries the platform (schema), the user id and the request id (X-Request-ID, from
+# the proxy or made here); HARMONIA_LOG_FORMAT=json writes one JSON object per line
+# (production's default), text otherwise.
+HARMONIA_LOG_FORMAT = os.environ.get("HARMONIA_LOG_FORMAT", "text")
+LOG_QUIET = {
+    # Wagtail's in-process tasks and the embedded server log every step at INFO.
+    "django.tasks": "WARNING",
+    "django_tasks": "WARNING",
+    "wagtail": "WARNING",
+    "pgserver": "WARNING",
+    "procrastinate.blueprints": "WARNING",
+    # registering the periodic jobs is logged by every manage.py command that loads them
+    "procrastinate.periodic": "WARNING",
+    # WeasyPrint logs each layout step (hundreds of lines per PDF)
+    "weasyprint": "WARNING",
+    "fontTools": "WARNING",
 }
+LOGGING = logging_config(HARMONIA_LOG_FORMAT, os.environ.get("LOG_LEVEL", "INFO"), LOG_QUIET)

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import openpyxl
 import pypdf
 import pytest
+from django.db import connection
 from django_tenants.utils import schema_context
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
@@ -127,6 +128,7 @@ def test_pdf_is_made_through_the_queue_with_header_and_french_formats(
         "progress": 0,
         "finished": False,
         "error": "",
+        "notice": "",
         "download_url": None,
     }
     assert client.get(f"{status_url}telecharger/").status_code == 404
@@ -280,6 +282,76 @@ def test_a_failed_render_records_a_french_message(
     with schema_context("dhup"):
         export = DossierExport.objects.get(dossier=dossier)
         assert export.content is None and export.finished_at is not None
+
+
+def _worker_dies_while_making(export_pk: int, *, attempts: int) -> None:
+    """The PDF's job is « doing » on a worker silent for ten minutes (killed mid-job)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO public.procrastinate_workers (last_heartbeat) "
+            "VALUES (now() - interval '10 minutes') RETURNING id"
+        )
+        dead = cursor.fetchone()[0]
+        cursor.execute(
+            "UPDATE public.procrastinate_jobs SET status = 'doing', worker_id = %s, "
+            "attempts = %s WHERE task_name = 'declarations.dossier_pdf' "
+            "AND (args->>'export_id')::int = %s",
+            [dead, attempts, export_pk],
+        )
+    with schema_context("dhup"):
+        DossierExport.objects.filter(pk=export_pk).update(
+            status=DossierExport.Status.RUNNING, progress=40
+        )
+
+
+def test_a_pdf_whose_worker_died_is_resumed_and_the_page_says_so(
+    dossier,
+    declarant,  # noqa: F811
+    client_for,
+):
+    from declarations.pdf.tasks import MSG_RESUMED
+    from tenants.tasks import retry_stalled_jobs
+
+    client = client_for("dhup", declarant)
+    status_url = client.post(f"/declarations/dossiers/{dossier.pk}/pdf/")["Location"]
+    with schema_context("dhup"):
+        export = DossierExport.objects.get(dossier=dossier)
+    _worker_dies_while_making(export.pk, attempts=0)
+
+    assert len(retry_stalled_jobs(timestamp=0)["retried"]) == 1
+    state = client.get(f"{status_url}etat/").json()
+    assert (state["status"], state["notice"], state["error"]) == ("running", MSG_RESUMED, "")
+    assert MSG_RESUMED.replace("'", "&#x27;") in client.get(status_url).content.decode()
+
+    assert run_queued_jobs() == 1  # another worker makes it
+    state = client.get(f"{status_url}etat/").json()
+    assert state["status"] == "done" and state["download_url"]
+    assert state["notice"] == MSG_RESUMED  # the page still tells what happened
+    assert client.get(state["download_url"]).content.startswith(b"%PDF")
+
+
+def test_a_pdf_whose_workers_died_three_times_is_abandoned_and_the_page_says_so(
+    dossier,
+    declarant,  # noqa: F811
+    client_for,
+):
+    from declarations.pdf.tasks import MSG_ABANDONED
+    from tenants.tasks import retry_stalled_jobs
+
+    client = client_for("dhup", declarant)
+    status_url = client.post(f"/declarations/dossiers/{dossier.pk}/pdf/")["Location"]
+    with schema_context("dhup"):
+        export = DossierExport.objects.get(dossier=dossier)
+    _worker_dies_while_making(export.pk, attempts=2)
+
+    assert len(retry_stalled_jobs(timestamp=0)["failed"]) == 1
+    state = client.get(f"{status_url}etat/").json()
+    assert (state["status"], state["label"], state["finished"]) == ("failed", "échec", True)
+    assert (state["error"], state["notice"], state["download_url"]) == (MSG_ABANDONED, "", None)
+    page = client.get(status_url).content.decode()
+    assert "elle est abandonnée. Demandez un nouveau PDF" in page
+    assert "fetch(" not in page  # finished: the page stops polling
+    assert run_queued_jobs() == 0
 
 
 # --- the renderer on plain data ------------------------------------------------------------

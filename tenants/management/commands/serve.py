@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -36,6 +37,12 @@ class Command(BaseCommand):
             str(workers),
             "--access-logfile",
             "-",
+            *(
+                # the access log as JSON lines with the request id, like the application's
+                ["--logger-class", "harmonia.logs.GunicornJsonLogger"]
+                if settings.HARMONIA_LOG_FORMAT == "json"
+                else []
+            ),
             "--timeout",
             "120",
         ]
