@@ -111,6 +111,8 @@ TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "django_tenants.middleware.main.TenantMainMiddleware",
+    # HTTPS only, with French answers to plain HTTP (production sets SECURE_SSL_REDIRECT)
+    "harmonia.security.HttpsOnlyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
