@@ -32,6 +32,15 @@ def _public_schema_first():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters (site/ratelimit.py) live in the cache, which outlives a test's
+    transaction when it is the local-memory one: each test starts with none."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 @pytest.fixture
 def platforms(db):
     from tenants.models import Platform

@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "harmonia.ratelimit.RateLimitMiddleware",  # see "Security" below
     "axes.middleware.AxesMiddleware",
     "tenants.middleware.PlatformRedirectMiddleware",
 ]
@@ -284,6 +285,23 @@ WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "french"}
 }
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "xsd", "odt", "ods", "zip", "csv", "xml"]
+
+# --- Security (headers are production's; the limits apply everywhere) ----------------------
+# Rate limits, "<requests>/<seconds>" per identity, counted in the shared cache
+# (site/ratelimit.py); 0 requests turns one off. Over the limit: 429, nothing done.
+HARMONIA_RATELIMIT_CACHE = "default"
+HARMONIA_RATE_LIMITS = {
+    "login_ip": os.environ.get("HARMONIA_RATE_LOGIN_IP", "30/300"),
+    "login_username": os.environ.get("HARMONIA_RATE_LOGIN_USERNAME", "10/300"),
+    "password_reset_ip": os.environ.get("HARMONIA_RATE_PASSWORD_RESET_IP", "10/3600"),
+    "password_reset_email": os.environ.get("HARMONIA_RATE_PASSWORD_RESET_EMAIL", "3/3600"),
+    "api_token": os.environ.get("HARMONIA_RATE_API_TOKEN", "120/60"),
+    "api_ip": os.environ.get("HARMONIA_RATE_API_IP", "600/60"),
+    "api_anonymous": os.environ.get("HARMONIA_RATE_API_ANONYMOUS", "60/60"),
+}
+# Reverse proxies in front of Django that append to X-Forwarded-For (nginx: 1); 0 trusts
+# REMOTE_ADDR alone. The rate limits per address count the address the proxies saw.
+HARMONIA_PROXY_COUNT = int(os.environ.get("HARMONIA_PROXY_COUNT", 0))
 
 LOGGING = {
     "version": 1,

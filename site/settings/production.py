@@ -35,3 +35,5 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 # Forms posted from a platform's host to itself over https (Django checks the Origin header).
 CSRF_TRUSTED_ORIGINS = [f"https://{HARMONIA_BASE_DOMAIN}", f"https://*.{HARMONIA_BASE_DOMAIN}"]
+# nginx in front of each node appends the client's address to X-Forwarded-For
+HARMONIA_PROXY_COUNT = int(os.environ.get("HARMONIA_PROXY_COUNT", 1))
