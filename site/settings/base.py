@@ -287,6 +287,9 @@ WAGTAILSEARCH_BACKENDS = {
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "xsd", "odt", "ods", "zip", "csv", "xml"]
 
 # --- Security (headers are production's; the limits apply everywhere) ----------------------
+# Wagtail documents go through Wagtail's view, where faq_wiki's before_serve_document hook asks
+# for a signed-in user of the platform, never through a direct URL to the storage.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # Rate limits, "<requests>/<seconds>" per identity, counted in the shared cache
 # (site/ratelimit.py); 0 requests turns one off. Over the limit: 429, nothing done.
 HARMONIA_RATELIMIT_CACHE = "default"
