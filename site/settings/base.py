@@ -114,6 +114,7 @@ MIDDLEWARE = [
     # HTTPS only, with French answers to plain HTTP (production sets SECURE_SSL_REDIRECT)
     "harmonia.security.HttpsOnlyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "harmonia.security.ContentSecurityPolicyMiddleware",  # see "Security" below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -287,6 +288,25 @@ WAGTAILSEARCH_BACKENDS = {
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "xsd", "odt", "ods", "zip", "csv", "xml"]
 
 # --- Security (headers are production's; the limits apply everywhere) ----------------------
+# Content-Security-Policy (django-csp), in every environment so that tests and `make run` meet
+# it: no inline script or style anywhere but Wagtail's admin (site/security.py).
+# Everything from our own host, no plug-in, no framing; `data:` for the small images and
+# fonts CSS embeds (DSFR icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+HARMONIA_CSP_ADMIN_PREFIXES = ["/cms/"]
 # Wagtail documents go through Wagtail's view, where faq_wiki's before_serve_document hook asks
 # for a signed-in user of the platform, never through a direct URL to the storage.
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
