@@ -94,3 +94,17 @@ def test_the_wagtail_admin_alone_has_the_relaxed_policy(client_for, demo_user):
     policy = directives(response)
     assert policy["script-src"] == ["'self'", "'unsafe-inline'"]
     assert policy["frame-ancestors"] == ["'self'"] and policy["object-src"] == ["'none'"]
+
+
+def test_the_content_pages_meet_the_policy(client_for, demo_user):
+    from tests.faq_wiki.test_pages import build_tree
+
+    urls = build_tree("oph")
+    urls["print"] = urls["manual"] + "?imprimer=1"
+    client = client_for("oph", demo_user("oph", "organisme"))
+    problems = []
+    for name, url in urls.items():
+        problems += strict_policy_problems(client.get(url), f"{name} {url}")
+    assert problems == [], "\n".join(problems)
+    printable = client.get(urls["print"]).content.decode()
+    assert "data-print" in printable and "manual_print.js" in printable
