@@ -6,7 +6,9 @@ must render in well under the 300 ms budget.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass
 from html import escape
 
@@ -27,13 +29,26 @@ KEY_NAMES = {
 }
 
 
-def _style(entry: dict, *extra: str) -> str:
-    parts = [*extra]
-    if fill := entry.get("fill"):
-        parts.append(f"background:{fill}")
-    if (align := entry.get("align")) in ("left", "right", "center", "justify"):
-        parts.append(f"text-align:{align}")
-    return f' style="{";".join(parts)}"' if parts else ""
+HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+ALIGNS = ("left", "right", "center", "justify")
+
+
+def _look(entry: dict, *, right: bool = False) -> str:
+    """The classes of a cell's fill and alignment (`` bg-ffcc00 a-right``), never a style
+    attribute: the Content-Security-Policy has no 'unsafe-inline' for styles. The alignments
+    are in static/harmonia/sheet.css; the fills and sizes in the sheet's own stylesheet
+    (``sheet_stylesheet``). ``right``: a number's default when the cell names no alignment."""
+    names = ""
+    if (fill := entry.get("fill")) and HEX_COLOR.fullmatch(fill):
+        names += f" bg-{fill[1:].lower()}"
+    align = entry.get("align", "right" if right else None)
+    if align in ALIGNS:
+        names += f" a-{align}"
+    return names
+
+
+def _height_class(height: float | None) -> str:
+    return f' class="rh-{round(height * 4 / 3)}"' if height else ""
 
 
 def _classes(entry: dict, base: str) -> str:
@@ -211,12 +226,12 @@ def sheet_table(
     ``notes``: the marks of carried-over values and variance warnings."""
     sheet = _prepare(layout, list(tables), editable)
     sheet.notes = notes
-    columns = [f'<col style="width:{px}px">' for px in sheet.widths_px]
+    columns = [f'<col class="cw-{px}">' for px in sheet.widths_px]
     total = ROW_HEADER_PX + sum(sheet.widths_px)
     # a fixed layout needs the table's width: the columns then keep the sheet's widths
     out = [
-        f'<table class="sheet" data-testid="sheet" style="width:{total}px"><colgroup>'
-        f'<col style="width:{ROW_HEADER_PX}px">',
+        f'<table class="sheet tw-{total}" data-testid="sheet"><colgroup>'
+        f'<col class="cw-{ROW_HEADER_PX}">',
         *columns,
         "</colgroup><tbody>",
     ]
@@ -245,8 +260,7 @@ def table_rows_html(layout: dict, tables: list[GridTable], name: str, *, start: 
 
 
 def _sheet_row(sheet, row, number, fields, values, computed, editable, header) -> str:
-    height = sheet.heights.get(row)
-    style = f' style="height:{round(height * 4 / 3)}px"' if height else ""
+    style = _height_class(sheet.heights.get(row))
     out = [f'<tr data-sr="{row}"{style}><th class="rowhead">{number}</th>']
     for col in sheet.visible_cols:
         if (row, col) in sheet.covered:
@@ -276,7 +290,7 @@ def _sheet_row(sheet, row, number, fields, values, computed, editable, header) -
             out.append(_field_cell(entry, fields, values, computed, editable, span, number,
                                    sheet.notes))  # fmt: skip
         else:
-            out.append(f'<td class="f"{span}{_style(entry)}></td>')
+            out.append(f'<td class="f{_look(entry)}"{span}></td>')
     out.append("</tr>")
     return "".join(out)
 
@@ -291,8 +305,7 @@ def _table_item(sheet: _Sheet, item: tuple, editable: bool) -> str:
     _, table, index, number = item
     meta = table.meta
     by_col = {c.column: c for c in meta.columns}
-    height = sheet.heights.get(meta.first_row)
-    style = f' style="height:{round(height * 4 / 3)}px"' if height else ""
+    style = _height_class(sheet.heights.get(meta.first_row))
     first = f' data-sr="{meta.first_row}"' if index <= 0 else ""
     blank = index < 0
     attrs = f'data-tb="{escape(table.name)}" data-i="{max(index, 0)}"'
@@ -324,8 +337,8 @@ def _column_cell(table, info, entry, index, number, stored, calculated, editable
     if info.computed:
         shown = escape(format_value(calculated.get(name), info.data_type, info.number_format))
         return (
-            f'<td class="{_classes(entry, "c")} {info.data_type}"{history} {position}'
-            f'{_style(entry)} title="{where}">{shown}</td>'
+            f'<td class="{_classes(entry, "c")} {info.data_type}{_look(entry)}"{history}'
+            f' {position} title="{where}">{shown}</td>'
         )
     value = stored.get(name)
     shown = escape(format_value(value, info.data_type, info.number_format))
@@ -345,8 +358,8 @@ def _column_cell(table, info, entry, index, number, stored, calculated, editable
             f'<input class="cell" {control_attrs} data-t="{info.data_type}" value="{shown}" '
             'autocomplete="off">'
         )
-    classes = f"{_classes(entry, 'i')} {info.data_type}"
-    return f'<td class="{classes}"{history}{_style(entry)}>{control}</td>'
+    classes = f"{_classes(entry, 'i')} {info.data_type}{_look(entry)}"
+    return f'<td class="{classes}"{history}>{control}</td>'
 
 
 def _button(table, op: str, glyph: str, label: str, keys: str, *, disabled=False) -> str:
@@ -417,7 +430,7 @@ def _label_cell(entry, span, row, following, cells, covered, spans) -> str:
     text = escape(label_text(entry))
     classes = _classes(entry, "l")
     numeric = "v" in entry  # numbers stay in their cell, on the right unless aligned
-    style = _style(entry, "text-align:right") if numeric and "align" not in entry else _style(entry)
+    classes += _look(entry, right=numeric)
     wraps = bool(entry.get("wrap"))
     if text and span and not numeric and not wraps:
         classes += " w"  # a merged title wraps within its width rather than being cut
@@ -425,7 +438,7 @@ def _label_cell(entry, span, row, following, cells, covered, spans) -> str:
         text and not (span or numeric or wraps) and _is_free(row, following, cells, covered, spans)
     ):
         classes += " ov"  # like Excel, text runs over the empty cell on its right
-    return f'<td class="{classes}"{span}{style}>{text}</td>'
+    return f'<td class="{classes}"{span}>{text}</td>'
 
 
 def _is_free(row, col, cells, covered, spans) -> bool:
@@ -465,8 +478,8 @@ def _field_cell(entry, fields, values, computed, editable, span, number, notes=N
     if info.computed:
         shown = escape(format_value(computed.get(name), info.data_type, info.number_format))
         return (
-            f'<td{anchor} class="{_classes(entry, "c")} {info.data_type}{extra}" {attrs}{span}'
-            f'{_style(entry)} title="{label}{title}">{shown}{note}</td>'
+            f'<td{anchor} class="{_classes(entry, "c")} {info.data_type}{extra}{_look(entry)}" '
+            f'{attrs}{span} title="{label}{title}">{shown}{note}</td>'
         )
     if described:
         attrs += f' aria-describedby="{described}"'
@@ -491,6 +504,38 @@ def _field_cell(entry, fields, values, computed, editable, span, number, notes=N
             f'value="{shown}" '
             f'aria-label="{label}" autocomplete="off"{required}{disabled}>'
         )
-    classes = f"{_classes(entry, 'i')} {info.data_type}{extra}"
+    classes = f"{_classes(entry, 'i')} {info.data_type}{extra}{_look(entry)}"
     hint = f' title="{label}{title}"' if title else ""
-    return f'<td{anchor} class="{classes}"{span}{_style(entry)}{hint}>{control}{note}</td>'
+    return f'<td{anchor} class="{classes}"{span}{hint}>{control}{note}</td>'
+
+
+def sheet_stylesheet(layout: dict, tables: list[GridTable]) -> str:
+    """The CSS of the classes a sheet's HTML uses for what the workbook sets cell by cell:
+    fills (``bg-ffcc00``), column widths (``cw-75``), the table's width (``tw-1234``, read-only
+    and editable) and row heights (``rh-20``). It depends on the layout and the tables' columns
+    only (a stored form version never changes), so it is served once per sheet and cached.
+
+    The selectors weigh more than sheet.css's own (``td.c.text``…) as the style attributes
+    they replace did, without !important, which would stop the "updated" animation."""
+    widths = {ROW_HEADER_PX}
+    totals = set()
+    for editable in (False, True):
+        drawn = _prepare(layout, list(tables), editable)
+        widths.update(drawn.widths_px)
+        totals.add(ROW_HEADER_PX + sum(drawn.widths_px))
+    heights = {round(height * 4 / 3) for _, height in layout.get("rows", []) if height}
+    fills = {
+        entry["fill"][1:].lower()
+        for entry in layout.get("cells", [])
+        if HEX_COLOR.fullmatch(entry.get("fill") or "")
+    }
+    rules = [f"table.sheet.tw-{px}{{width:{px}px}}" for px in sorted(totals)]
+    rules += [f"table.sheet col.cw-{px}{{width:{px}px}}" for px in sorted(widths)]
+    rules += [f"table.sheet tr.rh-{px}{{height:{px}px}}" for px in sorted(heights)]
+    rules += [f"table.sheet td.bg-{c}.bg-{c}.bg-{c}{{background:#{c}}}" for c in sorted(fills)]
+    return "\n".join(rules) + "\n"
+
+
+def stylesheet_stamp(css: str) -> str:
+    """A short digest of the stylesheet for its URL: a new layout gets a new address."""
+    return hashlib.sha256(css.encode()).hexdigest()[:12]

@@ -3,6 +3,7 @@ from django.urls import include, path
 from declarations import (
     views,
     views_deadline,
+    views_grid,
     views_history,
     views_lifecycle,
     views_pairs,
@@ -18,6 +19,11 @@ urlpatterns = [
     path("ouvrir/<int:campaign_pk>/<int:type_pk>/", views.dossier_start, name="start"),
     path("dossiers/<int:pk>/", views.dossier_sheet, name="dossier"),
     path("dossiers/<int:pk>/feuilles/<int:index>/", views.dossier_sheet, name="sheet"),
+    path(
+        "feuilles/<int:pk>/grille-<str:stamp>.css",
+        views_grid.sheet_stylesheet_view,
+        name="sheet_css",
+    ),
     path("dossiers/<int:pk>/enregistrer/", views.dossier_save, name="save"),
     path("dossiers/<int:pk>/xml/", views_xml.dossier_xml_page, name="xml"),
     path("dossiers/<int:pk>/xml/export/", views_xml.dossier_xml_export, name="xml_export"),

@@ -21,6 +21,7 @@ from declarations.services import (
     dossier_values_save,
 )
 from declarations.tables.shown import changed_values
+from declarations.views_grid import sheet_css_url
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import DocumentType
@@ -91,6 +92,7 @@ def dossier_sheet(request, dossier, policy, index=0):
     if not visible:
         raise Http404("Ce formulaire n'a pas de feuille visible.")
     current = next((s for s in visible if s.position == index), visible[0])
+    current.version = dossier.form_version  # read by the grid's stylesheet: no query
     editable = policy.can_edit
     shown = policy.readable()
     # the count kept at each save says when no blocking control fails: nothing to run then
@@ -121,6 +123,7 @@ def dossier_sheet(request, dossier, policy, index=0):
             "current": current,
             "current_checks": checklist.sheet(current.name),
             "table": table,
+            "sheet_css_url": sheet_css_url(current),
             "sheet_tables": tables,
             "carry_over": carry_over,
             "editable": editable,

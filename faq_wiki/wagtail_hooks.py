@@ -24,3 +24,17 @@ def require_platform_user(page, request, serve_args, serve_kwargs):
         if not user_may_read(ancestor, user):
             raise PermissionDenied("Cette page est réservée à d'autres profils d'utilisateurs.")
     return None
+
+
+@hooks.register("before_serve_document")
+def require_platform_user_for_documents(document, request):
+    """Documents are served (through Wagtail's view only: WAGTAILDOCS_SERVE_METHOD) to the
+    platform's signed-in users; a collection's own view restrictions (a group, a password)
+    are checked after this by Wagtail's hook. A session of another platform is no session
+    here (each platform has its users and sessions), so its holder is sent to sign in."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if user.role not in PLATFORM_ROLES:
+        raise PermissionDenied("Votre rôle ne donne pas accès à ces documents.")
+    return None

@@ -197,8 +197,11 @@ def _row(anomaly, *, status, as_of_date, deadline, overdue, resolved_on=None):
     )
 
 
-def monthly_synthesis(year: int, month: int, *, now: dt.datetime | None = None) -> AnomalySynthesis:
-    """The synthesis of ``month`` of ``year``; a month not yet begun is refused (ValueError)."""
+def monthly_synthesis(
+    year: int, month: int, *, now: dt.datetime | None = None, platforms: list[str] | None = None
+) -> AnomalySynthesis:
+    """The synthesis of ``month`` of ``year``; a month not yet begun is refused (ValueError).
+    With ``platforms``, only the anomalies of those platforms (a correspondent's)."""
     now = now or timezone.now()
     start, end = month_bounds(year, month)
     if start > now:
@@ -216,6 +219,8 @@ def monthly_synthesis(year: int, month: int, *, now: dt.datetime | None = None) 
         .exclude(Q(status__in=RESOLVED_STATUSES) & Q(fixed_prod_on__lt=year_start))
         .prefetch_related("events")
     )
+    if platforms is not None:
+        candidates = candidates.filter(platforms__overlap=platforms)
     open_rows: list[SynthesisRow] = []
     resolved_rows: list[SynthesisRow] = []
     measured = within_target = beyond_deadline = 0

@@ -34,6 +34,13 @@ class AnomalyForm(forms.ModelForm):
             "reporter": "Qui a signalé l'anomalie (par téléphone, courriel…).",
         }
 
+    def __init__(self, *args, platforms: list[str] | None = None, **kwargs):
+        """``platforms``: the only ones offered (a correspondent reports on those they follow)."""
+        super().__init__(*args, **kwargs)
+        if platforms is not None:
+            field = self.fields["platforms"]
+            field.choices = [(c, label) for c, label in PLATFORM_CHOICES if c in platforms]
+
 
 class AnomalyChangeForm(forms.Form):
     status = forms.ChoiceField(label="Statut", choices=Status.choices)

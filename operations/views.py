@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import PUBLIC_ROLES, TRACKER_ROLES, Role
 from accounts.permissions import role_required
-from operations import anomaly_report, services
+from operations import anomaly_report, selectors, services
 from operations.deadlines import anomaly_deadline, anomaly_target, is_overdue, is_past_target
 from operations.forms import (
     AnomalyChangeForm,
@@ -55,7 +55,7 @@ def _annotate(anomaly: Anomaly, now) -> Anomaly:
 def anomaly_list(request):
     now = timezone.now()
     filters = FilterForm(request.GET or None)
-    anomalies = Anomaly.objects.all()
+    anomalies = selectors.anomalies_visible_to(request.user)
     only_overdue = False
     if filters.is_valid():
         data = filters.cleaned_data
@@ -76,7 +76,7 @@ def anomaly_list(request):
 
 @role_required(*TRACKER_ROLES)
 def anomaly_create(request):
-    form = AnomalyForm(request.POST or None)
+    form = AnomalyForm(request.POST or None, platforms=selectors.followed_platforms(request.user))
     if request.method == "POST" and form.is_valid():
         anomaly = services.anomaly_create(by=request.user, **form.cleaned_data)
         messages.success(request, f"Anomalie {anomaly.number} enregistrée.")
@@ -86,7 +86,8 @@ def anomaly_create(request):
 
 @role_required(*TRACKER_ROLES)
 def anomaly_detail(request, number: str):
-    anomaly = _annotate(get_object_or_404(Anomaly, number=number), timezone.now())
+    anomaly = get_object_or_404(selectors.anomalies_visible_to(request.user), number=number)
+    anomaly = _annotate(anomaly, timezone.now())
     change_form = AnomalyChangeForm(
         initial={"status": anomaly.status, "severity": anomaly.severity}
     )
@@ -143,7 +144,9 @@ def anomaly_synthesis(request):
         status = 400 if request.GET else 200
         return render(request, "operations/anomaly_synthesis.html", {"form": form}, status=status)
     year, month = form.cleaned_data["annee"], form.cleaned_data["mois"]
-    synthesis = anomaly_report.monthly_synthesis(year, month)
+    synthesis = anomaly_report.monthly_synthesis(
+        year, month, platforms=selectors.followed_platforms(request.user)
+    )
     fmt = form.cleaned_data["format"]
     if not fmt:
         return render(

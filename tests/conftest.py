@@ -32,6 +32,19 @@ def _public_schema_first():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters (site/ratelimit.py) live in the cache, which outlives a test's
+    transaction when it is the local-memory one: each test starts with none. (A database
+    cache is rolled back with the test, and clearing it would need the database.)"""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = caches["default"]
+    if isinstance(cache, LocMemCache):
+        cache.clear()
+
+
 @pytest.fixture
 def platforms(db):
     from tenants.models import Platform

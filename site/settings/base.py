@@ -119,7 +119,10 @@ MIDDLEWARE = [
     # database does not (tenants/health.py)
     "tenants.health.HealthMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
+    # HTTPS only, with French answers to plain HTTP (production sets SECURE_SSL_REDIRECT)
+    "harmonia.security.HttpsOnlyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "harmonia.security.ContentSecurityPolicyMiddleware",  # see "Security" below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -128,6 +131,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "harmonia.ratelimit.RateLimitMiddleware",  # see "Security" below
     "axes.middleware.AxesMiddleware",
     "tenants.middleware.PlatformRedirectMiddleware",
 ]
@@ -347,6 +351,45 @@ WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "french"}
 }
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "xsd", "odt", "ods", "zip", "csv", "xml"]
+
+# --- Security (headers are production's; the limits apply everywhere) ----------------------
+# Content-Security-Policy (django-csp), in every environment so that tests and `make run` meet
+# it: no inline script or style anywhere but Wagtail's admin (site/security.py).
+# Everything from our own host, no plug-in, no framing; `data:` for the small images and
+# fonts CSS embeds (DSFR icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+HARMONIA_CSP_ADMIN_PREFIXES = ["/cms/"]
+# Wagtail documents go through Wagtail's view, where faq_wiki's before_serve_document hook asks
+# for a signed-in user of the platform, never through a direct URL to the storage.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+# Rate limits, "<requests>/<seconds>" per identity, counted in the shared cache
+# (site/ratelimit.py); 0 requests turns one off. Over the limit: 429, nothing done.
+HARMONIA_RATELIMIT_CACHE = "default"
+HARMONIA_RATE_LIMITS = {
+    "login_ip": os.environ.get("HARMONIA_RATE_LOGIN_IP", "30/300"),
+    "login_username": os.environ.get("HARMONIA_RATE_LOGIN_USERNAME", "10/300"),
+    "password_reset_ip": os.environ.get("HARMONIA_RATE_PASSWORD_RESET_IP", "10/3600"),
+    "password_reset_email": os.environ.get("HARMONIA_RATE_PASSWORD_RESET_EMAIL", "3/3600"),
+    "api_token": os.environ.get("HARMONIA_RATE_API_TOKEN", "120/60"),
+    "api_ip": os.environ.get("HARMONIA_RATE_API_IP", "600/60"),
+    "api_anonymous": os.environ.get("HARMONIA_RATE_API_ANONYMOUS", "60/60"),
+}
+# Reverse proxies in front of Django that append to X-Forwarded-For (nginx: 1); 0 trusts
+# REMOTE_ADDR alone. The rate limits per address count the address the proxies saw.
+HARMONIA_PROXY_COUNT = int(os.environ.get("HARMONIA_PROXY_COUNT", 0))
 
 # --- Logs (harmonia/logs.py) ----------------------------------------------------------------
 # Every line carries the platform (schema), the user id and the request id (X-Request-ID, from

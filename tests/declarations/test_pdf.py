@@ -120,7 +120,7 @@ def test_pdf_is_made_through_the_queue_with_header_and_french_formats(
     assert response["Location"] == status_url
     # before the worker runs: pending, no download yet
     page = client.get(status_url).content.decode()
-    assert "En attente" in page and "fetch(" in page
+    assert "En attente" in page and "pdf_status.js" in page  # follows the job
     state = client.get(f"{status_url}etat/").json()
     assert state == {
         "status": "pending",
@@ -139,7 +139,7 @@ def test_pdf_is_made_through_the_queue_with_header_and_french_formats(
     assert state["status"] == "done" and state["progress"] == 100 and state["finished"]
     assert state["download_url"] == f"{status_url}telecharger/"
     page = client.get(status_url).content.decode()
-    assert "Télécharger le PDF" in page and "fetch(" not in page
+    assert "Télécharger le PDF" in page and "pdf_status.js" not in page
     download = client.get(state["download_url"])
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"

@@ -8,9 +8,9 @@ import io
 from harmonia.workbook_safety import workbook_load
 from lxml import html as lxml_html
 from openpyxl import Workbook
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, PatternFill
 
-from declarations.grid import GridTable, sheet_table
+from declarations.grid import GridTable, sheet_stylesheet, sheet_table
 from declarations.pdf.render import sheet_html
 from forms_cms.fields import FieldInfo, TableMeta
 from forms_cms.formats import NBSP, NNBSP
@@ -128,7 +128,7 @@ def test_wrapped_titles_wrap_and_free_labels_run_over_their_empty_neighbour():
     ws["A3"], ws["B3"] = "Libellé long qui touche sa voisine", "voisine"
     rows = grid(layout_of(wb))
     assert rows[0][0][3] == "l ov"  # B1 is empty: Excel lets the text run over it
-    assert rows[1][1][3] == "l w"  # wrapped in Excel: wrapped in its column
+    assert rows[1][1][3] == "l w a-center"  # wrapped in Excel: wrapped in its column
     assert rows[2][0][3] == "l"  # B3 holds text: no overflow
 
 
@@ -219,3 +219,36 @@ def test_two_tables_of_one_sheet_each_move_what_follows_them():
     blank = tree.xpath('//tr[@data-tb="B" and not(@data-tool)]')
     assert len(blank) == 1 and blank[0].get("data-blank") is not None
     assert tree.xpath('//tr[@data-tb="B"]//input')[0].get("data-r") == "7"
+
+
+def test_the_workbook_look_is_drawn_by_classes_with_their_stylesheet():
+    """No style attribute (the Content-Security-Policy forbids them): fills, alignments,
+    widths and heights are classes, the sheet's stylesheet holds their sizes and colours."""
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = "Titre"
+    ws["A1"].fill = PatternFill("solid", fgColor="FFCC00")
+    ws["B1"] = 12.5
+    ws["C1"] = "centré"
+    ws["C1"].alignment = Alignment(horizontal="center")
+    ws.column_dimensions["A"].width = 30
+    ws.row_dimensions[1].height = 30
+    layout = layout_of(wb)
+    html = sheet_table(layout, {}, {}, {}, editable=False)
+    assert "style=" not in html
+    table = lxml_html.fromstring(html)
+    title, number, centred = table.findall(".//td")[:3]
+    assert "bg-ffcc00" in title.get("class").split()
+    assert "a-right" in number.get("class").split()  # a number goes right unless aligned
+    assert "a-center" in centred.get("class").split()
+    (row,) = table.findall(".//tr")
+    assert row.get("class") == "rh-40"  # 30 points
+    width = round(30 * 7 + 5)
+    assert f"cw-{width}" in [col.get("class") for col in table.iter("col")]
+
+    css = sheet_stylesheet(layout, [])
+    total = table.get("class").split()[1]
+    assert f"table.sheet.{total}{{width:" in css
+    assert f"table.sheet col.cw-{width}{{width:{width}px}}" in css
+    assert "table.sheet tr.rh-40{height:40px}" in css
+    assert "table.sheet td.bg-ffcc00.bg-ffcc00.bg-ffcc00{background:#ffcc00}" in css

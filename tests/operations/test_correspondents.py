@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from accounts.models import Role, User
 from operations.models import Anomaly, Correspondent
@@ -158,3 +159,69 @@ def test_platform_users_and_strangers_get_nothing(client_for, demo_user):
     assert gestionnaire.get("/operateur/anomalies/").status_code == 404
     anonymous = client_for("public").get("/operateur/anomalies/")
     assert anonymous.status_code == 302 and "/comptes/" in anonymous["Location"]
+
+
+def _anomaly(platforms: list[str], by) -> Anomaly:
+    from operations import services
+
+    return services.anomaly_create(
+        by=by,
+        short_description=WORDS_25,
+        severity="minor",
+        found_on=timezone.localdate(),
+        reporter="Hotline",
+        platforms=platforms,
+    )
+
+
+def test_a_correspondent_reads_only_the_anomalies_of_the_platforms_followed(client_for, demo_user):
+    hotline = demo_user("public", "hotline")
+    followed = _anomaly(["dhup"], hotline)  # the demo correspondent follows the ministry's
+    shared = _anomaly(["oph", "dhup"], hotline)
+    other = _anomaly(["oph"], hotline)
+    client = client_for("public", demo_user("public", "correspondant"))
+
+    listing = client.get("/operateur/anomalies/").content.decode()
+    assert followed.number in listing and shared.number in listing
+    assert other.number not in listing
+    assert client.get(f"/operateur/anomalies/{followed.number}/").status_code == 200
+    assert client.get(f"/operateur/anomalies/{other.number}/").status_code == 404
+    today = timezone.localdate()
+    synthesis = client.get(
+        f"/operateur/anomalies/synthese/?annee={today.year}&mois={today.month}"
+    ).content.decode()
+    assert followed.number in synthesis and other.number not in synthesis
+
+    # reporting an anomaly on a platform not followed is refused, nothing saved
+    count = Anomaly.objects.count()
+    response = client.post(
+        "/operateur/anomalies/nouvelle/",
+        {
+            "short_description": WORDS_25,
+            "severity": "minor",
+            "found_on": today.isoformat(),
+            "reporter": "Corinne Correspondante",
+            "platforms": ["oph"],
+        },
+    )
+    assert response.status_code == 200 and "oph" in html.unescape(response.content.decode())
+    assert Anomaly.objects.count() == count
+
+    # operator staff still read every anomaly
+    staff_listing = client_for("public", hotline).get("/operateur/anomalies/").content.decode()
+    assert other.number in staff_listing
+
+
+def test_a_correspondent_following_no_platform_reads_all_and_one_without_record_nothing(
+    client_for, demo_user
+):
+    hotline = demo_user("public", "hotline")
+    other = _anomaly(["oph"], hotline)
+    user = demo_user("public", "correspondant")
+    Correspondent.objects.filter(user=user).update(platforms=[])
+    client = client_for("public", user)
+    assert client.get(f"/operateur/anomalies/{other.number}/").status_code == 200
+
+    Correspondent.objects.filter(user=user).delete()
+    assert other.number not in client.get("/operateur/anomalies/").content.decode()
+    assert client.get(f"/operateur/anomalies/{other.number}/").status_code == 404
