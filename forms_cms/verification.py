@@ -21,7 +21,12 @@ from forms_cms.engine import Arr, XLError, op_eq, op_ge, op_gt, op_le, op_lt, op
 from forms_cms.fields import FieldInfo, version_fields, version_tables
 from forms_cms.formats import format_value
 from forms_cms.models import Aggregate, Control, SheetLayout
-from forms_cms.services.runtime import compiled_form, table_rows_stored, to_engine, to_stored
+from forms_cms.services.runtime import (
+    compiled_form,
+    dossier_values_list,
+    table_rows_stored,
+    to_stored,
+)
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
 GENERAL = "Général"
@@ -264,21 +269,15 @@ def _truthy(value):
 class _Context:
     """What every control of one verification shares: the values, the fields, the links."""
 
-    def __init__(self, dossier):
+    def __init__(self, dossier, v: list | None = None):
         version = dossier.form_version
         self.version = version
         self.form = compiled_form(version)
         self.fields = version_fields(version)
         self.sheets = _sheet_positions(connection.schema_name, version.pk)
-        form = self.form
-        inputs = {
-            name: to_engine(value)
-            for name, value in dossier.values.items()
-            if (name in form.names and form.names[name] not in form.formula_ids)
-            or (value.__class__ is list and name in form.tables)
-        }
-        self.v = form.evaluate(inputs, workbook_inputs=False)
-        self.folded = {name.upper(): name for name in form.names}
+        # ``v``: the values the caller already computed from the dossier's (one evaluation)
+        self.v = v if v is not None else dossier_values_list(self.form, dossier.values)
+        self.folded = {name.upper(): name for name in self.form.names}
 
     def field_value(self, name: str) -> str | None:
         real = self.folded.get(name.upper())
@@ -320,10 +319,34 @@ class _Context:
         return sheet, self.sheets.get(sheet)
 
 
+def _rules(control: Control, version) -> dict[str, CompiledRule]:
+    sides = ("condition",) if control.kind == Control.Kind.CONDITION else ("left", "right")
+    return {side: rule_compile(version, getattr(control, side)) for side in sides}
+
+
+def _sides(rules: dict[str, CompiledRule], v: list) -> dict[str, object]:
+    return {side: _scalar(rule.function(v)) for side, rule in rules.items()}
+
+
+def _fails(control: Control, version, v: list) -> bool:
+    """Whether the control fails (an error counts as a failure), without the messages and
+    cell links a report shows: what the failing-controls count needs, on every save. The
+    same verdict as :func:`_check`."""
+    rules = _rules(control, version)
+    if any(rule.function is None for rule in rules.values()):
+        return True
+    values = _sides(rules, v)
+    if any(value.__class__ is XLError for value in values.values()):
+        return True
+    if control.kind != Control.Kind.CONDITION:
+        left, right = values["left"], values["right"]
+        return not _compare(left, right, control.operator, float(control.tolerance))
+    return _truthy(values["condition"]) is not True
+
+
 def _check(control: Control, ctx: _Context) -> ControlResult:
     comparison = control.kind != Control.Kind.CONDITION
-    sides = ("left", "right") if comparison else ("condition",)
-    rules = {side: rule_compile(ctx.version, getattr(control, side)) for side in sides}
+    rules = _rules(control, ctx.version)
     names: list[str] = []
     for rule in rules.values():
         names.extend(n for n in rule.names if n not in names)
@@ -344,7 +367,7 @@ def _check(control: Control, ctx: _Context) -> ControlResult:
             result.status = ERROR
             result.message = MSG_INVALID.format(side=RULE_PARTS[side], reason=rule.error)
             return result
-    values = {side: _scalar(rule.function(ctx.v)) for side, rule in rules.items()}
+    values = _sides(rules, ctx.v)
     for side, value in values.items():
         if value.__class__ is XLError:
             result.status = ERROR
@@ -473,15 +496,25 @@ def dossier_verify(
     )
 
 
-def dossier_blocking_failures(dossier) -> list[ControlResult]:
-    """The blocking controls the dossier fails: while there is one, it cannot be transmitted."""
-    ctx = _Context(dossier)
-    controls = Control.objects.filter(
-        version_id=dossier.form_version_id,
-        enabled=True,
-        severity=Control.Severity.BLOCKING,
+def _blocking_controls(version_id: int):
+    return Control.objects.filter(
+        version_id=version_id, enabled=True, severity=Control.Severity.BLOCKING
     )
+
+
+def dossier_blocking_failures(dossier, v: list | None = None) -> list[ControlResult]:
+    """The blocking controls the dossier fails: while there is one, it cannot be transmitted.
+
+    ``v``: the dossier's values list when the caller has just computed it."""
+    ctx = _Context(dossier, v)
+    controls = _blocking_controls(dossier.form_version_id)
     return [r for r in (_check(control, ctx) for control in controls) if r.blocking]
+
+
+def blocking_failing_count(version, v: list) -> int:
+    """How many blocking controls of ``version`` the values list ``v`` fails (the dossier's
+    ``failing_controls``), with no report built: one query, then the rules run."""
+    return sum(_fails(control, version, v) for control in _blocking_controls(version.pk))
 
 
 # the declarant's checklist: what is left to do, sheet by sheet ---------------------------------

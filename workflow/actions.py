@@ -25,16 +25,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.db.models import F, Value
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_fsm import can_proceed
 from wagtail.log_actions import log
 
 from forms_cms.carryover import version_rules
 from forms_cms.selectors import current_version
-from forms_cms.services.runtime import compiled_form, dossier_evaluate
-from forms_cms.verification import dossier_blocking_failures
+from forms_cms.services.runtime import (
+    compiled_form,
+    computed_of,
+    dossier_evaluate,
+    dossier_values_list,
+)
+from forms_cms.verification import blocking_failing_count
 from forms_cms.xmlformat import dossier_xml
 from tenants.jobs import tenant_task
 from workflow.models import (
@@ -111,14 +120,32 @@ class SaveResult:
 
 # --- derived state ----------------------------------------------------------------------------
 def _failing_controls(dossier: Dossier) -> int:
-    return len(dossier_blocking_failures(dossier))
+    form = compiled_form(dossier.form_version)
+    return blocking_failing_count(dossier.form_version, dossier_values_list(form, dossier.values))
 
 
 def _derive(locked: Dossier) -> list[str]:
-    """Recompute everything that follows from the values, once; returns the fields to save."""
-    locked.computed = dossier_evaluate(compiled_form(locked.form_version), locked.values)
-    locked.failing_controls = _failing_controls(locked)
+    """Recompute everything that follows from the values, from one evaluation of the form:
+    the computed values and the failing blocking controls; returns the fields to save."""
+    form = compiled_form(locked.form_version)
+    v = dossier_values_list(form, locked.values)
+    locked.computed = computed_of(form, v)
+    locked.failing_controls = blocking_failing_count(locked.form_version, v)
     return ["computed", "failing_controls", "updated_at"]
+
+
+def _jsonb_patch(column: str, changed: dict, removed: list[str]):
+    """``column || changed - removed``: PostgreSQL merges the keys that changed into the
+    stored document; the ~10,000 values that did not change are neither sent nor
+    re-serialised by Python."""
+    expression = F(column)
+    if changed:
+        patch = Value(changed, output_field=models.JSONField())
+        expression = CombinedExpression(expression, "||", patch, output_field=models.JSONField())
+    if removed:
+        keys = Cast(Value(removed), ArrayField(models.TextField()))
+        expression = CombinedExpression(expression, "-", keys, output_field=models.JSONField())
+    return expression
 
 
 def _lock(dossier: Dossier) -> Dossier:
@@ -312,23 +339,38 @@ def dossier_values_apply(
             before_computed = locked.computed
             locked.values = stored
             locked.revision += 1
-            update = ["values", "revision", *_derive(locked)]
-            if any(name in locked.prefilled for name in result.saved):
-                # an edited value is no longer the one carried over
-                locked.prefilled = {
-                    k: v for k, v in locked.prefilled.items() if k not in result.saved
-                }
-                update.append("prefilled")
+            _derive(locked)
+            locked.updated_at = timezone.now()
             result.computed = {
                 name: value
                 for name, value in locked.computed.items()
                 if before_computed.get(name, "∅") != value
             }
+            update = {
+                "values": _jsonb_patch(
+                    "values",
+                    {name: value for name, value in result.saved.items() if value is not None},
+                    [name for name, value in result.saved.items() if value is None],
+                ),
+                "computed": _jsonb_patch(
+                    "computed",
+                    result.computed,
+                    [name for name in before_computed if name not in locked.computed],
+                ),
+                "revision": locked.revision,
+                "failing_controls": locked.failing_controls,
+                "updated_at": locked.updated_at,
+            }
+            if any(name in locked.prefilled for name in result.saved):
+                # an edited value is no longer the one carried over
+                locked.prefilled = update["prefilled"] = {
+                    k: v for k, v in locked.prefilled.items() if k not in result.saved
+                }
             first_entry = locked.step == Step.INITIALISED
             if first_entry:  # the first value: step 2, being filled (a journaled transition)
                 locked.start_filling()
-                update.append("step")
-            locked.save(update_fields=update)
+                update["step"] = locked.step
+            Dossier.objects.filter(pk=locked.pk).update(**update)
             ValueChange.objects.record(
                 dossier=locked, changes=history, source=source, changed_by=acting_user
             )

@@ -46,17 +46,23 @@ def to_stored(value):
     return value
 
 
-def dossier_evaluate(form: CompiledForm, values: dict) -> dict:
-    """Computed values, by name, for the given input values (fields absent are empty).
-
-    A table's rows (``values[TABLE]``: a list of {input column: value}) give, under the
-    table's name, a list of {calculated column: value} (one per row)."""
-    inputs = {
+def engine_inputs(form: CompiledForm, values: dict) -> dict:
+    """The stored input values the form knows (fields and tables), as engine values."""
+    return {
         name: to_engine(value)
         for name, value in values.items()
-        if name in form.names or (value.__class__ is list and name in form.tables)
+        if (name in form.names and form.names[name] not in form.formula_ids)
+        or (value.__class__ is list and name in form.tables)
     }
-    v = form.evaluate(inputs, workbook_inputs=False)
+
+
+def dossier_values_list(form: CompiledForm, values: dict) -> list:
+    """Every cell's value after a full recalculation from the dossier's stored inputs."""
+    return form.evaluate(engine_inputs(form, values), workbook_inputs=False)
+
+
+def computed_of(form: CompiledForm, v: list) -> dict:
+    """The computed values to store, by name, from a value list (see :func:`dossier_evaluate`)."""
     computed = {
         name: to_stored(v[form.names[name]] if v[form.names[name]] is not None else 0)
         for name in form.computed_names
@@ -71,6 +77,14 @@ def dossier_evaluate(form: CompiledForm, values: dict) -> dict:
             for i in range(len(v[table.anchor]))
         ]
     return computed
+
+
+def dossier_evaluate(form: CompiledForm, values: dict) -> dict:
+    """Computed values, by name, for the given input values (fields absent are empty).
+
+    A table's rows (``values[TABLE]``: a list of {input column: value}) give, under the
+    table's name, a list of {calculated column: value} (one per row)."""
+    return computed_of(form, dossier_values_list(form, values))
 
 
 def table_rows_stored(form: CompiledForm, name: str) -> list[dict]:

@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "harmonia.security.ContentSecurityPolicyMiddleware",  # see "Security" below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # idle expiry: the session row rewritten at most once a minute (harmonia/sessions.py)
+    "harmonia.sessions.SessionIdleRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -230,7 +232,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Session expiry: idle sessions end after HARMONIA_SESSION_IDLE_MINUTES.
 SESSION_COOKIE_AGE = 60 * int(os.environ.get("HARMONIA_SESSION_IDLE_MINUTES", 30))
-SESSION_SAVE_EVERY_REQUEST = True
+# The expiry is pushed back by harmonia.sessions at most every HARMONIA_SESSION_REFRESH_SECONDS
+# (not SESSION_SAVE_EVERY_REQUEST: one session write per request, per cell saved).
+HARMONIA_SESSION_REFRESH_SECONDS = int(os.environ.get("HARMONIA_SESSION_REFRESH_SECONDS", 60))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

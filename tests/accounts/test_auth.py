@@ -127,6 +127,33 @@ def test_session_expires_when_idle(client_for, oph_user, settings):
     assert response["Location"].startswith("/comptes/connexion/")
 
 
+def test_an_active_session_is_refreshed_once_a_minute_not_at_every_request(
+    client_for, oph_user, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from harmonia.sessions import TOUCHED  # noqa: I001 - first-party, as `harmonia`
+
+    client = client_for("oph")
+    login(client, PASSWORD)
+
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/").status_code == 200
+        return sum(q["sql"].startswith('UPDATE "django_session"') for q in queries)
+
+    # signing in stamped it: within the minute, no write
+    assert session_writes() == 0
+    assert session_writes() == 0
+    with schema_context("oph"):
+        session = client.session
+        session[TOUCHED] -= settings.HARMONIA_SESSION_REFRESH_SECONDS
+        session.save()
+    assert session_writes() == 1  # a minute later: the expiry is pushed back
+    with schema_context("oph"):
+        assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+
+
 def test_logout_ends_the_session(client_for, demo_user):
     client = client_for("epl", demo_user("epl", "gestionnaire"))
     assert client.get("/").status_code == 200
