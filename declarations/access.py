@@ -20,8 +20,8 @@ from declarations.selectors import dossiers_visible_to
 from workflow.policy import DossierPolicy, ValuesHidden
 
 
-def dossier_and_policy(user, pk) -> tuple:
-    dossier = dossiers_visible_to(user).filter(pk=pk).first()
+def dossier_and_policy(user, pk, *, defer: tuple[str, ...] = ()) -> tuple:
+    dossier = dossiers_visible_to(user).filter(pk=pk).defer(*defer).first()
     if dossier is None:
         raise Http404("Dossier introuvable.")
     return dossier, DossierPolicy(user, dossier)
@@ -36,17 +36,19 @@ def values_hidden_page(request, dossier, policy, exc: ValuesHidden):
     )
 
 
-def dossier_view(*, values: bool) -> Callable:
+def dossier_view(*, values: bool, defer: tuple[str, ...] = ()) -> Callable:
     """Decorate ``view(request, dossier, policy, **kwargs)`` reached as ``.../<pk>/...``.
 
-    ``values=True``: the screen shows the dossier's values or something derived from them."""
+    ``values=True``: the screen shows the dossier's values or something derived from them.
+    ``defer``: columns the view does not read (a full dossier's ``values`` and ``computed``
+    are ~400 kB of JSON to decode; the write gate reads them again under its lock)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request, *args, pk, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            dossier, policy = dossier_and_policy(request.user, pk)
+            dossier, policy = dossier_and_policy(request.user, pk, defer=defer)
             if values:
                 try:
                     policy.require_values()
