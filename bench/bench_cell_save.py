@@ -60,8 +60,9 @@ with er_dossier() as (platform, dossier, user):
 report("cell_save_er_p95", p95(times), "ms", 10, median_ms=median(times))
 
 with er_dossier(controls=150) as (platform, dossier, user):
-    from declarations.services.imports import dossier_import_xml
     from django_tenants.utils import schema_context
+
+    from declarations.services.imports import dossier_import_xml
 
     with schema_context("dhup"):
         dossier_import_xml(dossier=dossier, data=full_er_xml(dossier), acting_user=user)
