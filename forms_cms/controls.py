@@ -66,6 +66,8 @@ class CompiledRule:
     function: object | None
     names: tuple[str, ...] = ()
     error: str | None = None
+    # the cells ``function`` reads (its fields, every column of the tables it aggregates)
+    reads: frozenset[int] = frozenset()
 
     @property
     def single_field(self) -> str | None:
@@ -118,7 +120,8 @@ def _rule(schema: str, version_id: int, text: str) -> CompiledRule:
 
     by_id.update({t.anchor: t.name for t in tables})
     names = tuple(sorted(by_id.values(), key=lambda n: (cited_at(n), n)))
-    return CompiledRule(text, namespace["rule"], names)
+    reads = frozenset(deps) | {c.slot for t in tables for c in t.columns}
+    return CompiledRule(text, namespace["rule"], names, reads=reads)
 
 
 def rule_compile(version, text: str) -> CompiledRule:

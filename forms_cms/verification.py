@@ -328,11 +328,10 @@ def _sides(rules: dict[str, CompiledRule], v: list) -> dict[str, object]:
     return {side: _scalar(rule.function(v)) for side, rule in rules.items()}
 
 
-def _fails(control: Control, version, v: list) -> bool:
+def _fails(control: Control, rules: dict[str, CompiledRule], v: list) -> bool:
     """Whether the control fails (an error counts as a failure), without the messages and
     cell links a report shows: what the failing-controls count needs, on every save. The
     same verdict as :func:`_check`."""
-    rules = _rules(control, version)
     if any(rule.function is None for rule in rules.values()):
         return True
     values = _sides(rules, v)
@@ -511,10 +510,25 @@ def dossier_blocking_failures(dossier, v: list | None = None) -> list[ControlRes
     return [r for r in (_check(control, ctx) for control in controls) if r.blocking]
 
 
+def blocking_checks(version) -> list[tuple[Control, dict[str, CompiledRule]]]:
+    """The enabled blocking controls of ``version`` with their compiled rules (one query)."""
+    return [(control, _rules(control, version)) for control in _blocking_controls(version.pk)]
+
+
+def checks_reads(checks) -> frozenset[int]:
+    """The cells the checks' rules read."""
+    return frozenset().union(*(rule.reads for _, rules in checks for rule in rules.values()))
+
+
+def failing_count(checks, v: list) -> int:
+    """How many of ``checks`` the values list ``v`` fails (the dossier's ``failing_controls``),
+    with no report built."""
+    return sum(_fails(control, rules, v) for control, rules in checks)
+
+
 def blocking_failing_count(version, v: list) -> int:
-    """How many blocking controls of ``version`` the values list ``v`` fails (the dossier's
-    ``failing_controls``), with no report built: one query, then the rules run."""
-    return sum(_fails(control, version, v) for control in _blocking_controls(version.pk))
+    """How many blocking controls of ``version`` the values list ``v`` fails."""
+    return failing_count(blocking_checks(version), v)
 
 
 # the declarant's checklist: what is left to do, sheet by sheet ---------------------------------

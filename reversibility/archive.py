@@ -65,9 +65,9 @@ UNUSABLE = "!"  # Django treats a hash starting with "!" as unusable
 
 # Not exported: recreated by migrations with ids of their own (content types, permissions;
 # referred to by natural key instead), transient (sessions, lock-out counters, editing
-# sessions, the job queue, which is not a Django-managed table), rebuilt after the import
-# (the search index), or the host-name routing of this installation (platforms and domains
-# are code: tenants/platforms.py, and `platforms_sync --base-domain`).
+# sessions, the job queue and the shared cache, which are not Django-managed tables), rebuilt
+# after the import (the search index), or the host-name routing of this installation
+# (platforms and domains are code: tenants/platforms.py, and `platforms_sync --base-domain`).
 EXCLUDED = frozenset(
     {
         "contenttypes.contenttype",

@@ -29,7 +29,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import F, Value
-from django.db.models.expressions import CombinedExpression
+from django.db.models.expressions import CombinedExpression, RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -38,12 +38,20 @@ from wagtail.log_actions import log
 from forms_cms.carryover import version_rules
 from forms_cms.selectors import current_version
 from forms_cms.services.runtime import (
+    PartialPlan,
     compiled_form,
     computed_of,
     dossier_evaluate,
     dossier_values_list,
+    partial_evaluate,
+    partial_plan,
 )
-from forms_cms.verification import blocking_failing_count
+from forms_cms.verification import (
+    blocking_checks,
+    blocking_failing_count,
+    checks_reads,
+    failing_count,
+)
 from forms_cms.xmlformat import dossier_xml
 from tenants.jobs import tenant_task
 from workflow.models import (
@@ -148,21 +156,57 @@ def _jsonb_patch(column: str, changed: dict, removed: list[str]):
     return expression
 
 
-def _lock(dossier: Dossier) -> Dossier:
-    return (
-        Dossier.objects.select_for_update(of=("self",))
-        .select_related("organism", "campaign", "document_type", "form_version", "substep")
-        .get(pk=dossier.pk)
+def _lock(dossier: Dossier, plan: PartialPlan | None = None) -> Dossier:
+    """The dossier's row, locked; with ``plan``, without its ``values`` and ``computed``
+    but with the parts ``plan`` names (``part_values``, ``part_computed``)."""
+    rows = Dossier.objects.select_for_update(of=("self",)).select_related(
+        "organism", "campaign", "document_type", "form_version", "substep"
     )
+    if plan is not None:
+        # the column names are constants; the keys are parameters
+        rows = rows.defer("values", "computed").annotate(
+            part_values=RawSQL(PART.format(column='"values"'), (list(plan.value_keys),),  # noqa: S611
+                               output_field=models.JSONField()),
+            part_computed=RawSQL(PART.format(column="computed"), (list(plan.computed_keys),),  # noqa: S611
+                                 output_field=models.JSONField()),
+        )  # fmt: skip
+    return rows.get(pk=dossier.pk)
 
 
-def _mirror(dossier: Dossier, locked: Dossier) -> None:
-    """The caller's instance shows the saved row (no second query)."""
+# the keys of a stored document a save needs (PostgreSQL reads the document; Python decodes
+# a few dozen values instead of ~10,000)
+PART = (
+    "(SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(workflow_dossier.{column}) e"
+    " WHERE e.key = ANY(%s))"
+)
+# a save of at most this many fields recomputes only what they affect, from the stored values;
+# more (an import, a large paste) evaluates the whole form
+PARTIAL_MAX = 50
+
+
+def _mirror(dossier: Dossier, locked: Dossier, result: SaveResult | None = None) -> None:
+    """The caller's instance shows the saved row (no second query). After a partial save
+    (``locked`` without its documents), the caller's documents, when it holds the previous
+    revision's, get the saved and recomputed values; otherwise they are read again when the
+    caller asks for them."""
+    deferred = locked.get_deferred_fields()
+    if deferred and result is not None:
+        current = dossier.revision == locked.revision - 1 or not result.saved
+        for name, changes in (("values", result.saved), ("computed", result.computed)):
+            if name not in deferred:
+                continue
+            held = dossier.__dict__.get(name)
+            if held is None or not current:
+                dossier.__dict__.pop(name, None)
+                continue
+            merged = {**held, **changes}
+            dossier.__dict__[name] = {k: x for k, x in merged.items() if x is not None}
     for name in (
         "values", "computed", "prefilled", "revision", "step", "substep_id", "form_version_id",
         "failing_controls", "transmitted_at", "updated_at",
     ):  # fmt: skip
-        setattr(dossier, name, getattr(locked, name))
+        if name not in deferred:
+            setattr(dossier, name, getattr(locked, name))
     if dossier.form_version_id == locked.form_version_id:
         dossier.form_version = locked.form_version
 
@@ -309,14 +353,22 @@ def dossier_values_apply(
     transition)."""
     DossierPolicy(acting_user, dossier).require_owner()
     errors = dict(errors or {})
+    partial = None
+    if 0 < len(values) <= PARTIAL_MAX and not errors:
+        form = compiled_form(dossier.form_version)
+        checks = blocking_checks(dossier.form_version)
+        partial = partial_plan(form, list(values), checks_reads(checks))
     with transaction.atomic():
-        locked = _lock(dossier)
+        locked = _lock(dossier, partial)
+        if partial is not None and locked.form_version_id != dossier.form_version_id:
+            partial, locked = None, _lock(dossier)  # migrated meanwhile: the whole form
         if not locked.accepts_entries:
             raise DossierClosed(MSG_CLOSED.format(step=locked.get_step_display()))
+        stored = (locked.part_values or {}) if partial is not None else locked.values
         conflicts = {}
         for name in values:
-            if seen is not None and name in seen and seen[name] != locked.values.get(name):
-                conflicts[name] = current = locked.values.get(name)
+            if seen is not None and name in seen and seen[name] != stored.get(name):
+                conflicts[name] = current = stored.get(name)
                 who, when = _describe_last_change(locked, name)
                 shown = describe(name, current) if describe else current
                 errors[name] = MSG_CONFLICT.format(who=who, when=when, current=shown or "vide")
@@ -324,26 +376,32 @@ def dossier_values_apply(
             raise SaveRefused(errors, conflicts)
         result = SaveResult()
         history = []
-        stored = dict(locked.values)
         for name, value in values.items():
             old = stored.get(name)
             if old == value:
                 continue
-            if value is None:
-                stored.pop(name, None)
-            else:
-                stored[name] = value
             result.saved[name] = value
             history.append((name, old, value))
         if history:
-            before_computed = locked.computed
-            locked.values = stored
             locked.revision += 1
-            _derive(locked)
+            if partial is not None:
+                before_computed = locked.part_computed or {}
+                v, computed = partial_evaluate(form, partial, stored, before_computed, result.saved)
+                locked.failing_controls = failing_count(checks, v)
+                removed_computed = []
+            else:
+                before_computed = locked.computed
+                locked.values = {
+                    **{k: x for k, x in stored.items() if k not in result.saved},
+                    **{k: x for k, x in result.saved.items() if x is not None},
+                }
+                _derive(locked)
+                computed = locked.computed
+                removed_computed = [name for name in before_computed if name not in computed]
             locked.updated_at = timezone.now()
             result.computed = {
                 name: value
-                for name, value in locked.computed.items()
+                for name, value in computed.items()
                 if before_computed.get(name, "∅") != value
             }
             update = {
@@ -352,11 +410,7 @@ def dossier_values_apply(
                     {name: value for name, value in result.saved.items() if value is not None},
                     [name for name, value in result.saved.items() if value is None],
                 ),
-                "computed": _jsonb_patch(
-                    "computed",
-                    result.computed,
-                    [name for name in before_computed if name not in locked.computed],
-                ),
+                "computed": _jsonb_patch("computed", result.computed, removed_computed),
                 "revision": locked.revision,
                 "failing_controls": locked.failing_controls,
                 "updated_at": locked.updated_at,
@@ -388,7 +442,7 @@ def dossier_values_apply(
                 acting_user=acting_user,
             )
         result.revision = locked.revision
-    _mirror(dossier, locked)
+    _mirror(dossier, locked, result)
     return result
 
 

@@ -24,6 +24,9 @@ from forms_cms.engine.values import Arr, XLError
 MAGIC = b"HARMONIA-FORM-2\n"  # tables were added to the header as an optional key
 
 
+PLAN_CACHE = 20_000  # recomputation plans kept per form (one per set of changed inputs)
+
+
 class UnknownName(KeyError):
     """No field of that name in the form."""
 
@@ -66,6 +69,7 @@ class CompiledForm:
         self.functions = namespace["FORMULAS"]
         self.row_functions: dict[int, object] = namespace.get("ROWS", {})
         self._plans: dict[frozenset, list] = {}
+        self._partial_plans: dict[tuple, tuple] = {}
         self._row_plans: dict[tuple, tuple] = {}
         self.skipped: dict[Address, str] = {}
 
@@ -201,6 +205,14 @@ class CompiledForm:
             f(v)
         return v
 
+    def put(self, v: list, name: str, value) -> None:
+        """Set an input (a table's rows for a table's name) without recomputing anything."""
+        table = self.table(name) if value.__class__ is list else None
+        if table is not None:
+            self._table_load(v, table, value)
+        else:
+            v[self.input_id(name)] = _encode(value)
+
     def recalculate(self, v: list) -> None:
         for f in self.functions:
             f(v)
@@ -220,10 +232,7 @@ class CompiledForm:
         return self.recompute(v, changed)
 
     def recompute(self, v: list, changed: Iterable[int]) -> list[int]:
-        key = frozenset(changed)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = self._plan(key)
+        plan = self.recompute_plan(frozenset(changed))
         for f in plan[1]:
             f(v)
         return plan[0]
@@ -238,6 +247,68 @@ class CompiledForm:
                     stack.append(reader)
         ordered = sorted(affected, key=self.position.__getitem__)
         return ordered, [self.functions[self.position[cid]] for cid in ordered]
+
+    # recomputing from stored values ---------------------------------------------------
+    @cached_property
+    def stored_slots(self) -> dict[int, str]:
+        """Cells whose value a dossier stores, with the key it is stored under: a named
+        cell under its name; a table's column slot under the table's name."""
+        out = {cid: name for name, cid in self.names.items()}
+        for table in self.tables.values():
+            for column in table.columns:
+                out[column.slot] = table.name
+        return out
+
+    @cached_property
+    def dossier_blank(self) -> list:
+        """:meth:`blank_values` of a new dossier (named inputs empty), kept to be copied."""
+        return self.blank_values(workbook_inputs=False)
+
+    def partial_plan(self, changed: frozenset[int], reads: frozenset[int] = frozenset()):
+        """What recomputing after a change of the ``changed`` inputs needs when every other
+        value comes from what a dossier stores instead of a full evaluation.
+
+        Returns ``(affected, load, pre)``: ``affected``, the formulas to recompute, in
+        order; ``load``, the stored cells (named cells, table slots) that they and ``reads``
+        (cells the caller evaluates afterwards: controls) read and that are not recomputed;
+        ``pre``, the functions of unnamed formulas (nothing stores their value) to run
+        first, in order, from loaded cells. Cached per (changed, reads)."""
+        key = (changed, reads)
+        plan = self._partial_plans.get(key)
+        if plan is not None:
+            return plan
+        if len(self._partial_plans) > PLAN_CACHE:
+            self._partial_plans.clear()  # pastes of arbitrary blocks: keep the memory bounded
+        affected, _ = self.recompute_plan(changed)
+        skip = set(affected) | set(changed)
+        stored = self.stored_slots
+        depends_on = self.depends_on
+        load: set[int] = set()
+        pre: set[int] = set()
+        stack = [d for cid in affected for d in depends_on.get(cid, ())]
+        stack.extend(reads)
+        while stack:
+            cid = stack.pop()
+            if cid in skip or cid in load or cid in pre:
+                continue
+            if cid in stored:
+                load.add(cid)
+            elif cid in self.formula_ids:
+                pre.add(cid)
+                stack.extend(depends_on.get(cid, ()))
+        position = self.position
+        functions = [self.functions[position[c]] for c in sorted(pre, key=position.__getitem__)]
+        plan = self._partial_plans[key] = (affected, frozenset(load), functions)
+        return plan
+
+    def recompute_plan(self, changed: frozenset):
+        """(affected ids in order, their functions) for a change of the ``changed`` cells."""
+        plan = self._plans.get(changed)
+        if plan is None:
+            if len(self._plans) > PLAN_CACHE:
+                self._plans.clear()
+            plan = self._plans[changed] = self._plan(changed)
+        return plan
 
     def expression(self, text: str):
         """A function ``f(v) -> value`` computing a formula written over field names

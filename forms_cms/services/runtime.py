@@ -7,6 +7,7 @@ version ids are only unique within one platform.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import connection
@@ -95,3 +96,120 @@ def table_rows_stored(form: CompiledForm, name: str) -> list[dict]:
         {c.field: to_stored(x) for c, x in zip(table.inputs, row, strict=True) if x is not None}
         for row in table.rows
     ]
+
+
+# --- recomputing a few changes from the stored values ------------------------------------------
+@dataclass(frozen=True)
+class PartialPlan:
+    """What a save of a few input fields reads from the stored documents and runs.
+
+    ``value_keys`` / ``computed_keys``: the keys to read from the dossier's ``values`` and
+    ``computed`` (the cells the affected formulas and ``reads`` read, the changed fields'
+    old values, the affected computed fields' old values)."""
+
+    changed: dict[str, frozenset[int]]  # changed field (or table) → its cells
+    affected: tuple[int, ...]
+    load: frozenset[int]
+    pre: tuple
+    value_keys: tuple[str, ...]
+    computed_keys: tuple[str, ...]
+
+
+def partial_plan(form: CompiledForm, names, reads: frozenset[int] = frozenset()) -> PartialPlan:
+    """The plan of a save of ``names`` (input fields or tables of ``form``)."""
+    changed: dict[str, frozenset[int]] = {}
+    for name in names:
+        table = form.tables.get(name)
+        if table is not None:
+            changed[name] = frozenset(c.slot for c in table.inputs)
+        else:
+            changed[name] = frozenset((form.names[name],))
+    ids = frozenset().union(*changed.values())
+    affected, load, pre = form.partial_plan(ids, reads)
+    stored = form.stored_slots
+    value_keys, computed_keys = set(changed), set()
+    for cid in load:
+        key = stored[cid]
+        if key in form.tables:
+            value_keys.add(key)
+            computed_keys.add(key)
+        elif cid in form.formula_ids:
+            computed_keys.add(key)
+        else:
+            value_keys.add(key)
+    computed_keys.update(stored[cid] for cid in affected if cid in stored)
+    return PartialPlan(
+        changed, tuple(affected), load, tuple(pre), tuple(sorted(value_keys)),
+        tuple(sorted(computed_keys)),
+    )  # fmt: skip
+
+
+def _engine_number(value):
+    # what the engine itself holds for a stored number: a float (booleans stay booleans)
+    return float(value) if value.__class__ is int else value
+
+
+def partial_evaluate(
+    form: CompiledForm, plan: PartialPlan, values: dict, computed: dict, changes: dict
+) -> tuple[list, dict]:
+    """Recompute after ``changes`` (stored values by name) from ``values`` and ``computed``,
+    the parts of the stored documents ``plan`` names. Returns the value list (exact for the
+    affected cells and for everything ``plan`` loaded) and the computed values to store of
+    the affected fields and tables, as :func:`computed_of` would give them."""
+    v = list(form.dossier_blank)
+    stored = form.stored_slots
+    tables_loaded = set()
+    for cid in plan.load:
+        key = stored[cid]
+        table = form.tables.get(key)
+        if table is not None:
+            if key in tables_loaded:
+                continue
+            tables_loaded.add(key)
+            _table_restore(form, v, table, values.get(key), computed.get(key))
+        elif cid in form.formula_ids:
+            value = computed.get(key)
+            v[cid] = to_engine(_engine_number(value)) if value is not None else None
+        else:
+            form.put(v, key, to_engine(values.get(key)))
+    for name in plan.changed.keys() - changes.keys():  # named in the plan, unchanged
+        table = form.tables.get(name)
+        if table is not None:
+            _table_restore(form, v, table, values.get(name), computed.get(name))
+        else:
+            form.put(v, name, to_engine(values.get(name)))
+    for function in plan.pre:
+        function(v)
+    form.set_inputs(v, {name: to_engine(value) for name, value in changes.items()})
+    out = {}
+    touched_tables = {name for name in changes if name in form.tables}
+    for cid in plan.affected:
+        key = stored.get(cid)
+        if key is None:
+            continue
+        if key in form.tables:
+            touched_tables.add(key)
+        else:
+            out[key] = to_stored(v[cid] if v[cid] is not None else 0)
+    for name in touched_tables:
+        table = form.tables[name]
+        columns = table.computed_columns
+        if columns:
+            lists = [(c.field, v[c.slot]) for c in columns]
+            out[name] = [
+                {f: to_stored(x[i] if x[i] is not None else 0) for f, x in lists}
+                for i in range(len(v[table.anchor]))
+            ]
+    return v, out
+
+
+def _table_restore(form: CompiledForm, v: list, table, rows, computed_rows) -> None:
+    if rows is not None:
+        form.put(v, table.name, to_engine(rows))
+    else:  # the workbook's pre-filled rows (a fresh copy: the blank list is shared)
+        for column in table.inputs:
+            v[column.slot] = list(v[column.slot])
+    for column in table.computed_columns:
+        v[column.slot] = [
+            to_engine(_engine_number(row.get(column.field))) for row in computed_rows or []
+        ]

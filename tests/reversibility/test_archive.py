@@ -40,9 +40,16 @@ MEDIA_BYTES = b"%PDF-1.4 guide des editeurs\n%%EOF\n"
 
 def excluded_tables() -> set[str]:
     from django.apps import apps
+    from django.conf import settings
 
     tables = {apps.get_model(label)._meta.db_table for label in EXCLUDED}
-    return tables | {"django_migrations", "wagtailsearch_indexentry"}
+    # the shared cache's table (not a model: never exported, filled by whatever ran before)
+    caches = {
+        cache["LOCATION"]
+        for cache in settings.CACHES.values()
+        if cache["BACKEND"].endswith("DatabaseCache")
+    }
+    return tables | caches | {"django_migrations", "wagtailsearch_indexentry"}
 
 
 def table_counts() -> dict[tuple[str, str], int]:
