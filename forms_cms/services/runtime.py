@@ -69,15 +69,18 @@ def computed_of(form: CompiledForm, v: list) -> dict:
         for name in form.computed_names
     }
     for name, table in form.tables.items():
-        columns = table.computed_columns
-        if not columns:
-            continue
-        lists = [(c.field, v[c.slot]) for c in columns]
-        computed[name] = [
-            {f: to_stored(x[i] if x[i] is not None else 0) for f, x in lists}
-            for i in range(len(v[table.anchor]))
-        ]
+        if table.computed_columns:
+            computed[name] = _table_computed(table, v)
     return computed
+
+
+def _table_computed(table, v: list) -> list[dict]:
+    """A table's calculated columns to store: one {column field: value} per row."""
+    lists = [(c.field, v[c.slot]) for c in table.computed_columns]
+    return [
+        {f: to_stored(x[i] if x[i] is not None else 0) for f, x in lists}
+        for i in range(len(v[table.anchor]))
+    ]
 
 
 def dossier_evaluate(form: CompiledForm, values: dict) -> dict:
@@ -192,14 +195,8 @@ def partial_evaluate(
         else:
             out[key] = to_stored(v[cid] if v[cid] is not None else 0)
     for name in touched_tables:
-        table = form.tables[name]
-        columns = table.computed_columns
-        if columns:
-            lists = [(c.field, v[c.slot]) for c in columns]
-            out[name] = [
-                {f: to_stored(x[i] if x[i] is not None else 0) for f, x in lists}
-                for i in range(len(v[table.anchor]))
-            ]
+        if form.tables[name].computed_columns:
+            out[name] = _table_computed(form.tables[name], v)
     return v, out
 
 
