@@ -20,8 +20,11 @@ from declarations.selectors import dossiers_visible_to
 from workflow.policy import DossierPolicy, ValuesHidden
 
 
-def dossier_and_policy(user, pk, *, defer: tuple[str, ...] = ()) -> tuple:
-    dossier = dossiers_visible_to(user).filter(pk=pk).defer(*defer).first()
+def dossier_and_policy(user, pk, *, defer: tuple[str, ...] = (), related=None) -> tuple:
+    dossiers = dossiers_visible_to(user).filter(pk=pk).defer(*defer)
+    if related is not None:
+        dossiers = dossiers.select_related(None).select_related(*related)
+    dossier = dossiers.first()
     if dossier is None:
         raise Http404("Dossier introuvable.")
     return dossier, DossierPolicy(user, dossier)
@@ -36,19 +39,21 @@ def values_hidden_page(request, dossier, policy, exc: ValuesHidden):
     )
 
 
-def dossier_view(*, values: bool, defer: tuple[str, ...] = ()) -> Callable:
+def dossier_view(*, values: bool, defer: tuple[str, ...] = (), related=None) -> Callable:
     """Decorate ``view(request, dossier, policy, **kwargs)`` reached as ``.../<pk>/...``.
 
     ``values=True``: the screen shows the dossier's values or something derived from them.
     ``defer``: columns the view does not read (a full dossier's ``values`` and ``computed``
-    are ~400 kB of JSON to decode; the write gate reads them again under its lock)."""
+    are ~400 kB of JSON to decode; the write gate reads them again under its lock).
+    ``related``: the relations to join (default: all those of :func:`dossiers_visible_to`);
+    others are read only if used (the cell save needs only the form version)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request, *args, pk, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            dossier, policy = dossier_and_policy(request.user, pk, defer=defer)
+            dossier, policy = dossier_and_policy(request.user, pk, defer=defer, related=related)
             if values:
                 try:
                     policy.require_values()

@@ -144,7 +144,7 @@ def dossier_sheet(request, dossier, policy, index=0):
 
 @require_POST
 @role_required(Role.ORGANISME)
-@dossier_view(values=True, defer=("values", "computed"))
+@dossier_view(values=True, defer=("values", "computed"), related=("form_version",))
 def dossier_save(request, dossier, policy):
     """Save cells typed in the online form (JSON in, JSON out)."""
     if len(request.body) > MAX_JSON_BYTES:

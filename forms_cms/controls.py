@@ -9,8 +9,9 @@ and a rule's function depends on nothing else, so an edited rule simply gets a n
 
 These services are the only write path for controls and aggregates (the gestionnaire's screens
 in ``views_controls.py`` call them; the Wagtail admin only lists them): each write is
-journalled in Wagtail's log (``harmonia.control_*``, ``harmonia.aggregate_*``) and followed,
-once committed, by :data:`forms_cms.signals.version_rules_changed`.
+journalled in Wagtail's log (``harmonia.control_*``, ``harmonia.aggregate_*``), moves the
+version's ``rules_changed_at`` stamp and is followed, once committed, by
+:data:`forms_cms.signals.version_rules_changed`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functools import lru_cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 from wagtail.log_actions import log
 
 from accounts.models import Role
@@ -244,6 +246,14 @@ def _journal(rule, action: str, acting_user, version: FormVersion, **data) -> No
         data={"version": version.code, "code": rule.code, **data},
         deleted=action.endswith("_deleted"),
     )
+    _rules_changed(version)
+
+
+def _rules_changed(version: FormVersion) -> None:
+    """Move the version's rules stamp (the key of the blocking checks every process keeps,
+    :func:`forms_cms.verification.blocking_checks`) and tell the platform once committed."""
+    version.rules_changed_at = timezone.now()
+    FormVersion.objects.filter(pk=version.pk).update(rules_changed_at=version.rules_changed_at)
     send_on_commit(version_rules_changed, version)
 
 
@@ -458,5 +468,5 @@ def controls_carry_over(*, version: FormVersion, acting_user, dry_run: bool = Fa
                 },
             )
             if report.copied:
-                send_on_commit(version_rules_changed, version)
+                _rules_changed(version)
     return report

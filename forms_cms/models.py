@@ -113,6 +113,9 @@ class FormVersion(models.Model):
     computed_count = models.PositiveIntegerField("champs calculés", default=0)
     common_count = models.PositiveIntegerField("champs du tronc commun", default=0)
     fields_edited_at = models.DateTimeField("libellés modifiés le", null=True, blank=True)
+    # moved by every write of the version's controls and aggregates (forms_cms.controls): keys
+    # the per-process cache of its blocking checks, so every node sees an edit at once
+    rules_changed_at = models.DateTimeField("règles modifiées le", null=True, blank=True)
 
     class Meta:
         verbose_name = "version de formulaire"

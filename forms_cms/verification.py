@@ -510,25 +510,41 @@ def dossier_blocking_failures(dossier, v: list | None = None) -> list[ControlRes
     return [r for r in (_check(control, ctx) for control in controls) if r.blocking]
 
 
-def blocking_checks(version) -> list[tuple[Control, dict[str, CompiledRule]]]:
-    """The enabled blocking controls of ``version`` with their compiled rules (one query)."""
-    return [(control, _rules(control, version)) for control in _blocking_controls(version.pk)]
+@dataclass(frozen=True)
+class BlockingChecks:
+    """The enabled blocking controls of a form version with their compiled rules, and the
+    cells those rules read: what every save needs to keep the failing-controls count."""
+
+    checks: tuple[tuple[Control, dict[str, CompiledRule]], ...]
+    reads: frozenset[int]
+
+    def failing_count(self, v: list) -> int:
+        """How many of the checks the values list ``v`` fails (the dossier's
+        ``failing_controls``), with no report built."""
+        return sum(_fails(control, rules, v) for control, rules in self.checks)
 
 
-def checks_reads(checks) -> frozenset[int]:
-    """The cells the checks' rules read."""
-    return frozenset().union(*(rule.reads for _, rules in checks for rule in rules.values()))
+def blocking_checks(version) -> BlockingChecks:
+    """``version``'s blocking checks, kept by the process per version and rules stamp
+    (``FormVersion.rules_changed_at``, moved by every write of its controls on any node):
+    read once (one query) per edit of the rules instead of on every save."""
+    stamp = version.rules_changed_at.isoformat() if version.rules_changed_at else ""
+    return _blocking_checks(connection.schema_name, version.pk, stamp, version)
 
 
-def failing_count(checks, v: list) -> int:
-    """How many of ``checks`` the values list ``v`` fails (the dossier's ``failing_controls``),
-    with no report built."""
-    return sum(_fails(control, rules, v) for control, rules in checks)
+@lru_cache(maxsize=64)
+def _blocking_checks(schema: str, version_id: int, stamp: str, version) -> BlockingChecks:
+    # ``version`` adds nothing to the key (a model instance hashes and compares by its pk):
+    # it is what the rules are compiled for
+    controls = _blocking_controls(version_id)
+    checks = tuple((control, _rules(control, version)) for control in controls)
+    reads = frozenset().union(*(rule.reads for _, rules in checks for rule in rules.values()))
+    return BlockingChecks(checks, reads)
 
 
 def blocking_failing_count(version, v: list) -> int:
     """How many blocking controls of ``version`` the values list ``v`` fails."""
-    return failing_count(blocking_checks(version), v)
+    return blocking_checks(version).failing_count(v)
 
 
 # the declarant's checklist: what is left to do, sheet by sheet ---------------------------------

@@ -46,12 +46,7 @@ from forms_cms.services.runtime import (
     partial_evaluate,
     partial_plan,
 )
-from forms_cms.verification import (
-    blocking_checks,
-    blocking_failing_count,
-    checks_reads,
-    failing_count,
-)
+from forms_cms.verification import blocking_checks, blocking_failing_count
 from forms_cms.xmlformat import dossier_xml
 from tenants.jobs import tenant_task
 from workflow.models import (
@@ -159,9 +154,9 @@ def _jsonb_patch(column: str, changed: dict, removed: list[str]):
 def _lock(dossier: Dossier, plan: PartialPlan | None = None) -> Dossier:
     """The dossier's row, locked; with ``plan``, without its ``values`` and ``computed``
     but with the parts ``plan`` names (``part_values``, ``part_computed``)."""
-    rows = Dossier.objects.select_for_update(of=("self",)).select_related(
-        "organism", "campaign", "document_type", "form_version", "substep"
-    )
+    # the form version is read again (its rules stamp decides which checks apply); the other
+    # relations are the caller's when it holds them (ids compared), else read if ever used
+    rows = Dossier.objects.select_for_update(of=("self",)).select_related("form_version")
     if plan is not None:
         # the column names are constants; the keys are parameters
         rows = rows.defer("values", "computed").annotate(
@@ -170,7 +165,19 @@ def _lock(dossier: Dossier, plan: PartialPlan | None = None) -> Dossier:
             part_computed=RawSQL(PART.format(column="computed"), (list(plan.computed_keys),),  # noqa: S611
                                  output_field=models.JSONField()),
         )  # fmt: skip
-    return rows.get(pk=dossier.pk)
+    locked = rows.get(pk=dossier.pk)
+    for name in SHARED_RELATIONS:
+        relation = Dossier._meta.get_field(name)
+        if relation.is_cached(dossier) and getattr(dossier, relation.attname) == getattr(
+            locked, relation.attname
+        ):
+            relation.set_cached_value(locked, relation.get_cached_value(dossier))
+    return locked
+
+
+# what the lock takes from the caller's instance rather than joining again (rows the write
+# gate never changes)
+SHARED_RELATIONS = ("organism", "campaign", "document_type", "substep")
 
 
 # the keys of a stored document a save needs (PostgreSQL reads the document; Python decodes
@@ -357,11 +364,12 @@ def dossier_values_apply(
     if 0 < len(values) <= PARTIAL_MAX and not errors:
         form = compiled_form(dossier.form_version)
         checks = blocking_checks(dossier.form_version)
-        partial = partial_plan(form, list(values), checks_reads(checks))
+        partial = partial_plan(form, list(values), checks.reads)
     with transaction.atomic():
         locked = _lock(dossier, partial)
-        if partial is not None and locked.form_version_id != dossier.form_version_id:
-            partial, locked = None, _lock(dossier)  # migrated meanwhile: the whole form
+        if partial is not None and blocking_checks(locked.form_version) is not checks:
+            # migrated or its controls edited meanwhile: the whole form, the current rules
+            partial, locked = None, _lock(dossier)
         if not locked.accepts_entries:
             raise DossierClosed(MSG_CLOSED.format(step=locked.get_step_display()))
         stored = (locked.part_values or {}) if partial is not None else locked.values
@@ -387,7 +395,7 @@ def dossier_values_apply(
             if partial is not None:
                 before_computed = locked.part_computed or {}
                 v, computed = partial_evaluate(form, partial, stored, before_computed, result.saved)
-                locked.failing_controls = failing_count(checks, v)
+                locked.failing_controls = checks.failing_count(v)
                 removed_computed = []
             else:
                 before_computed = locked.computed

@@ -324,8 +324,8 @@ def test_the_query_count_of_a_paste(version, declarant, client_for):  # noqa: F8
     assert one == nine == PASTE_QUERIES, (one, nine)
 
 
-# the cell save's 13 (tests/workflow/test_write_gate.py), and the pasted sheet's layout
-PASTE_QUERIES = 14
+# the cell save's 12 (tests/workflow/test_write_gate.py), and the pasted sheet's layout
+PASTE_QUERIES = 13
 
 
 def test_a_whole_sheet_copied_counts_its_formulas_rather_than_listing_them(version, declarant):  # noqa: F811

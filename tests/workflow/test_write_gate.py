@@ -310,11 +310,12 @@ def test_query_counts_of_the_hot_paths(version, declarant, outsider, client_for)
 # Every request pays 6 for the test client's host lookup (1), the tenant routing (3), the
 # session and user (2: session, the user with its membership — organisms.backends); the
 # session's idle-expiry refresh is at most once a minute (harmonia.sessions), not counted
-# here. The cell save adds its own 7: the
+# here. The cell save adds its own 6: the
 # dossier among the user's, then in the gate's transaction (savepoint, release) the locked
-# row, the form's controls, one UPDATE and one INSERT of history — 5 round trips in
-# production, the DESIGN's "≤ 6 queries".
-SAVE_QUERIES = 13
+# row, one UPDATE and one INSERT of history — 4 round trips in production besides BEGIN and
+# COMMIT, within the DESIGN's "≤ 6 queries". The form's blocking controls are kept by the
+# process per version and rules stamp (read again only after an edit of the rules).
+SAVE_QUERIES = 12
 # the sheet: the dossier, its sheet layouts, the release/maintenance banner, the exchange
 # space's read mark and unread count, the transmitted documents, the step journal, and for
 # the checklist on the sheet tabs the form's controls (the sheets' names and positions are
@@ -372,3 +373,32 @@ def test_the_values_documents_are_stored_uncompressed_on_every_platform(schema):
             [f"{schema}.workflow_dossier"],
         )
         assert dict(cursor.fetchall()) == {"values": "e", "computed": "e"}
+
+
+def test_a_control_edited_on_another_node_counts_at_the_next_save_here(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    gestionnaire,
+):
+    """The cell save keeps each version's blocking checks in the process, keyed by the
+    version's rules stamp: another node's edit (the row, and the stamp its service moves) is
+    the rule this process's next save counts — also when the caller's dossier still holds
+    the version as it was before the edit."""
+    from django.utils import timezone
+
+    from forms_cms.models import Control, FormVersion
+
+    add_control(version, gestionnaire, code="C1", left="ACT_IMMO", right="100")
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        dossier_values_save(dossier=dossier, entries={"ACT_IMMO": "100"}, acting_user=declarant)
+        assert stored(dossier).failing_controls == 0
+        # another node: the rule now wants 200, and the stamp moves with it
+        Control.objects.filter(version=version, code="C1").update(right="200")
+        FormVersion.objects.filter(pk=version.pk).update(rules_changed_at=timezone.now())
+        # a field the control does not read: the count still follows the edited rule
+        dossier_values_save(dossier=dossier, entries={"PAS_CAPITAL": "5"}, acting_user=declarant)
+        assert stored(dossier).failing_controls == 1
+        fresh = Dossier.objects.select_related("form_version").get(pk=dossier.pk)
+        dossier_values_save(dossier=fresh, entries={"ACT_IMMO": "200"}, acting_user=declarant)
+        assert stored(dossier).failing_controls == 0
