@@ -24,7 +24,7 @@ from operations.models import (
     Severity,
     Status,
 )
-from organisms.services.memberships import welcome_email_queue
+from organisms.services.memberships import account_status_email_queue, welcome_email_queue
 from tenants.models import Platform
 from tenants.tasks import queue_email
 
@@ -61,10 +61,12 @@ def correspondent_save(
     """Add or change a correspondent. With ``tracker_access`` (and while active) the person has
     an account on the public host (role correspondant: reads and reports anomalies); a new
     account has no password and its holder receives a single-use link to choose one. Without
-    it, or once inactive, the account is deactivated (kept for the history it signed)."""
+    it, or once inactive, the account is deactivated (kept for the history it signed); its
+    holder is told by e-mail when it is suspended and when it is restored."""
 
     correspondent = correspondent or Correspondent()
     user = correspondent.user
+    was_active = bool(user and user.is_active)
     email = email.strip().lower()
     staff = User.objects.filter(email__iexact=email).exclude(role=Role.CORRESPONDANT)
     if tracker_access and staff.exists():
@@ -91,6 +93,8 @@ def correspondent_save(
     correspondent.save()
     if created and request is not None:
         welcome_email_queue(user=user)  # the job row commits with the account
+    elif user is not None and not created and user.is_active != was_active:
+        account_status_email_queue(user=user, active=user.is_active)  # suspended or restored
     return correspondent
 
 
