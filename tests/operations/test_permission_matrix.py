@@ -291,3 +291,66 @@ def test_visitors_and_platform_accounts_cannot_write(objects, client_for, demo_u
         assert gestionnaire.post(url, data).status_code == 404
     assert _state() == before
     assert Anomaly.objects.count() == 1
+
+
+def _queries(client, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200, path
+    return len(queries)
+
+
+def test_register_pages_cost_the_same_however_many_rows(objects, client_for, demo_user):
+    """The query count of each list and document does not grow with its rows."""
+    client = client_for("public", demo_user("public", "cglls"))
+    paths = [
+        url("operations:evolution_list"),
+        url("operations:evolution_synthesis") + "?annee=2025",
+        url("operations:workload_list"),
+        url("operations:workload_report") + "?periode=2026-01",
+        url("operations:release_list"),
+        url("operations:version_document"),
+        url("operations:maintenance_list"),
+    ]
+    client.get(paths[0])  # the session's periodic refresh happens on a first request
+    before = {path: _queries(client, path) for path in paths}
+    staff = demo_user("public", "hotline")
+    for i in range(3):
+        release = Release.objects.create(number=f"5.0.{i}", date=date(2026, 1, 10 + i))
+        anomaly = services.anomaly_create(
+            by=staff,
+            short_description=WORDS,
+            severity="minor",
+            found_on=date(2026, 1, 3),
+            reporter="x",
+            platforms=["oph"],
+        )
+        services.anomaly_update_details(anomaly, by=staff, release=release)
+        request = evolutions.evolution_request_create(
+            by=staff,
+            description=WORDS,
+            requested_on=date(2025, 10, 1 + i),
+            requester="USH",
+            requester_kind="partner",
+            platforms=["oph"],
+        )
+        EvolutionRequest.objects.filter(pk=request.pk).update(status="delivered", release=release)
+        workload.form_work_entry_create(
+            by=staff,
+            day=date(2026, 1, 10 + i),
+            platform="esh",
+            form_version=f"QDIS ESH v{i}",
+            person_days=Decimal("1"),
+            description="Tests",
+        )
+        MaintenanceWindow.objects.create(
+            platforms=["esh"],
+            reason="x",
+            starts_at="2099-03-01T20:00Z",
+            ends_at="2099-03-01T22:00Z",
+            blocking_anomaly=anomaly,
+            requested_by=staff,
+        )
+    assert {path: _queries(client, path) for path in paths} == before
