@@ -268,6 +268,14 @@ def test_the_version_tracking_document_lists_each_release_with_what_it_fixes(cli
     )
     release.refresh_from_db()
     assert release.date == date(2026, 2, 3)
+    # its publication e-mail names what it fixes
+    mail.outbox.clear()
+    run_queued_jobs()
+    mail.outbox.clear()
+    services.release_publish(release)
+    run_queued_jobs()
+    assert f"- {anomaly.number} : {anomaly.short_description}" in mail.outbox[0].body
+    assert "livrée sur la plateforme de tests le 20/01/2026" in mail.outbox[0].body
 
     cglls = client_for("public", demo_user("public", "cglls"))
     page = unescape(cglls.get("/operateur/versions/suivi/").content.decode())
