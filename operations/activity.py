@@ -56,6 +56,28 @@ class Line:
 
 
 @dataclass
+class LateDossier:
+    """An organism bound to file a document, past its deadline and never transmitted."""
+
+    organism: str
+    siren: str
+    family: str
+    deadline: dt.date | None
+    step: str  # the dossier's step, or « non initialisé »
+
+
+@dataclass
+class AnomalyLine:
+    number: str
+    description: str
+    severity: str
+    status: str
+    found_on: dt.date
+    fixed_prod_on: dt.date | None
+    release: str
+
+
+@dataclass
 class DocumentFigures:
     code: str
     label: str
@@ -67,6 +89,7 @@ class DocumentFigures:
     # those whose deadline a prorogation moved
     late: Line | None = None
     prorogated: Line | None = None
+    late_dossiers: list[LateDossier] = field(default_factory=list)
 
     @property
     def deadline_lines(self) -> list[Line]:
@@ -85,6 +108,7 @@ class ActivityFigures:
     anomalies_since_january: int
     anomalies_open: int
     is_federation: bool
+    anomalies: list[AnomalyLine] = field(default_factory=list)  # found since 1 January
     counted_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
@@ -152,7 +176,21 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
     is_federation = spec.kind == "federation"
     year_start = dt.date(timezone.localdate().year, 1, 1)
     anomalies = Anomaly.objects.filter(platforms__contains=[platform_code])
-    anomalies_since = anomalies.filter(found_on__gte=year_start).count()
+    anomaly_lines = [
+        AnomalyLine(
+            a.number,
+            a.short_description,
+            a.get_severity_display(),
+            a.get_status_display(),
+            a.found_on,
+            a.fixed_prod_on,
+            a.release.number if a.release else "",
+        )
+        for a in anomalies.filter(found_on__gte=year_start)
+        .select_related("release")
+        .order_by("found_on", "number")
+    ]
+    anomalies_since = len(anomaly_lines)
     anomalies_open = anomalies.exclude(status__in=["fixed_prod", "closed"]).count()
 
     with schema_context(platform_code):
@@ -227,7 +265,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                 if is_ministry
                 else {}
             )
-            late, prorogated = _deadline_lines(
+            late, prorogated, late_dossiers = _deadline_lines(
                 campaign, document, active, expected, families if is_ministry else []
             )
             documents.append(
@@ -240,6 +278,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
                     er_document=er.document if er is not None else "",
                     late=late,
                     prorogated=prorogated,
+                    late_dossiers=late_dossiers,
                 )
             )
     return ActivityFigures(
@@ -253,27 +292,51 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
         anomalies_since_january=anomalies_since,
         anomalies_open=anomalies_open,
         is_federation=is_federation,
+        anomalies=anomaly_lines,
     )
 
 
-def _deadline_lines(campaign, document, active, expected, families) -> tuple[Line, Line]:
+def _deadline_lines(
+    campaign, document, active, expected, families
+) -> tuple[Line, Line, list[LateDossier]]:
     """« En retard » and « Prorogés » of the organisms bound to file ``document``: each
-    organism's own deadline (its family's rule, its approval date, its prorogation)."""
-    bound = list(document.filers(active).only("pk", "family", "accounting", "closing"))
+    organism's own deadline (its family's rule, its approval date, its prorogation); and the
+    late ones, by deadline then name."""
+    bound = list(
+        document.filers(active).only("pk", "name", "siren", "family", "accounting", "closing")
+    )
     schedules = deadlines_for(campaign, document, bound)
+    dossier_steps = dict(
+        Dossier.objects.filter(campaign=campaign, document_type=document).values_list(
+            "organism_id", "step"
+        )
+    )
     transmitted = set(
         Dossier.objects.filter(
             campaign=campaign, document_type=document, transmitted_at__isnull=False
         ).values_list("organism_id", flat=True)
     )
+    step_labels = dict(Step.choices)
     late_fam: dict[str, int] = {}
     prorogated_fam: dict[str, int] = {}
+    late_dossiers: list[LateDossier] = []
     for organism in bound:
         deadline = schedules[organism.pk]
         if deadline.prorogated:
             prorogated_fam[organism.family] = prorogated_fam.get(organism.family, 0) + 1
         if organism.pk not in transmitted and is_late(deadline, None, True):
             late_fam[organism.family] = late_fam.get(organism.family, 0) + 1
+            step = dossier_steps.get(organism.pk)
+            late_dossiers.append(
+                LateDossier(
+                    organism.name,
+                    organism.siren,
+                    organism.family,
+                    deadline.effective,
+                    step_labels.get(step, step) if step else "Non initialisé",
+                )
+            )
+    late_dossiers.sort(key=lambda d: (d.deadline or dt.date.max, d.organism))
     late, prorogated = sum(late_fam.values()), sum(prorogated_fam.values())
     codes = {code for code, _ in families}
     return (
@@ -291,6 +354,7 @@ def _deadline_lines(campaign, document, active, expected, families) -> tuple[Lin
             _share(prorogated, expected),
             {f: n for f, n in prorogated_fam.items() if f in codes},
         ),
+        late_dossiers,
     )
 
 
@@ -328,6 +392,40 @@ def _er_note(figures: ActivityFigures, document: DocumentFigures, *, html: bool)
     return f"<p>{escape(text)}.</p>" if html else text
 
 
+def _date_fr(value: dt.date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else "—"
+
+
+def _late_html(document: DocumentFigures) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(d.organism)}</td><td>{escape(d.siren)}</td><td>{escape(d.family)}</td>"
+        f"<td>{_date_fr(d.deadline)}</td><td>{escape(d.step)}</td></tr>"
+        for d in document.late_dossiers
+    )
+    if not rows:
+        return "<p>Aucun dossier en retard.</p>"
+    return (
+        "<table><tr><th>Organisme</th><th>SIREN</th><th>Famille</th><th>Date limite</th>"
+        f"<th>Étape</th></tr>{rows}</table>"
+    )
+
+
+def _anomalies_html(figures: ActivityFigures) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(a.number)}</td><td>{escape(a.description)}</td>"
+        f"<td>{escape(a.severity)}</td><td>{escape(a.status)}</td><td>{_date_fr(a.found_on)}</td>"
+        f"<td>{_date_fr(a.fixed_prod_on)}</td><td>{escape(a.release or '—')}</td></tr>"
+        for a in figures.anomalies
+    )
+    if not rows:
+        return "<p>Aucune anomalie depuis le 1er janvier.</p>"
+    return (
+        "<table><tr><th>N°</th><th>Description</th><th>Gravité</th><th>Statut</th>"
+        "<th>Constatée le</th><th>Corrigée en production le</th><th>Version</th></tr>"
+        f"{rows}</table>"
+    )
+
+
 def report_html(figures: ActivityFigures) -> str:
     def table(lines: list[Line]) -> str:
         head = "".join(f"<th>{escape(h)}</th>" for h in _headers(figures))
@@ -353,6 +451,7 @@ def report_html(figures: ActivityFigures) -> str:
             "<h3>Dossiers par étape</h3>"
             f"{table([*d.steps, d.not_initialised, *d.deadline_lines])}"
             f"<h3>Sous-étapes de fiabilisation</h3>{table(d.substeps)}"
+            f"<h3>Dossiers en retard ({len(d.late_dossiers)})</h3>{_late_html(d)}"
             for d in figures.documents
         )
         or "<p>Aucune campagne pour cet exercice.</p>"
@@ -372,6 +471,8 @@ td.n {{ text-align: right; }}
 <tr><th>Anomalies depuis le 1er janvier</th><td class=n>{figures.anomalies_since_january}</td></tr>
 <tr><th>Anomalies non résolues</th><td class=n>{figures.anomalies_open}</td></tr>
 </table>
+<h2>Anomalies depuis le 1er janvier ({len(figures.anomalies)})</h2>
+{_anomalies_html(figures)}
 {documents}
 </body></html>"""
 
@@ -410,4 +511,28 @@ def report_xlsx(figures: ActivityFigures) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.column_dimensions["A"].width = 40
+        late = workbook.create_sheet(f"{d.code[:24]} retards")
+        late.append(["Organisme", "SIREN", "Famille", "Date limite", "Étape"])
+        for item in d.late_dossiers:
+            late.append([item.organism, item.siren, item.family, item.deadline, item.step])
+            late.cell(row=late.max_row, column=4).number_format = "dd/mm/yyyy"
+        for cell in late[1]:
+            cell.font = Font(bold=True)
+        late.column_dimensions["A"].width = 40
+    anomalies = workbook.create_sheet("anomalies")
+    anomalies.append(
+        [
+            "N°", "Description", "Gravité", "Statut", "Constatée le",
+            "Corrigée en production le", "Version",
+        ]
+    )  # fmt: skip
+    for a in figures.anomalies:
+        anomalies.append(
+            [a.number, a.description, a.severity, a.status, a.found_on, a.fixed_prod_on, a.release]
+        )
+        for column in (5, 6):
+            anomalies.cell(row=anomalies.max_row, column=column).number_format = "dd/mm/yyyy"
+    for cell in anomalies[1]:
+        cell.font = Font(bold=True)
+    anomalies.column_dimensions["B"].width = 60
     return _workbook_bytes(workbook)

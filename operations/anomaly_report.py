@@ -188,7 +188,7 @@ def _row(anomaly, *, status, as_of_date, deadline, overdue, resolved_on=None):
         found_on=anomaly.found_on,
         fixed_test_on=until(anomaly.fixed_test_on),
         fixed_prod_on=until(anomaly.fixed_prod_on),
-        release_version=anomaly.release_version,
+        release_version=anomaly.release.number if anomaly.release_id else "",
         reporter=anomaly.reporter,
         platforms=anomaly.platform_labels(),
         deadline=deadline,
@@ -217,6 +217,7 @@ def monthly_synthesis(
     candidates = (
         Anomaly.objects.filter(found_on__lte=as_of_date)
         .exclude(Q(status__in=RESOLVED_STATUSES) & Q(fixed_prod_on__lt=year_start))
+        .select_related("release")
         .prefetch_related("events")
     )
     if platforms is not None:

@@ -1,5 +1,5 @@
 """What every page shows: the current version (footer), on a platform the maintenance windows
-announced for it (banner from 7 days before the start until the end), and on the public host
+CGLLS approved for it (banner from 7 days before the start until the end), and on the public host
 the operator's space navigation for its staff and correspondents.
 
 Both tables exist only in the public schema (a shared app). One query reads both, naming
@@ -17,19 +17,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PUBLIC_ROLES, TRACKER_ROLES
-from operations.models import MaintenanceWindow, Release
+from operations.models import MaintenanceStatus, MaintenanceWindow, Release
 
 BANNER_AHEAD = timedelta(days=7)
 
 _RELEASE, _WINDOW = Release._meta.db_table, MaintenanceWindow._meta.db_table
 # Table names come from the models, never from input; values are parameters.
 _SQL = (
-    "(SELECT 0 AS kind, number AS text, NULL::timestamptz AS starts_at, "  # noqa: S608
+    "(SELECT 0 AS kind, number AS text, '' AS features, NULL::timestamptz AS starts_at, "  # noqa: S608
     f"NULL::timestamptz AS ends_at FROM public.{_RELEASE} WHERE published "
     "ORDER BY date DESC, id DESC LIMIT 1) "
     "UNION ALL "
-    f"(SELECT 1, reason, starts_at, ends_at FROM public.{_WINDOW} "
-    "WHERE %s = ANY(platforms) AND starts_at <= %s AND ends_at > %s ORDER BY starts_at)"
+    f"(SELECT 1, reason, features, starts_at, ends_at FROM public.{_WINDOW} "
+    "WHERE status = %s AND %s = ANY(platforms) AND starts_at <= %s AND ends_at > %s "
+    "ORDER BY starts_at)"
 )
 
 
@@ -38,12 +39,16 @@ def service_state(code: str | None, now: datetime | None = None) -> tuple[str, l
     now = now or timezone.now()
     version, windows = "", []
     with connection.cursor() as cursor:
-        cursor.execute(_SQL, [code or "", now + BANNER_AHEAD, now])
-        for kind, text, starts_at, ends_at in cursor.fetchall():
+        cursor.execute(_SQL, [MaintenanceStatus.APPROVED, code or "", now + BANNER_AHEAD, now])
+        for kind, text, features, starts_at, ends_at in cursor.fetchall():
             if kind == 0:
                 version = text
             else:
-                windows.append(SimpleNamespace(reason=text, starts_at=starts_at, ends_at=ends_at))
+                windows.append(
+                    SimpleNamespace(
+                        reason=text, features=features, starts_at=starts_at, ends_at=ends_at
+                    )
+                )
     windows.sort(key=lambda window: window.starts_at)
     return version, windows
 
@@ -96,12 +101,45 @@ OPERATOR_MENU = (
         PUBLIC_ROLES,
     ),
     (
-        "Versions",
-        "operations:release_list",
-        ("operations:release_list", "operations:release_publish"),
+        "Évolutions",
+        "operations:evolution_list",
+        (
+            "operations:evolution_list",
+            "operations:evolution_synthesis",
+            "operations:evolution_detail",
+            "operations:evolution_decide",
+            "operations:evolution_deliver",
+        ),
         PUBLIC_ROLES,
     ),
-    ("Maintenances", "operations:maintenance_list", ("operations:maintenance_list",), PUBLIC_ROLES),
+    (
+        "Intégration des formulaires",
+        "operations:workload_list",
+        (
+            "operations:workload_list",
+            "operations:workload_report",
+            "operations:workload_send",
+            "operations:workload_delete",
+        ),
+        PUBLIC_ROLES,
+    ),
+    (
+        "Versions",
+        "operations:release_list",
+        (
+            "operations:release_list",
+            "operations:release_publish",
+            "operations:release_edit",
+            "operations:version_document",
+        ),
+        PUBLIC_ROLES,
+    ),
+    (
+        "Maintenances",
+        "operations:maintenance_list",
+        ("operations:maintenance_list", "operations:maintenance_decide"),
+        PUBLIC_ROLES,
+    ),
 )
 
 

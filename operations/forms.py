@@ -3,11 +3,15 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from operations.evolutions import DECISIONS, MSG_DECISION
 from operations.hotline import MONTHS_FR
 from operations.models import (
     PLATFORM_CHOICES,
+    RESOLVED_STATUSES,
     Anomaly,
     Correspondent,
+    EvolutionRequest,
+    FormWorkEntry,
     MaintenanceWindow,
     Release,
     Severity,
@@ -110,14 +114,23 @@ class CorrespondentForm(forms.Form):
         )
 
 
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
 class ReleaseForm(forms.ModelForm):
+    """A release (written by versions.release_save)."""
+
     class Meta:
         model = Release
-        fields = ["number", "date", "corrections", "evolutions"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        fields = ["number", "test_on", "date", "corrections", "evolutions"]
+        widgets = {"test_on": DATE_INPUT, "date": DATE_INPUT}
+        help_texts = {"date": "Date prévue tant que la version n'est pas publiée."}
 
 
 class MaintenanceWindowForm(forms.ModelForm):
+    """A maintenance window asked of CGLLS (written by services.maintenance_request)."""
+
     platforms = forms.MultipleChoiceField(
         label="Plateformes concernées",
         choices=PLATFORM_CHOICES,
@@ -126,14 +139,38 @@ class MaintenanceWindowForm(forms.ModelForm):
 
     class Meta:
         model = MaintenanceWindow
-        fields = ["platforms", "reason", "starts_at", "ends_at"]
+        fields = ["platforms", "features", "reason", "starts_at", "ends_at", "blocking_anomaly"]
         widgets = {
-            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "starts_at": DATETIME_INPUT,
+            "ends_at": DATETIME_INPUT,
+            "features": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "starts_at": "Au moins 48 heures après la demande, sauf anomalie bloquante.",
+            "blocking_anomaly": "Seulement pour corriger une anomalie critique (bloquante) : "
+            "la demande peut alors être faite moins de 48 heures à l'avance.",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # any anomaly may be chosen (the service says why a non-critical one does not do);
+        # the unresolved critical ones come first
+        self.fields["blocking_anomaly"].queryset = Anomaly.objects.exclude(
+            status__in=RESOLVED_STATUSES
+        ).order_by("severity", "-created_at")
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+class MaintenanceDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Décision",
+        choices=[("approve", "Approuver"), ("refuse", "Refuser")],
+        error_messages={"required": "Choisissez : approuver ou refuser."},
+    )
+    comment = forms.CharField(
+        label="Motif (obligatoire pour un refus)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class AnomalyDetailsForm(forms.ModelForm):
@@ -150,7 +187,7 @@ class AnomalyDetailsForm(forms.ModelForm):
         model = Anomaly
         fields = [
             "short_description", "found_on", "fixed_test_on", "fixed_prod_on",
-            "release_version", "reporter", "platforms",
+            "release", "reporter", "platforms",
         ]  # fmt: skip
         widgets = {
             "found_on": DATE_INPUT,
@@ -160,7 +197,7 @@ class AnomalyDetailsForm(forms.ModelForm):
         }
         help_texts = {
             "short_description": "Entre 20 et 40 mots.",
-            "release_version": "Numéro de la version qui livre la correction, par exemple 2.3.1.",
+            "release": "La version qui livre la correction (enregistrée dans « Versions »).",
         }
 
 
@@ -207,3 +244,74 @@ class SynthesisForm(forms.Form):
                 "Ce mois n'a pas encore commencé : choisissez le mois en cours ou un mois passé."
             )
         return data
+
+
+# --- Evolution requests, form-integration workload ---------------------------------------------
+
+
+class EvolutionRequestForm(forms.ModelForm):
+    """An evolution request as the staff record and estimate it (evolutions.py writes it)."""
+
+    platforms = forms.MultipleChoiceField(
+        label="Plateformes concernées",
+        choices=PLATFORM_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = EvolutionRequest
+        fields = [
+            "description", "requested_on", "requester", "requester_kind", "all_federations",
+            "platforms", "priority", "person_days", "cost", "delay",
+        ]  # fmt: skip
+        widgets = {"requested_on": DATE_INPUT, "description": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {
+            "description": "Entre 20 et 40 mots.",
+            "priority": "Proposé à l'issue du comité de pilotage.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("person_days", "cost"):
+            self.fields[name].localize = True  # "2,5" as people write it
+            self.fields[name].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def _post_clean(self):
+        # the model's validation runs in the service, with the rules across fields
+        pass
+
+
+class EvolutionDecisionForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Situation",
+        choices=[(c.value, c.label) for c in DECISIONS],
+        error_messages={"invalid_choice": MSG_DECISION, "required": MSG_DECISION},
+    )
+
+
+class EvolutionDeliveryForm(forms.Form):
+    release = forms.ModelChoiceField(
+        label="Version qui livre l'évolution",
+        queryset=Release.objects.all(),
+        error_messages={
+            "required": "Choisissez la version qui livre l'évolution.",
+            "invalid_choice": "Cette version n'existe pas : enregistrez-la d'abord.",
+        },
+    )
+
+
+class FormWorkEntryForm(forms.ModelForm):
+    class Meta:
+        model = FormWorkEntry
+        fields = ["day", "platform", "form_version", "person_days", "description"]
+        widgets = {"day": DATE_INPUT, "description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person_days"].localize = True
+        self.fields["person_days"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+        self.fields["person_days"].help_text = "Par exemple 0,5 pour une demi-journée."
+
+    def _post_clean(self):
+        pass  # validated by workload.form_work_entry_create

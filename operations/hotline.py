@@ -1,7 +1,8 @@
 """Hotline log: the monthly report (figures, PDF, XLSX) and the per-call detail export.
 
 :func:`monthly_report` computes the figures as plain data; :func:`report_pdf` and
-:func:`report_xlsx` lay them out. "Since the start" counts from 1 January of the month's year.
+:func:`report_xlsx` lay them out. "Since the start" counts from the start of the contract
+(``HARMONIA_CONTRACT_START``), or from 1 January of the month's year when it is not configured.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import io
 from dataclasses import dataclass, field
 from html import escape
 
+from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -63,11 +65,24 @@ class HotlineReport:
     subjects: list[SubjectShare]
     unresolved: list[HotlineContact]
     per_month: list[tuple[str, int]]  # (label, count) from January to the month
+    since: dt.date | None = None  # where "since the start" counts from (count_start)
     generated_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
     def month_label(self) -> str:
         return f"{MONTHS_FR[self.month - 1]} {self.year}"
+
+    @property
+    def since_label(self) -> str:
+        if self.since == dt.date(self.year, 1, 1):
+            return f"Contacts depuis le 1er janvier {self.year}"
+        return f"Contacts depuis le début du marché ({self.since:%d/%m/%Y})"
+
+
+def count_start(year: int) -> dt.date:
+    """Where "since the start" counts from: the contract's first day when configured,
+    else 1 January of the report's year."""
+    return settings.HARMONIA_CONTRACT_START or dt.date(year, 1, 1)
 
 
 def monthly_report(year: int, month: int) -> HotlineReport:
@@ -85,7 +100,12 @@ def monthly_report(year: int, month: int) -> HotlineReport:
         )
         for code, label in HotlineSubject.choices
     ]
-    since_start = HotlineContact.objects.filter(received_at__gte=year_start, received_at__lt=end)
+    since = count_start(year)
+    since_start = HotlineContact.objects.filter(
+        received_at__gte=dt.datetime.combine(since, dt.time(), tzinfo=start.tzinfo),
+        received_at__lt=end,
+    )
+    this_year = HotlineContact.objects.filter(received_at__gte=year_start, received_at__lt=end)
     unresolved = list(
         HotlineContact.objects.filter(received_at__lt=end)
         .exclude(status=HotlineStatus.RESOLVED)
@@ -93,7 +113,7 @@ def monthly_report(year: int, month: int) -> HotlineReport:
     )
     months = {
         timezone.localtime(m).month if timezone.is_aware(m) else m.month: n
-        for m, n in since_start.annotate(m=TruncMonth("received_at"))
+        for m, n in this_year.annotate(m=TruncMonth("received_at"))
         .values_list("m")
         .annotate(n=Count("id"))
         .order_by()
@@ -108,6 +128,7 @@ def monthly_report(year: int, month: int) -> HotlineReport:
         subjects=subjects,
         unresolved=unresolved,
         per_month=per_month,
+        since=since,
     )
 
 
@@ -168,7 +189,7 @@ td.n {{ text-align: right; }}
 <p>Établi le {_dt(report.generated_at)}.</p>
 <table>
 <tr><th>Contacts du mois</th><td class=n>{report.period_count}</td></tr>
-<tr><th>Contacts depuis le 1er janvier {report.year}</th>
+<tr><th>{escape(report.since_label)}</th>
 <td class=n>{report.since_start_count}</td></tr>
 <tr><th>Contacts du mois résolus</th><td class=n>{report.resolved_in_period}</td></tr>
 <tr><th>Contacts non résolus</th><td class=n>{len(report.unresolved)}</td></tr>
@@ -205,7 +226,7 @@ def report_xlsx(report: HotlineReport) -> bytes:
     summary.append([f"Hotline — rapport mensuel de {report.month_label}"])
     summary["A1"].font = Font(bold=True)
     summary.append(["Contacts du mois", report.period_count])
-    summary.append([f"Contacts depuis le 1er janvier {report.year}", report.since_start_count])
+    summary.append([report.since_label, report.since_start_count])
     summary.append(["Contacts du mois résolus", report.resolved_in_period])
     summary.append(["Contacts non résolus", len(report.unresolved)])
     summary.append([])

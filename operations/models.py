@@ -6,9 +6,12 @@ requests too (the maintenance banner), where the search path falls back to ``pub
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from organisms.siren import siren_error
@@ -18,14 +21,27 @@ PLATFORM_CHOICES = [(spec.code, spec.short_name) for spec in PLATFORMS]
 MIN_WORDS, MAX_WORDS = 20, 40
 
 
+def _word_count_validator(label: str):
+    def validate(text: str) -> None:
+        words = len(text.split())
+        if not MIN_WORDS <= words <= MAX_WORDS:
+            raise ValidationError(
+                f"{label} doit compter entre %(min)d et %(max)d mots (%(count)d saisis).",
+                params={"min": MIN_WORDS, "max": MAX_WORDS, "count": words},
+                code="word_count",
+            )
+
+    return validate
+
+
 def validate_short_description(text: str) -> None:
-    words = len(text.split())
-    if not MIN_WORDS <= words <= MAX_WORDS:
-        raise ValidationError(
-            "La description courte doit compter entre %(min)d et %(max)d mots (%(count)d saisis).",
-            params={"min": MIN_WORDS, "max": MAX_WORDS, "count": words},
-            code="word_count",
-        )
+    """An anomaly's description: 20 to 40 words (CCTP 3.2.3 d)."""
+    _word_count_validator("La description courte")(text)
+
+
+def validate_request_description(text: str) -> None:
+    """An evolution request's description: 20 to 40 words (CCTP 3.5.2 b)."""
+    _word_count_validator("La description")(text)
 
 
 class Severity(models.TextChoices):
@@ -92,7 +108,14 @@ class Anomaly(models.Model):
     acknowledged_at = models.DateTimeField("prise en compte le", null=True, blank=True)
     fixed_test_on = models.DateField("corrigée en recette le", null=True, blank=True)
     fixed_prod_on = models.DateField("corrigée en production le", null=True, blank=True)
-    release_version = models.CharField("version de livraison", max_length=30, blank=True)
+    release = models.ForeignKey(
+        "operations.Release",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="anomalies",
+        verbose_name="version de livraison",
+    )
     reporter = models.CharField("signalée par", max_length=200)
     platforms = ArrayField(
         models.CharField(max_length=10, choices=PLATFORM_CHOICES),
@@ -167,8 +190,13 @@ class Reclassification(models.Model):
 
 
 class Release(models.Model):
+    """A version of Harmonia, the version tracking document's line ("document de suivi des
+    versions", CCTP 3.2.2 b): its changes, the anomalies it fixes and the evolution requests
+    it delivers (their ``release``), its delivery on the test platform and in production."""
+
     number = models.CharField("numéro de version", max_length=30, unique=True)
-    date = models.DateField("date")
+    test_on = models.DateField("livrée sur la plateforme de tests le", null=True, blank=True)
+    date = models.DateField("mise en production le")
     corrections = models.TextField("corrections", blank=True)
     evolutions = models.TextField("évolutions", blank=True)
     published = models.BooleanField("publiée", default=False)
@@ -182,16 +210,51 @@ class Release(models.Model):
         return self.number
 
 
+class MaintenanceStatus(models.TextChoices):
+    REQUESTED = "requested", "Demandée"
+    APPROVED = "approved", "Approuvée"
+    REFUSED = "refused", "Refusée"
+
+
 class MaintenanceWindow(models.Model):
-    """A planned interruption, announced on the affected platforms 7 days ahead."""
+    """A planned interruption (CCTP 3.2.5): requested by the operator's staff at least 48 h
+    ahead (less only to fix a blocking anomaly), approved or refused by CGLLS; once approved,
+    announced on the affected platforms 7 days ahead and e-mailed to their users."""
 
     platforms = ArrayField(
         models.CharField(max_length=10, choices=PLATFORM_CHOICES),
         verbose_name="plateformes concernées",
     )
+    features = models.TextField(
+        "fonctionnalités concernées",
+        blank=True,
+        help_text="Périmètre précis : laissé vide, toute la plateforme est indisponible.",
+    )
     reason = models.CharField("motif", max_length=300)
     starts_at = models.DateTimeField("début")
     ends_at = models.DateTimeField("fin")
+    blocking_anomaly = models.ForeignKey(
+        Anomaly,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="maintenance_windows",
+        verbose_name="anomalie bloquante corrigée",
+    )
+    status = models.CharField(
+        "statut",
+        max_length=10,
+        choices=MaintenanceStatus.choices,
+        default=MaintenanceStatus.REQUESTED,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+    decision_comment = models.TextField("motif de la décision", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -293,3 +356,127 @@ class ActivityReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} {self.exercise} {self.produced_at:%Y-%m-%d %H:%M}"
+
+
+# --- Evolution requests (maintenance évolutive, CCTP 3.5.2) ------------------------------------
+
+
+class RequesterKind(models.TextChoices):
+    """Who first expressed the request (CCTP 3.5.2 a)."""
+
+    ORGANISM = "organism", "Organisme"
+    MINISTRY = "ministry", "Ministère"
+    FEDERATION = "federation", "Fédération"
+    PARTNER = "partner", "Partenaire"
+    CGLLS = "cglls", "CGLLS (ou son assistant à maîtrise d'ouvrage)"
+    OPERATOR = "operator", "Titulaire"
+
+
+class EvolutionPriority(models.TextChoices):
+    HIGH = "high", "Élevé"
+    MEDIUM = "medium", "Moyen"
+    LOW = "low", "Faible"
+
+
+class EvolutionStatus(models.TextChoices):
+    TO_DECIDE = "to_decide", "À décider"
+    RETAINED = "retained", "Retenue"
+    ABANDONED = "abandoned", "Abandonnée"
+    DELIVERED = "delivered", "Réalisée"
+
+
+class EvolutionRequest(models.Model):
+    """One line of the evolution requests register ("document synthétique de suivi des
+    demandes d'évolution"): recorded by the operator's staff, estimated after the steering
+    committee, decided by CGLLS, delivered by a release."""
+
+    number = models.CharField("numéro", max_length=20, unique=True, editable=False)
+    description = models.TextField("description", validators=[validate_request_description])
+    requested_on = models.DateField("demandée le")
+    requester = models.CharField("demandeur principal", max_length=200)
+    requester_kind = models.CharField(
+        "origine de la demande", max_length=12, choices=RequesterKind.choices
+    )
+    all_federations = models.BooleanField(
+        "à mettre en œuvre pour toutes les fédérations",
+        default=False,
+        help_text="Une demande d'une fédération vaut, sauf exception, pour toutes.",
+    )
+    platforms = ArrayField(
+        models.CharField(max_length=10, choices=PLATFORM_CHOICES),
+        verbose_name="plateformes concernées",
+        default=list,
+    )
+    priority = models.CharField(
+        "niveau de priorité", max_length=10, choices=EvolutionPriority.choices, blank=True
+    )
+    person_days = models.DecimalField(
+        "jours/homme proposés", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    cost = models.DecimalField(
+        "coût global proposé (€ HT)", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    delay = models.CharField("délai de mise en œuvre", max_length=100, blank=True)
+    status = models.CharField(
+        "situation",
+        max_length=10,
+        choices=EvolutionStatus.choices,
+        default=EvolutionStatus.TO_DECIDE,
+    )
+    release = models.ForeignKey(
+        Release,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evolution_requests",
+        verbose_name="version de livraison",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-requested_on", "-number"]
+        verbose_name = "demande d'évolution"
+        verbose_name_plural = "demandes d'évolution"
+
+    def __str__(self) -> str:
+        return self.number
+
+    def platform_labels(self) -> list[str]:
+        labels = dict(PLATFORM_CHOICES)
+        return [labels.get(code, code) for code in self.platforms]
+
+
+# --- Form-integration workload (CCTP 3.2.6 a) --------------------------------------------------
+
+
+class FormWorkEntry(models.Model):
+    """Time the operator spent testing and integrating one platform's form version (the 30
+    person-days a year included in corrective maintenance; beyond, evolutive maintenance)."""
+
+    day = models.DateField("date")
+    platform = models.CharField("plateforme", max_length=10, choices=PLATFORM_CHOICES)
+    form_version = models.CharField(
+        "formulaire et version", max_length=120, help_text="Par exemple : QDIS OPH 2025 v2."
+    )
+    person_days = models.DecimalField(
+        "temps passé (jours/homme)",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("5"))],
+    )
+    description = models.TextField("travaux réalisés")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        verbose_name = "temps d'intégration de formulaire"
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.form_version} {self.day:%d/%m/%Y}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max, Q
@@ -15,13 +17,14 @@ from operations.models import (
     Anomaly,
     AnomalyEvent,
     Correspondent,
+    MaintenanceStatus,
     MaintenanceWindow,
     Reclassification,
     Release,
     Severity,
     Status,
 )
-from organisms.services.memberships import welcome_email_queue
+from organisms.services.memberships import account_status_email_queue, welcome_email_queue
 from tenants.models import Platform
 from tenants.tasks import queue_email
 
@@ -58,10 +61,12 @@ def correspondent_save(
     """Add or change a correspondent. With ``tracker_access`` (and while active) the person has
     an account on the public host (role correspondant: reads and reports anomalies); a new
     account has no password and its holder receives a single-use link to choose one. Without
-    it, or once inactive, the account is deactivated (kept for the history it signed)."""
+    it, or once inactive, the account is deactivated (kept for the history it signed); its
+    holder is told by e-mail when it is suspended and when it is restored."""
 
     correspondent = correspondent or Correspondent()
     user = correspondent.user
+    was_active = bool(user and user.is_active)
     email = email.strip().lower()
     staff = User.objects.filter(email__iexact=email).exclude(role=Role.CORRESPONDANT)
     if tracker_access and staff.exists():
@@ -88,6 +93,8 @@ def correspondent_save(
     correspondent.save()
     if created and request is not None:
         welcome_email_queue(user=user)  # the job row commits with the account
+    elif user is not None and not created and user.is_active != was_active:
+        account_status_email_queue(user=user, active=user.is_active)  # suspended or restored
     return correspondent
 
 
@@ -241,20 +248,111 @@ def release_publish(release: Release) -> int:
     )
 
 
+MAINTENANCE_NOTICE = dt.timedelta(hours=48)
+MSG_MAINTENANCE_NOTICE = (
+    "Une maintenance se demande au moins 48 heures à l'avance (début au plus tôt le "
+    "{earliest:%d/%m/%Y à %H:%M}) : choisissez un début plus tardif, ou indiquez l'anomalie "
+    "bloquante qu'elle corrige."
+)
+MSG_MAINTENANCE_PAST = "Le début ne peut pas être passé."
+MSG_NOT_BLOCKING = (
+    "L'anomalie {number} n'est pas bloquante (gravité : {severity}) : seule la correction "
+    "d'une anomalie critique dispense du délai de 48 heures."
+)
+MSG_ALREADY_DECIDED = "Cette maintenance est déjà {status} : la décision ne change plus."
+MSG_REFUSAL_REASON = "Indiquez le motif du refus."
+MSG_MAINTENANCE_OVER = "Cette maintenance est déjà terminée : elle ne peut plus être approuvée."
+
+
+def organism_user_emails(codes) -> list[str]:
+    """Active organisme accounts of the given platforms (read in each platform's schema)."""
+
+    emails: list[str] = []
+    for platform in Platform.objects.filter(code__in=list(codes)).order_by("code"):
+        with schema_context(platform.schema_name):
+            emails += User.objects.filter(role=Role.ORGANISME, is_active=True).values_list(
+                "email", flat=True
+            )
+    return emails
+
+
 @transaction.atomic
-def maintenance_create(**fields) -> MaintenanceWindow:
-    """Record a maintenance window; correspondents and the affected platforms' gestionnaires
-    receive a notice."""
-    window = MaintenanceWindow(**fields)
-    window.full_clean()
+def maintenance_request(*, by, now=None, **fields) -> MaintenanceWindow:
+    """The operator's staff ask CGLLS's approval for a maintenance window (CCTP 3.2.5): at
+    least 48 hours ahead, unless it fixes a blocking (critical) anomaly. CGLLS is e-mailed.
+    ValidationError (French, by field) and nothing stored when a rule is broken."""
+    now = now or timezone.now()
+    window = MaintenanceWindow(requested_by=by, status=MaintenanceStatus.REQUESTED, **fields)
+    errors: dict[str, list[str]] = {}
+    try:
+        window.full_clean(exclude=["requested_by", "decided_by"])
+    except ValidationError as error:
+        errors = error.message_dict
+    anomaly = window.blocking_anomaly
+    if anomaly is not None and anomaly.severity != Severity.CRITICAL:
+        errors.setdefault(
+            "blocking_anomaly",
+            [
+                MSG_NOT_BLOCKING.format(
+                    number=anomaly.number, severity=anomaly.get_severity_display().lower()
+                )
+            ],
+        )
+    if window.starts_at and "starts_at" not in errors:
+        if window.starts_at < now:
+            errors["starts_at"] = [MSG_MAINTENANCE_PAST]
+        elif anomaly is None and window.starts_at < now + MAINTENANCE_NOTICE:
+            earliest = timezone.localtime(now + MAINTENANCE_NOTICE)
+            errors["starts_at"] = [MSG_MAINTENANCE_NOTICE.format(earliest=earliest)]
+    if errors:
+        raise ValidationError(errors)
     window.save()
     start = timezone.localtime(window.starts_at)
     _mail_each(
-        correspondent_emails(window.platforms) + gestionnaire_emails(window.platforms),
-        subject=f"[Harmonia] Maintenance programmée le {start:%d/%m/%Y}",
-        body=render_to_string("operations/email/maintenance_body.txt", {"window": window}),
+        cglls_emails(),
+        subject=f"[Harmonia] Demande d'accord : maintenance le {start:%d/%m/%Y}",
+        body=render_to_string("operations/email/maintenance_request_body.txt", {"window": window}),
     )
     return window
+
+
+@transaction.atomic
+def maintenance_decide(
+    window: MaintenanceWindow, *, by, approve: bool, comment: str = "", now=None
+) -> int:
+    """CGLLS approves or refuses a requested window. On approval the banner shows on the
+    affected platforms and a notice goes to their organisme users and gestionnaires and to the
+    correspondents following them; on refusal the requester hears why. Returns how many
+    people were e-mailed."""
+    now = now or timezone.now()
+    window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
+    comment = comment.strip()
+    if window.status != MaintenanceStatus.REQUESTED:
+        status = window.get_status_display().lower()
+        raise ValidationError({"decision": MSG_ALREADY_DECIDED.format(status=status)})
+    if not approve and not comment:
+        raise ValidationError({"comment": MSG_REFUSAL_REASON})
+    if approve and window.ends_at <= now:
+        raise ValidationError({"decision": MSG_MAINTENANCE_OVER})
+    window.status = MaintenanceStatus.APPROVED if approve else MaintenanceStatus.REFUSED
+    window.decided_by, window.decided_at, window.decision_comment = by, now, comment
+    window.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+    start = timezone.localtime(window.starts_at)
+    context = {"window": window}
+    if not approve:
+        requester = [window.requested_by.email] if window.requested_by else []
+        return _mail_each(
+            requester,
+            subject=f"[Harmonia] Maintenance du {start:%d/%m/%Y} refusée par la CGLLS",
+            body=render_to_string("operations/email/maintenance_refused_body.txt", context),
+        )
+    return _mail_each(
+        correspondent_emails(window.platforms)
+        + gestionnaire_emails(window.platforms)
+        + organism_user_emails(window.platforms),
+        subject=f"[Harmonia] Maintenance programmée le {start:%d/%m/%Y}",
+        body=render_to_string("operations/email/maintenance_body.txt", context),
+    )
 
 
 # Fields the details screen edits; status and severity go through anomaly_change (e-mailed).
@@ -263,7 +361,7 @@ DETAIL_FIELDS = (
     "found_on",
     "fixed_test_on",
     "fixed_prod_on",
-    "release_version",
+    "release",
     "reporter",
     "platforms",
 )
@@ -273,6 +371,8 @@ def _detail_text(anomaly: Anomaly, name: str) -> str:
     value = getattr(anomaly, name)
     if name == "platforms":
         return ", ".join(anomaly.platform_labels()) or "—"
+    if name == "release":
+        return value.number if value else "—"
     if hasattr(value, "strftime"):
         return value.strftime("%d/%m/%Y")
     if name == "short_description":

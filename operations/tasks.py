@@ -8,10 +8,14 @@ the job itself skips a platform that already has this month's automatic report.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import connection
+from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
+from operations import workload
 from operations.services_activity import monthly_activity_reports_produce
 
 MONTHLY_ACTIVITY_CRON = "0 6 1 * *"
@@ -30,5 +34,40 @@ def monthly_activity_reports(timestamp: int) -> list[int]:
     finally:
         # worker threads each hold a Django connection: close it rather than leave it to the
         # garbage collector (inside a transaction, as when a test calls the job, keep it)
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+# The form-integration workload report goes to the project committee when each period ends:
+# on the 1st (the month before, or its second half in May–July) and, in May–July, on the 16th
+# (the first half). 07:00 UTC.
+WORKLOAD_CRON = "0 7 1,16 * *"
+WORKLOAD_TASK = "operations.workload_report"
+
+
+def period_to_send(today: dt.date) -> workload.Period | None:
+    """The period that ended yesterday, if one did."""
+    if today.day == 1 or (today.day == 16 and today.month in workload.HALF_MONTHS):
+        return workload.period_containing(today - dt.timedelta(days=1))
+    return None
+
+
+def send_workload_report_of(today: dt.date) -> int:
+    period = period_to_send(today)
+    if period is None or not workload.committee_configured():
+        return 0
+    workload.workload_report_send(period)
+    return 1
+
+
+@app.periodic(cron=WORKLOAD_CRON)
+@app.task(name=WORKLOAD_TASK, retry=RetryStrategy(max_attempts=3, wait=600))
+def workload_report(timestamp: int) -> int:
+    """E-mail the workload report of the period just ended to the project committee (nothing
+    when no committee address is configured). Returns how many reports were sent."""
+    connection.set_schema_to_public()
+    try:
+        return send_workload_report_of(timezone.localdate())
+    finally:
         if not connection.in_atomic_block:
             connection.close()

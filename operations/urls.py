@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from operations import views, views_activity, views_hotline
+from operations import views, views_activity, views_hotline, views_registers
 
 app_name = "operations"
 
@@ -27,8 +27,33 @@ urlpatterns = [
     path("correspondants/", views.correspondent_list, name="correspondent_list"),
     path("correspondants/<int:pk>/", views.correspondent_edit, name="correspondent_edit"),
     path("versions/", views.release_list, name="release_list"),
+    path("versions/suivi/", views_registers.version_document, name="version_document"),
+    path("versions/<int:pk>/modifier/", views_registers.release_edit, name="release_edit"),
     path("versions/<int:pk>/publier/", views.release_publish, name="release_publish"),
     path("maintenances/", views.maintenance_list, name="maintenance_list"),
+    path("maintenances/<int:pk>/decision/", views.maintenance_decide, name="maintenance_decide"),
+    path("evolutions/", views_registers.evolution_list, name="evolution_list"),
+    # Before "evolutions/<str:number>/", which would take "synthese" for a number.
+    path("evolutions/synthese/", views_registers.evolution_synthesis, name="evolution_synthesis"),
+    path("evolutions/<str:number>/", views_registers.evolution_detail, name="evolution_detail"),
+    path(
+        "evolutions/<str:number>/decision/",
+        views_registers.evolution_decide,
+        name="evolution_decide",
+    ),
+    path(
+        "evolutions/<str:number>/livraison/",
+        views_registers.evolution_deliver,
+        name="evolution_deliver",
+    ),
+    path("formulaires/temps/", views_registers.workload_list, name="workload_list"),
+    path("formulaires/temps/rapport/", views_registers.workload_report, name="workload_report"),
+    path("formulaires/temps/envoi/", views_registers.workload_send, name="workload_send"),
+    path(
+        "formulaires/temps/<int:pk>/supprimer/",
+        views_registers.workload_delete,
+        name="workload_delete",
+    ),
     path("hotline/", views_hotline.hotline_list, name="hotline_list"),
     path("hotline/nouveau/", views_hotline.hotline_create, name="hotline_create"),
     path("hotline/<int:pk>/", views_hotline.hotline_edit, name="hotline_edit"),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import PUBLIC_ROLES, TRACKER_ROLES, Role
 from accounts.permissions import role_required
-from operations import anomaly_report, selectors, services
+from operations import anomaly_report, selectors, services, versions
 from operations.deadlines import anomaly_deadline, anomaly_target, is_overdue, is_past_target
 from operations.forms import (
     AnomalyChangeForm,
@@ -24,6 +24,7 @@ from operations.forms import (
     AnomalyForm,
     CorrespondentForm,
     FilterForm,
+    MaintenanceDecisionForm,
     MaintenanceWindowForm,
     ReclassificationForm,
     ReleaseForm,
@@ -263,17 +264,22 @@ def release_list(request):
         if request.user.role not in STAFF_ROLES:
             raise PermissionDenied("Seule l'équipe de l'opérateur enregistre les versions.")
         if form.is_valid():
-            form.save()
-            messages.success(request, "Version enregistrée (non publiée).")
-            return redirect("operations:release_list")
+            try:
+                versions.release_save(**form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Version enregistrée (non publiée).")
+                return redirect("operations:release_list")
     return render(
         request,
         "operations/release_list.html",
         {
-            "releases": Release.objects.all(),
+            "releases": versions.releases_with_content(),
             "form": form,
             "can_edit": request.user.role in STAFF_ROLES,
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -288,23 +294,58 @@ def release_publish(request, pk: int):
 
 @role_required(*PUBLIC_ROLES)
 def maintenance_list(request):
+    """Maintenance windows: the staff ask, CGLLS approves or refuses (CCTP 3.2.5)."""
     form = MaintenanceWindowForm(request.POST or None)
     if request.method == "POST":
         if request.user.role not in STAFF_ROLES:
-            raise PermissionDenied("Seule l'équipe de l'opérateur programme les maintenances.")
+            raise PermissionDenied("Seule l'équipe de l'opérateur demande les maintenances.")
         if form.is_valid():
-            services.maintenance_create(**form.cleaned_data)
-            messages.success(request, "Maintenance programmée ; l'avis est envoyé.")
-            return redirect("operations:maintenance_list")
+            try:
+                services.maintenance_request(by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Maintenance demandée ; la CGLLS est prévenue.")
+                return redirect("operations:maintenance_list")
     return render(
         request,
         "operations/maintenance_list.html",
         {
-            "windows": MaintenanceWindow.objects.order_by("-starts_at"),
+            "windows": MaintenanceWindow.objects.select_related(
+                "blocking_anomaly", "requested_by", "decided_by"
+            ).order_by("-starts_at"),
             "form": form,
             "can_edit": request.user.role in STAFF_ROLES,
+            "can_decide": request.user.role == Role.CGLLS,
         },
+        status=400 if request.method == "POST" else 200,
     )
+
+
+@require_POST
+@role_required(Role.CGLLS)
+def maintenance_decide(request, pk: int):
+    window = get_object_or_404(MaintenanceWindow, pk=pk)
+    form = MaintenanceDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Décision refusée : choisissez « approuver » ou « refuser ».")
+        return redirect("operations:maintenance_list")
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        sent = services.maintenance_decide(
+            window, by=request.user, approve=approve, comment=form.cleaned_data["comment"]
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, f"Décision non enregistrée : {message}")
+    else:
+        messages.success(
+            request,
+            f"Maintenance approuvée ; avis envoyé à {sent} destinataires."
+            if approve
+            else "Maintenance refusée ; le demandeur est prévenu.",
+        )
+    return redirect("operations:maintenance_list")
 
 
 @role_required(*TRACKER_ROLES)

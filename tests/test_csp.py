@@ -75,7 +75,18 @@ def test_each_role_s_main_pages_meet_the_policy(version, declarant, client_for, 
         ],
         ("dhup", "partenaire-cdc"): ["/", "/partenaires/"],
         ("public", None): ["/", "/comptes/connexion/"],
-        ("public", "hotline"): ["/operateur/", "/operateur/anomalies/"],
+        ("public", "hotline"): [
+            "/operateur/",
+            "/operateur/anomalies/",
+            "/operateur/evolutions/",
+            "/operateur/evolutions/synthese/",
+            "/operateur/formulaires/temps/",
+            "/operateur/formulaires/temps/rapport/",
+            "/operateur/versions/",
+            "/operateur/versions/suivi/",
+            "/operateur/maintenances/",
+        ],
+        ("public", "cglls"): ["/operateur/maintenances/"],
     }
     problems = []
     for (code, username), urls in pages.items():

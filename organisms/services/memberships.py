@@ -146,6 +146,8 @@ def welcome_email_queue(*, user) -> int:
 
 
 def platform_user_set_active(*, user, active: bool, acting_user) -> None:
+    """Suspend or restore an account; its holder is told by e-mail (CCTP 3.2.4: users whose
+    account is suspended are informed without delay, and again when it is restored)."""
     if acting_user.role != Role.GESTIONNAIRE or user.pk == acting_user.pk:
         raise PermissionDenied("Action réservée aux gestionnaires, sur le compte d'un autre.")
     with transaction.atomic():
@@ -163,6 +165,24 @@ def platform_user_set_active(*, user, active: bool, acting_user) -> None:
                 organism=membership.organism if membership else None,
                 partner=membership.partner if membership else None,
             )
+            account_status_email_queue(user=user, active=active)
+
+
+def account_status_email_queue(*, user, active: bool) -> int | None:
+    """Queue the e-mail telling ``user`` their account was suspended or restored (none for
+    an account without an address)."""
+    if not user.email:
+        return None
+    platform = current_platform()
+    context = {
+        "user": user,
+        "platform": platform,
+        "active": active,
+        "url": absolute_url(reverse("accounts:login"), platform=platform),
+    }
+    subject = loader.render_to_string("accounts/email/account_status_subject.txt", context)
+    body = loader.render_to_string("accounts/email/account_status.txt", context)
+    return queue_email(subject=subject.strip(), body=body, to=[user.email])
 
 
 def _journal(user, action: str, acting_user, *, organism=None, partner=None) -> None:

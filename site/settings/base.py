@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -241,6 +241,24 @@ CSRF_COOKIE_HTTPONLY = True
 
 # At most this many organisme users per organism, unless a platform sets its own limit.
 HARMONIA_MAX_USERS_PER_ORGANISM = int(os.environ.get("HARMONIA_MAX_USERS_PER_ORGANISM", 3))
+
+# --- Running the service (operator's space) ---------------------------------------------------
+# The first day of the operator's contract (YYYY-MM-DD): the hotline report counts contacts
+# "since the start of the contract" from it; unset, from 1 January of the report's year.
+try:
+    HARMONIA_CONTRACT_START = (
+        date.fromisoformat(os.environ["HARMONIA_CONTRACT_START"])
+        if os.environ.get("HARMONIA_CONTRACT_START")
+        else None
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(
+        "HARMONIA_CONTRACT_START: a date YYYY-MM-DD, e.g. 2025-11-15"
+    ) from error
+# Who receives the form-integration workload report (the project committee's members).
+HARMONIA_PROJECT_COMMITTEE_EMAILS = env_list("HARMONIA_PROJECT_COMMITTEE_EMAILS")
+# Person-days a year of form tests and integration included in corrective maintenance.
+HARMONIA_FORM_WORK_DAYS = int(os.environ.get("HARMONIA_FORM_WORK_DAYS", 30))
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

@@ -203,6 +203,11 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
                     "/operateur/hotline/",
                     "/operateur/hotline/nouveau/",
                     "/operateur/anomalies/",
+                    "/operateur/evolutions/",
+                    "/operateur/formulaires/temps/",
+                    "/operateur/formulaires/temps/rapport/",
+                    "/operateur/versions/suivi/",
+                    "/operateur/maintenances/",
                 ],
                 "hotline",
             )

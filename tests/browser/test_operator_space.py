@@ -84,3 +84,46 @@ def test_a_call_becomes_an_anomaly_that_the_correspondent_reads(db):
             assert response.status == 403
         finally:
             browser.close()
+
+
+REQUEST = (
+    "Permettre aux organismes de télécharger en une fois les PDF de tous leurs dossiers "
+    "transmis pour un exercice, dans une archive nommée selon le SIREN et le document concerné."
+)
+
+
+def test_an_evolution_request_is_recorded_then_retained_by_cglls(db, tmp_path):
+    with serve_on_test_connection() as (port, app), sync_playwright() as playwright:
+        base = f"http://localhost:{port}"
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            sign_in(page, base, "maintenance")
+            page.goto(f"{base}/operateur/")
+            page.click("nav[data-testid=operator-menu] a:has-text('Évolutions')")
+            page.fill("#id_description", "Exporter tous les PDF d'un exercice en une seule fois")
+            page.fill("#id_requester", "Fédération des OPH")
+            page.select_option("#id_requester_kind", "federation")
+            page.check("#id_all_federations")
+            page.click("main form[method=post] button[type=submit]")
+            expect(page.locator("main")).to_contain_text(
+                "La description doit compter entre 20 et 40 mots (10 saisis)."
+            )
+            page.fill("#id_description", REQUEST)
+            page.click("main form[method=post] button[type=submit]")
+            expect(page.locator(".messages")).to_contain_text("Demande d'évolution enregistrée")
+            register = page.locator("[data-testid=evolution-register]")
+            expect(register).to_contain_text("toutes les fédérations")
+            number = register.locator("tbody tr a").first.inner_text()
+
+            context.clear_cookies()
+            sign_in(page, base, "cglls")
+            page.goto(f"{base}/operateur/evolutions/{number}/")
+            page.select_option("#id_status", "retained")
+            page.click("main form button:has-text('Enregistrer la décision')")
+            expect(page.locator("[data-testid=evolution-status]")).to_have_text("Retenue")
+            page.screenshot(path=str(tmp_path / "evolution.png"), full_page=True)
+        finally:
+            browser.close()

@@ -274,6 +274,12 @@ def test_pdf_and_xlsx(constructed):
     row = [c.value for c in sheet[3]]  # step 2
     assert row[:2] == ["2 — En cours de saisie", 4] and row[-1] == 1
     assert row[2] == pytest.approx(4 / figures.organisms)
+    # the year's anomalies are listed, not only counted (A-2 was found last year)
+    assert [a.number for a in figures.anomalies] == ["A-1"]
+    assert "A-1 " + WORDS in text and "A-2" not in text
+    listed = workbook["anomalies"]
+    assert [c.value for c in listed[2]][:3] == ["A-1", WORDS, "Mineure"]
+    assert listed.max_row == 2
 
     ministry = load_workbook(
         io.BytesIO(activity.report_xlsx(activity.activity_figures("dhup", 2024)))
@@ -479,6 +485,12 @@ def test_the_report_counts_late_and_prorogated_organisms(constructed, demo_user)
     assert er_figures.late.count == before.late.count + 1
     assert er_figures.late.by_family["COOP"] == before.late.by_family.get("COOP", 0) + 1
     assert er_figures.prorogated.count == before.prorogated.count + 1
+    # the late dossiers are listed: the first coopérative (never initialised), not the others
+    late = {d.siren: d for d in er_figures.late_dossiers}
+    assert len(late) == er_figures.late.count
+    assert coops[0].siren in late and coops[1].siren not in late and coops[2].siren not in late
+    assert (late[coops[0].siren].step, late[coops[0].siren].family) == ("Non initialisé", "COOP")
+    assert late[coops[0].siren].deadline is not None
     text = "".join(
         p.extract_text() for p in PdfReader(io.BytesIO(activity.report_pdf(figures))).pages
     )
@@ -489,3 +501,7 @@ def test_the_report_counts_late_and_prorogated_organisms(constructed, demo_user)
     rows = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
     assert rows["En retard (date limite dépassée, non transmis)"] == er_figures.late.count
     assert rows["Date limite prorogée"] == er_figures.prorogated.count
+    assert f"Dossiers en retard ({er_figures.late.count})" in text
+    late_sheet = load_workbook(io.BytesIO(activity.report_xlsx(figures)))["ER_SOCIAUX retards"]
+    sirens = [row[1] for row in late_sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(sirens) == sorted(late)

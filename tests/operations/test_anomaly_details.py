@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from operations import services
-from operations.models import Anomaly, AnomalyEvent, Correspondent
+from operations.models import Anomaly, AnomalyEvent, Correspondent, Release
 from tests.conftest import run_queued_jobs
 
 WORDS = " ".join(["mot"] * 25)
@@ -47,11 +47,16 @@ def anomaly(db, staff):
     return created
 
 
-def test_details_change_is_recorded_and_not_mailed(anomaly, staff):
+@pytest.fixture
+def release(db):
+    return Release.objects.create(number="2.3.1", date=date(2025, 3, 7))
+
+
+def test_details_change_is_recorded_and_not_mailed(anomaly, staff, release):
     event = services.anomaly_update_details(
         anomaly,
         by=staff,
-        release_version="2.3.1",
+        release=release,
         fixed_test_on=date(2025, 3, 5),
         fixed_prod_on=date(2025, 3, 7),
         platforms=["oph", "dhup"],
@@ -65,7 +70,7 @@ def test_details_change_is_recorded_and_not_mailed(anomaly, staff):
         "Plateformes concernées : Fédération des OPH → Ministère (DHUP), Fédération des OPH"
     )
     anomaly.refresh_from_db()
-    assert anomaly.release_version == "2.3.1" and anomaly.fixed_prod_on == date(2025, 3, 7)
+    assert anomaly.release == release and anomaly.fixed_prod_on == date(2025, 3, 7)
     assert anomaly.platforms == ["dhup", "oph"]
     assert anomaly.status == "new"  # the status is not touched here
     # Correspondents hear of creations and of status or severity changes only.
@@ -76,7 +81,7 @@ def test_details_change_is_recorded_and_not_mailed(anomaly, staff):
     events = anomaly.events.count()
     assert (
         services.anomaly_update_details(
-            anomaly, by=staff, release_version="2.3.1", platforms=["oph", "dhup"]
+            anomaly, by=staff, release=release, platforms=["oph", "dhup"]
         )
         is None
     )
@@ -114,7 +119,7 @@ def test_description_change_shows_old_and_new(anomaly, staff):
             "« Constatée le » ne peut pas être une date future.",
         ),
         (
-            {"short_description": "Trop court", "release_version": "9.9"},
+            {"short_description": "Trop court", "reporter": "Mme Durand"},
             "short_description",
             "La description courte doit compter entre 20 et 40 mots (2 saisis).",
         ),
@@ -132,7 +137,7 @@ def test_wrong_details_are_refused_and_nothing_is_saved(anomaly, staff, fields, 
         None,
         None,
     )
-    assert stored.release_version == "" and stored.short_description == WORDS
+    assert stored.release is None and stored.short_description == WORDS
     assert stored.reporter == "M. Dupont, par téléphone"
     assert AnomalyEvent.objects.filter(anomaly=anomaly).count() == events
 
@@ -148,7 +153,7 @@ def form_data(**overrides):
         "found_on": "2025-03-03",
         "fixed_test_on": "",
         "fixed_prod_on": "",
-        "release_version": "",
+        "release": "",
         "reporter": "M. Dupont, par téléphone",
         "platforms": ["oph"],
     }
@@ -156,7 +161,7 @@ def form_data(**overrides):
     return data
 
 
-def test_staff_edit_details_on_the_screen(anomaly, client_for, demo_user):
+def test_staff_edit_details_on_the_screen(anomaly, client_for, demo_user, release):
     url = f"/operateur/anomalies/{anomaly.number}/details/"
     detail_url = f"/operateur/anomalies/{anomaly.number}/"
     for username in ("hotline", "maintenance"):
@@ -176,28 +181,28 @@ def test_staff_edit_details_on_the_screen(anomaly, client_for, demo_user):
 
     done = client.post(
         url,
-        form_data(fixed_test_on="2025-03-05", fixed_prod_on="2025-03-07", release_version="2.3.1"),
+        form_data(fixed_test_on="2025-03-05", fixed_prod_on="2025-03-07", release=release.pk),
     )
     assert done.status_code == 302 and done["Location"] == detail_url
     anomaly.refresh_from_db()
-    assert (anomaly.fixed_test_on, anomaly.fixed_prod_on, anomaly.release_version) == (
+    assert (anomaly.fixed_test_on, anomaly.fixed_prod_on, anomaly.release) == (
         date(2025, 3, 5),
         date(2025, 3, 7),
-        "2.3.1",
+        release,
     )
     history = unescape(client.get(detail_url).content.decode())
     assert "Version de livraison : — → 2.3.1" in history
     assert run_queued_jobs() == 0 and mail.outbox == []
 
 
-def test_only_operator_staff_edit_details(anomaly, client_for, demo_user):
+def test_only_operator_staff_edit_details(anomaly, client_for, demo_user, release):
     url = f"/operateur/anomalies/{anomaly.number}/details/"
     cglls = client_for("public", demo_user("public", "cglls"))
     assert url not in cglls.get(f"/operateur/anomalies/{anomaly.number}/").content.decode()
     assert cglls.get(url).status_code == 403
-    assert cglls.post(url, form_data(release_version="6.6.6")).status_code == 403
+    assert cglls.post(url, form_data(release=release.pk)).status_code == 403
     anomaly.refresh_from_db()
-    assert anomaly.release_version == ""
+    assert anomaly.release is None
     assert client_for("public").get(url).status_code == 302
     gestionnaire = client_for("oph", demo_user("oph", "gestionnaire"))
     assert gestionnaire.get(url).status_code == 404

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from operations import anomaly_report
-from operations.models import Anomaly, AnomalyEvent
+from operations.models import Anomaly, AnomalyEvent, Release
 
 TZ = timezone.get_current_timezone()
 WORDS = " ".join(["mot"] * 25)
@@ -35,7 +35,9 @@ def anomaly(number, severity, status, found_on, *, ack=None, test=None, prod=Non
         acknowledged_at=ack,
         fixed_test_on=test,
         fixed_prod_on=prod,
-        release_version="2.1.0" if prod else "",
+        release=Release.objects.get_or_create(number="2.1.0", defaults={"date": prod})[0]
+        if prod
+        else None,
         reporter=f"Signalant {number[-3:]}",
         platforms=["oph", "dhup"],
     )

@@ -115,6 +115,10 @@ def test_withdrawing_access_or_deactivating_disables_the_account(client_for, dem
     user = User.objects.get(pk=correspondent.user_id)
     assert not user.is_active  # access withdrawn, the e-mails go on
     assert Correspondent.objects.get(pk=correspondent.pk).active
+    run_queued_jobs()
+    (suspended,) = mail.outbox  # the person is told their account is suspended
+    assert suspended.to == [correspondent.email] and "suspendu" in suspended.subject
+    mail.outbox.clear()
 
     cglls.post(
         url,
@@ -141,7 +145,8 @@ def test_withdrawing_access_or_deactivating_disables_the_account(client_for, dem
     assert user.is_active
     assert User.objects.filter(role=Role.CORRESPONDANT, email=correspondent.email).count() == 1
     run_queued_jobs()
-    assert mail.outbox == []  # the account existed: no second welcome e-mail
+    # the account existed: no second welcome e-mail, the notice that it is restored
+    assert [m.subject for m in mail.outbox] == ["Harmonia : votre compte est rétabli"]
 
 
 def test_an_address_of_the_operator_staff_is_refused_and_nothing_saved(client_for, demo_user):

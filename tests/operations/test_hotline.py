@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -78,6 +78,22 @@ def test_report_figures(constructed):
     assert report.per_month == [("janv.", 2), ("févr.", 1), ("mars", 8)]
     empty = hotline.monthly_report(2027, 6)
     assert empty.period_count == 0 and all(s.share == 0 for s in empty.subjects)
+
+
+def test_since_the_start_of_the_contract_when_configured(constructed, settings):
+    settings.HARMONIA_CONTRACT_START = date(2025, 12, 1)
+    report = hotline.monthly_report(2026, 3)
+    assert report.since_start_count == 12  # December's contact counts: the contract began then
+    assert report.since_label == "Contacts depuis le début du marché (01/12/2025)"
+    assert report.per_month == [("janv.", 2), ("févr.", 1), ("mars", 8)]  # the chart: the year
+    text = " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(hotline.report_pdf(report))).pages
+    )
+    assert "Contacts depuis le début du marché (01/12/2025) 12" in " ".join(
+        text.replace("\u00a0", " ").split()
+    )
+    settings.HARMONIA_CONTRACT_START = date(2026, 3, 10)
+    assert hotline.monthly_report(2026, 3).since_start_count == 1  # from 10 March: the 31st
 
 
 def test_percent_and_chart():

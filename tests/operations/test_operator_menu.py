@@ -37,6 +37,8 @@ def test_every_entry_of_the_menu_opens_for_its_role(client_for, demo_user, role)
             "Correspondants",
             "Hotline",
             "Rapports d&#x27;activité",
+            "Évolutions",
+            "Intégration des formulaires",
             "Versions",
             "Maintenances",
         ]

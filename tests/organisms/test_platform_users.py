@@ -102,6 +102,28 @@ def test_deactivated_account_cannot_sign_in(client_for, demo_user):
     assert refused.status_code == 200
 
 
+def test_the_holder_is_told_when_the_account_is_suspended_and_restored(client_for, demo_user):
+    target = demo_user("epl", "editeur")
+    client = client_for("epl", demo_user("epl", "gestionnaire"))
+    run_queued_jobs()
+    mail.outbox.clear()
+    client.post(f"/organismes/comptes/{target.pk}/activation/", {"active": "0"})
+    run_queued_jobs()
+    (suspended,) = mail.outbox
+    assert suspended.to == [target.email]
+    assert "votre compte est suspendu" in suspended.subject
+    assert f"Votre compte Harmonia ({target.username}) a été suspendu :" in suspended.body
+    # suspending it again changes nothing and sends nothing
+    client.post(f"/organismes/comptes/{target.pk}/activation/", {"active": "0"})
+    assert run_queued_jobs() == 0
+    mail.outbox.clear()
+    client.post(f"/organismes/comptes/{target.pk}/activation/", {"active": "1"})
+    run_queued_jobs()
+    (restored,) = mail.outbox
+    assert restored.to == [target.email] and "votre compte est rétabli" in restored.subject
+    assert "/comptes/connexion/" in restored.body and "&#x27;" not in restored.body
+
+
 @pytest.mark.parametrize("username", ["organisme", "partenaire-cdc", "editeur"])
 def test_only_gestionnaires_manage_accounts(client_for, demo_user, username):
     client = client_for("dhup", demo_user("dhup", username))

@@ -24,7 +24,7 @@ The monthly activity reports and the hotline log send no e-mail.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import override_settings
 from django.urls import resolve
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from operations import services as operations
@@ -287,12 +288,15 @@ def test_anomaly_release_and_maintenance_notices_carry_no_relative_link(demo_use
     operations.anomaly_change(anomaly, by=hotline, status="acknowledged")
     release = Release.objects.create(number="9.9.9", date=date(2026, 3, 2), corrections="")
     operations.release_publish(release)
-    operations.maintenance_create(
+    soon = timezone.now() + timedelta(days=3)
+    window = operations.maintenance_request(
+        by=hotline,
         platforms=["esh"],
         reason="Montée de version",
-        starts_at=datetime(2026, 12, 20, 20, tzinfo=UTC),
-        ends_at=datetime(2026, 12, 20, 23, tzinfo=UTC),
+        starts_at=soon,
+        ends_at=soon + timedelta(hours=3),
     )
+    operations.maintenance_decide(window, by=demo_user("public", "cglls"), approve=True)
     run_queued_jobs()
     subjects = {m.subject.split(" — ")[0] for m in sent_to("alice@example.org")}
     assert {f"[Harmonia] {anomaly.number}", "[Harmonia] Version 9.9.9 publiée"} <= subjects
