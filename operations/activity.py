@@ -28,6 +28,7 @@ from django_tenants.utils import schema_context
 from declarations.services.tc_pairs import ministry_counterpart
 from operations.hotline import _workbook_bytes, percent_fr
 from operations.models import Anomaly
+from operations.selectors import SecurityMonths, security_months
 from organisms.models import Family, Organism
 from tenants.platforms import PLATFORMS
 from workflow.models import Campaign, Dossier, FiabilisationStep, Step
@@ -86,6 +87,8 @@ class ActivityFigures:
     anomalies_open: int
     is_federation: bool
     counted_at: dt.datetime = field(default_factory=timezone.now)
+    # the platform's security events, last month and this month (security supervision)
+    security: SecurityMonths | None = None
 
     @property
     def counted_at_fr(self) -> str:
@@ -253,6 +256,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
         anomalies_since_january=anomalies_since,
         anomalies_open=anomalies_open,
         is_federation=is_federation,
+        security=security_months(platform_code, timezone.now()),
     )
 
 
@@ -328,6 +332,25 @@ def _er_note(figures: ActivityFigures, document: DocumentFigures, *, html: bool)
     return f"<p>{escape(text)}.</p>" if html else text
 
 
+SECURITY_TITLE = "Événements de sécurité"
+
+
+def _security_html(figures: ActivityFigures) -> str:
+    security = figures.security
+    if security is None:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td><td class=n>{previous}</td><td class=n>{current}</td></tr>"
+        for label, previous, current in security.lines
+    )
+    return (
+        f"<h2>{SECURITY_TITLE}</h2><table><tr><th></th><th>{escape(security.previous_label)}</th>"
+        f"<th>{escape(security.current_label)}</th></tr>{rows}<tr><th>Total</th>"
+        f"<td class=n>{security.total_previous}</td><td class=n>{security.total_current}</td>"
+        "</tr></table>"
+    )
+
+
 def report_html(figures: ActivityFigures) -> str:
     def table(lines: list[Line]) -> str:
         head = "".join(f"<th>{escape(h)}</th>" for h in _headers(figures))
@@ -373,6 +396,7 @@ td.n {{ text-align: right; }}
 <tr><th>Anomalies non résolues</th><td class=n>{figures.anomalies_open}</td></tr>
 </table>
 {documents}
+{_security_html(figures)}
 </body></html>"""
 
 
@@ -410,4 +434,14 @@ def report_xlsx(figures: ActivityFigures) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.column_dimensions["A"].width = 40
+    if figures.security is not None:
+        security = figures.security
+        sheet = workbook.create_sheet("sécurité")
+        sheet.append([SECURITY_TITLE, security.previous_label, security.current_label])
+        for line in security.lines:
+            sheet.append(list(line))
+        sheet.append(["Total", security.total_previous, security.total_current])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 45
     return _workbook_bytes(workbook)

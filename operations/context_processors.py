@@ -16,7 +16,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import PUBLIC_ROLES, TRACKER_ROLES
+from accounts.models import PUBLIC_ROLES, TRACKER_ROLES, Role
 from operations.models import MaintenanceWindow, Release
 
 BANNER_AHEAD = timedelta(days=7)
@@ -102,6 +102,17 @@ OPERATOR_MENU = (
         PUBLIC_ROLES,
     ),
     ("Maintenances", "operations:maintenance_list", ("operations:maintenance_list",), PUBLIC_ROLES),
+    (
+        "Sécurité",
+        "operations:security_events",
+        (
+            "operations:security_events",
+            "operations:security_rules",
+            "operations:security_rule_create",
+            "operations:security_rule_edit",
+        ),
+        (Role.HOTLINE, Role.MAINTENANCE),  # operator staff (operations.views.STAFF_ROLES)
+    ),
 )
 
 
