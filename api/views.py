@@ -25,6 +25,8 @@ from declarations.api.views import OPENAPI_PATHS as EDITORS_PATHS
 from declarations.models import ApiToken
 from forms_cms.xmlformat import dossier_xml
 from organisms.selectors import user_partner
+from tenants.models import SecurityEvent
+from tenants.security_events import security_event_record
 
 READ_ROLES = (Role.GESTIONNAIRE, Role.PARTENAIRE)
 MSG_WRONG_ROLE = (
@@ -47,6 +49,11 @@ class BearerToken(HttpBearer):
         if found.scope == Role.PARTENAIRE:
             partner = user_partner(found.user)
             if partner is None or not partner.is_active:
+                security_event_record(
+                    SecurityEvent.Kind.API_TOKEN_REFUSED,
+                    username=found.user.get_username(),
+                    detail=f"Jeton « {found.prefix} » d'un partenaire désactivé.",
+                )
                 return None
         return found
 

@@ -12,6 +12,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from tenants.models import SecurityEvent
+from tenants.security_events import security_event_record
+
 TOKEN_PREFIX = "hrm"  # noqa: S105 - a public marker, not a secret
 
 
@@ -73,16 +76,29 @@ class ApiToken(models.Model):
 
     @classmethod
     def authenticate(cls, key: str) -> ApiToken | None:
+        """The live token ``key`` names, or None; a refused key is recorded as a security
+        event (its public prefix only, never the key)."""
         parts = key.split("_", 2)
         if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+            if key:
+                _token_refused("Jeton d'un format inconnu.")
             return None
         token = cls.objects.active().select_related("user").filter(prefix=parts[1]).first()
         if token is None or not hmac.compare_digest(token.key_hash, cls.digest(key)):
+            _token_refused(f"Jeton inconnu ou révoqué (préfixe {parts[1][:8]}).")
             return None
         if not token.user.is_active or token.user.role != token.scope:
+            _token_refused(
+                f"Jeton « {token.prefix} » d'un compte désactivé ou qui a changé de rôle.",
+                username=token.user.get_username(),
+            )
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token
+
+
+def _token_refused(detail: str, username: str = "") -> None:
+    security_event_record(SecurityEvent.Kind.API_TOKEN_REFUSED, detail=detail, username=username)
 
 
 class TroncCommunPairing(models.Model):

@@ -24,8 +24,14 @@ from wagtail.search import index
 from accounts.models import Role
 from faq_wiki.blocks import ChapterBlock, NewsBlock, WikiStreamBlock
 from faq_wiki.legal import LEGAL_KINDS
-from forms_cms.models import VersionFile
-from forms_cms.selectors import form_versions
+from forms_cms.selectors import (
+    PlatformVersions,
+    editor_versions,
+    every_platform_editor_versions,
+    published_versions,
+    version_file_kinds,
+)
+from tenants.models import Platform
 from workflow.models import Campaign
 
 AUDIENCES = [
@@ -210,17 +216,11 @@ class WikiPage(AudienceMixin, Page):
         return context
 
 
-def version_files() -> dict[int, set[str]]:
-    """Version id → kinds of the files it has (without loading their content)."""
-
-    kinds: dict[int, set[str]] = defaultdict(set)
-    for version_id, kind in VersionFile.objects.values_list("version_id", "kind"):
-        kinds[version_id].add(kind)
-    return kinds
-
-
 class EditorsIndexPage(Page):
-    """The software editors' section: every form version's files, listed automatically."""
+    """The software editors' section: every published form version's files, listed
+    automatically. On the ministry platform it lists every platform's versions (read in each
+    platform's schema, files served by the ministry platform), so that one editor account
+    there is enough; elsewhere, the platform's own."""
 
     intro = RichTextField("introduction", blank=True)
 
@@ -236,18 +236,14 @@ class EditorsIndexPage(Page):
     def get_context(self, request, *args, **kwargs):
 
         context = super().get_context(request, *args, **kwargs)
-        kinds = version_files()
-        versions = list(
-            form_versions().order_by("-campaign__exercise", "document_type__position", "-number")
-        )
-        for version in versions:
-            version.file_kinds = kinds.get(version.pk, set())
-            changes = version.changes or {}
-            version.change_counts = {
-                key: len(changes.get(key) or [])
-                for key in ("added", "removed", "retyped", "formula_changed", "moved")
-            }
-        context["versions"] = versions
+        platform = request.tenant
+        if platform.kind == Platform.Kind.MINISTRY:
+            groups = every_platform_editor_versions()
+        else:
+            groups = [PlatformVersions(platform.code, platform.short_name, editor_versions())]
+        context["groups"] = groups
+        context["current_code"] = platform.code
+        context["all_platforms"] = len(groups) > 1
         children = self.get_children().live().specific()
         context["children"] = [p for p in children if user_may_read(p, request.user)]
         return context
@@ -269,9 +265,9 @@ class ManagerPage(Page):
     def get_context(self, request, *args, **kwargs):
 
         context = super().get_context(request, *args, **kwargs)
-        kinds = version_files()
+        kinds = version_file_kinds()
         groups = defaultdict(list)
-        versions = form_versions().order_by(
+        versions = published_versions().order_by(
             "document_type__position", "-campaign__exercise", "-number"
         )
         for version in versions:

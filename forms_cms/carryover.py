@@ -32,6 +32,7 @@ from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import CarryOverRule, CarryOverSettings
 from forms_cms.services.runtime import compiled_form
+from tenants.security_events import upload_refused_record
 
 Origin = CarryOverRule.Origin
 
@@ -183,6 +184,7 @@ def _lines(content: bytes, filename: str) -> list[list[object]]:
                 content, filename, max_upload_bytes=MAX_MAPPING_BYTES, extent_caps=LIST_CAPS
             )
         except WorkbookFileError as exc:
+            upload_refused_record(exc, filename=filename, what="Règles de reprise")
             raise MappingRefused([exc.message]) from exc
         from openpyxl import load_workbook
 

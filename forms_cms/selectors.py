@@ -2,13 +2,101 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections import defaultdict
+from dataclasses import dataclass
 
-from forms_cms.models import FormVersion, SecondOpinion
+from django.db.models import QuerySet
+from django_tenants.utils import schema_context
+
+from forms_cms.models import FormVersion, SecondOpinion, VersionFile
+from tenants.models import Platform
 
 
 def form_versions() -> QuerySet[FormVersion]:
     return FormVersion.objects.select_related("document_type", "campaign", "uploaded_by")
+
+
+def published_versions() -> QuerySet[FormVersion]:
+    """The versions shown to editors and other readers outside the gestionnaires' own screens
+    (the editors' section, on every platform and across platforms from the ministry's, and
+    their downloads there). The ONE place to filter out versions not yet published (drafts)."""
+    return form_versions()
+
+
+# files anyone on the platform may download; the compiled formulas stay internal
+PUBLIC_FILES = (VersionFile.Kind.SOURCE, VersionFile.Kind.SPECIFICATION, VersionFile.Kind.XSD)
+CHANGE_KINDS = ("added", "removed", "retyped", "formula_changed", "moved")
+
+
+def version_file_kinds(version_ids=None) -> dict[int, set[str]]:
+    """Version id → kinds of the public files it has (without loading their content)."""
+    files = VersionFile.objects.filter(kind__in=PUBLIC_FILES)
+    if version_ids is not None:
+        files = files.filter(version_id__in=version_ids)
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for version_id, kind in files.values_list("version_id", "kind"):
+        kinds[version_id].add(kind)
+    return kinds
+
+
+def editor_versions() -> list[FormVersion]:
+    """This platform's published versions, newest exercise first, each with ``file_kinds``
+    and ``change_counts`` (fields added, removed… since the version before)."""
+    versions = list(
+        published_versions().order_by("-campaign__exercise", "document_type__position", "-number")
+    )
+    kinds = version_file_kinds([v.pk for v in versions])
+    for version in versions:
+        version.file_kinds = kinds.get(version.pk, set())
+        changes = version.changes or {}
+        version.change_counts = {key: len(changes.get(key) or []) for key in CHANGE_KINDS}
+    return versions
+
+
+@dataclass
+class PlatformVersions:
+    code: str
+    name: str
+    versions: list[FormVersion]
+
+
+def every_platform_editor_versions() -> list[PlatformVersions]:
+    """The published versions of every platform, read in each platform's schema (the
+    ministry's editors' section lists them all, so that one editor account there is
+    enough). Two queries per platform; every value the page shows is loaded inside the
+    platform's schema (nothing lazy is left to read from another one)."""
+    found = []
+    for platform in Platform.objects.declaration_platforms():
+        with schema_context(platform.schema_name):
+            found.append(PlatformVersions(platform.code, platform.short_name, editor_versions()))
+    return found
+
+
+def platform_published_version(code: str, pk: int) -> FormVersion | None:
+    """One published version of platform ``code`` with its public files' kinds, read in that
+    platform's schema; None when there is no such platform or version."""
+    platform = Platform.objects.declaration_platforms().filter(code=code).first()
+    if platform is None:
+        return None
+    with schema_context(platform.schema_name):
+        version = published_versions().select_related("previous").filter(pk=pk).first()
+        if version is not None:
+            version.platform = platform
+            version.file_kinds = version_file_kinds([pk]).get(pk, set())
+        return version
+
+
+def platform_version_file(code: str, pk: int, kind: str) -> VersionFile | None:
+    """A public file of a published version of platform ``code``, read in its schema."""
+    if kind not in PUBLIC_FILES:
+        return None
+    platform = Platform.objects.declaration_platforms().filter(code=code).first()
+    if platform is None:
+        return None
+    with schema_context(platform.schema_name):
+        return VersionFile.objects.filter(
+            version__in=published_versions().filter(pk=pk), kind=kind
+        ).first()
 
 
 def second_opinion(version) -> SecondOpinion | None:

@@ -53,6 +53,7 @@ from forms_cms.workbook.filled import (
     support_fill,
 )
 from forms_cms.xmlformat import MSG_TABLE_CAP, ImportReport, table_rows
+from tenants.security_events import upload_refused_record
 
 MB = 1024 * 1024
 MAX_SUPPORT_BYTES = 20 * MB
@@ -314,6 +315,7 @@ def support_import_plan(
             raise WorkbookFileError(MSG_LINKS.format(filename=filename))
         book = cell_book(data)
     except WorkbookFileError as exc:
+        upload_refused_record(exc, filename=filename, what="Support rempli d'un dossier")
         report.errors.append(exc.message)
         return empty
     except CellBookError:

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from harmonia.forms import errors_apply
 from openpyxl import Workbook
@@ -22,13 +22,17 @@ from forms_cms.forms import (
     FormVersionUploadForm,
 )
 from forms_cms.models import DocumentType, Field, VersionFile
-from forms_cms.selectors import form_versions, second_opinion
+from forms_cms.selectors import (
+    PUBLIC_FILES,
+    form_versions,
+    platform_published_version,
+    platform_version_file,
+    second_opinion,
+)
 from forms_cms.services import FormImportError, form_version_import
 from forms_cms.services.fields import field_update
 
 READERS = (Role.GESTIONNAIRE, Role.ORGANISME, Role.PARTENAIRE, Role.EDITEUR)
-# files anyone on the platform may download; the compiled formulas stay internal
-PUBLIC_FILES = (VersionFile.Kind.SOURCE, VersionFile.Kind.SPECIFICATION, VersionFile.Kind.XSD)
 
 
 @role_required(*READERS)
@@ -195,6 +199,41 @@ def version_file(request, pk, kind):
     if kind not in PUBLIC_FILES:
         return HttpResponse(status=404)
     file = get_object_or_404(VersionFile, version_id=pk, kind=kind)
+    response = HttpResponse(bytes(file.content), content_type=file.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+    return response
+
+
+def _ministry_only(request) -> None:
+    """Other platforms' versions are served by the ministry platform only (its editors'
+    section lists every platform's): elsewhere these addresses do not exist."""
+    if getattr(request.tenant, "kind", None) != "ministry":
+        raise Http404
+
+
+@role_required(*READERS)
+def platform_version_detail(request, code, pk):
+    """A published version of any platform, read in that platform's schema: its files and its
+    change list (the ministry's editors' section links here)."""
+    _ministry_only(request)
+    version = platform_published_version(code, pk)
+    if version is None:
+        raise Http404
+    return render(
+        request,
+        "forms_cms/platform_version.html",
+        {"version": version, "changes": version.changes or {}},
+    )
+
+
+@role_required(*READERS)
+def platform_version_download(request, code, pk, kind):
+    """A public file (Excel support, specification, XSD) of a published version of any
+    platform, read in that platform's schema and served by the ministry platform."""
+    _ministry_only(request)
+    file = platform_version_file(code, pk, kind)
+    if file is None:
+        raise Http404
     response = HttpResponse(bytes(file.content), content_type=file.content_type)
     response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
     return response

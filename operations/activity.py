@@ -28,6 +28,7 @@ from django_tenants.utils import schema_context
 from declarations.services.tc_pairs import ministry_counterpart
 from operations.hotline import _workbook_bytes, percent_fr
 from operations.models import Anomaly
+from operations.selectors import SecurityMonths, security_months
 from organisms.models import Family, Organism
 from tenants.platforms import PLATFORMS
 from workflow.models import Campaign, Dossier, FiabilisationStep, Step
@@ -110,6 +111,8 @@ class ActivityFigures:
     is_federation: bool
     anomalies: list[AnomalyLine] = field(default_factory=list)  # found since 1 January
     counted_at: dt.datetime = field(default_factory=timezone.now)
+    # the platform's security events, last month and this month (security supervision)
+    security: SecurityMonths | None = None
 
     @property
     def counted_at_fr(self) -> str:
@@ -293,6 +296,7 @@ def activity_figures(platform_code: str, exercise: int) -> ActivityFigures:
         anomalies_open=anomalies_open,
         is_federation=is_federation,
         anomalies=anomaly_lines,
+        security=security_months(platform_code, timezone.now()),
     )
 
 
@@ -426,6 +430,25 @@ def _anomalies_html(figures: ActivityFigures) -> str:
     )
 
 
+SECURITY_TITLE = "Événements de sécurité"
+
+
+def _security_html(figures: ActivityFigures) -> str:
+    security = figures.security
+    if security is None:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td><td class=n>{previous}</td><td class=n>{current}</td></tr>"
+        for label, previous, current in security.lines
+    )
+    return (
+        f"<h2>{SECURITY_TITLE}</h2><table><tr><th></th><th>{escape(security.previous_label)}</th>"
+        f"<th>{escape(security.current_label)}</th></tr>{rows}<tr><th>Total</th>"
+        f"<td class=n>{security.total_previous}</td><td class=n>{security.total_current}</td>"
+        "</tr></table>"
+    )
+
+
 def report_html(figures: ActivityFigures) -> str:
     def table(lines: list[Line]) -> str:
         head = "".join(f"<th>{escape(h)}</th>" for h in _headers(figures))
@@ -474,6 +497,7 @@ td.n {{ text-align: right; }}
 <h2>Anomalies depuis le 1er janvier ({len(figures.anomalies)})</h2>
 {_anomalies_html(figures)}
 {documents}
+{_security_html(figures)}
 </body></html>"""
 
 
@@ -535,4 +559,14 @@ def report_xlsx(figures: ActivityFigures) -> bytes:
     for cell in anomalies[1]:
         cell.font = Font(bold=True)
     anomalies.column_dimensions["B"].width = 60
+    if figures.security is not None:
+        security = figures.security
+        sheet = workbook.create_sheet("sécurité")
+        sheet.append([SECURITY_TITLE, security.previous_label, security.current_label])
+        for line in security.lines:
+            sheet.append(list(line))
+        sheet.append(["Total", security.total_previous, security.total_current])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 45
     return _workbook_bytes(workbook)

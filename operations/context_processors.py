@@ -16,7 +16,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import PUBLIC_ROLES, TRACKER_ROLES
+from accounts.models import PUBLIC_ROLES, TRACKER_ROLES, Role
 from operations.models import MaintenanceStatus, MaintenanceWindow, Release
 
 BANNER_AHEAD = timedelta(days=7)
@@ -139,6 +139,17 @@ OPERATOR_MENU = (
         "operations:maintenance_list",
         ("operations:maintenance_list", "operations:maintenance_decide"),
         PUBLIC_ROLES,
+    ),
+    (
+        "Sécurité",
+        "operations:security_events",
+        (
+            "operations:security_events",
+            "operations:security_rules",
+            "operations:security_rule_create",
+            "operations:security_rule_edit",
+        ),
+        (Role.HOTLINE, Role.MAINTENANCE),  # operator staff (operations.views.STAFF_ROLES)
     ),
 )
 

@@ -14,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from accounts.models import Role, User
 from organisms.siren import siren_error
+from tenants.models import SecurityEvent
 from tenants.platforms import PLATFORMS
 
 PLATFORM_CHOICES = [(spec.code, spec.short_name) for spec in PLATFORMS]
@@ -480,3 +482,117 @@ class FormWorkEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} {self.form_version} {self.day:%d/%m/%Y}"
+
+
+# --- Security supervision ---------------------------------------------------------------------
+# The events themselves are ``tenants.SecurityEvent`` (public schema, written by the low layers
+# through ``tenants.security_events``); here, what the operator decides about them.
+
+SECURITY_PLATFORM_CHOICES = [*PLATFORM_CHOICES, ("public", "Hôte public (opérateur)")]
+MAX_WINDOW_MINUTES = 7 * 24 * 60
+
+MSG_RULE_NO_RECIPIENT = (
+    "Une règle sans destinataire n'alerterait personne : cochez la CGLLS ou l'équipe de "
+    "maintenance, ou saisissez au moins une adresse électronique."
+)
+MSG_RULE_NOBODY_ACTIVE = (
+    "Aucun compte actif {roles} n'a d'adresse électronique : cette règle n'alerterait "
+    "personne. Saisissez au moins une adresse électronique."
+)
+
+
+class SecurityAlertRule(models.Model):
+    """An alert rule (règle d'alerte): when ``threshold`` events of ``kind`` (of one platform,
+    or of all) happen within ``window_minutes``, one e-mail goes to the recipients — and no
+    other for this rule until a whole window has passed (``last_alert_at``): a burst that goes
+    on makes one e-mail per window, not one per event."""
+
+    kind = models.CharField("type d'événement", max_length=30, choices=SecurityEvent.Kind.choices)
+    platform = models.CharField(
+        "plateforme",
+        max_length=10,
+        choices=SECURITY_PLATFORM_CHOICES,
+        blank=True,
+        help_text="Vide : les événements de toutes les plateformes.",
+    )
+    threshold = models.PositiveIntegerField(
+        "seuil (nombre d'événements)",
+        validators=[MinValueValidator(1)],
+        help_text="L'alerte part quand ce nombre est atteint dans la fenêtre.",
+    )
+    window_minutes = models.PositiveIntegerField(
+        "fenêtre (minutes)",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WINDOW_MINUTES)],
+    )
+    notify_cglls = models.BooleanField("alerter la CGLLS", default=True)
+    notify_maintenance = models.BooleanField("alerter l'équipe de maintenance", default=True)
+    emails = ArrayField(
+        models.EmailField(),
+        verbose_name="autres destinataires",
+        default=list,
+        blank=True,
+    )
+    active = models.BooleanField("active", default=True)
+    last_alert_at = models.DateTimeField("dernière alerte", null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "platform", "threshold"]
+        verbose_name = "règle d'alerte de sécurité"
+        verbose_name_plural = "règles d'alerte de sécurité"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} : {self.threshold} en {self.window_minutes} min"
+            f" ({self.get_platform_display() or 'toutes les plateformes'})"
+        )
+
+    def recipient_roles(self) -> list[str]:
+        return [
+            role
+            for role, ticked in (
+                (Role.CGLLS, self.notify_cglls),
+                (Role.MAINTENANCE, self.notify_maintenance),
+            )
+            if ticked
+        ]
+
+    def recipients(self) -> list[str]:
+        """The addresses an alert goes to now: the active public-host accounts of the ticked
+        roles, then the other addresses; each once."""
+        found = list(
+            User.objects.filter(role__in=self.recipient_roles(), is_active=True)
+            .exclude(email="")
+            .order_by("email")
+            .values_list("email", flat=True)
+        )
+        return list(dict.fromkeys([*found, *self.emails]))
+
+    def clean(self) -> None:
+        if not self.recipient_roles() and not self.emails:
+            raise ValidationError(MSG_RULE_NO_RECIPIENT, code="no_recipient")
+        if not self.recipients():
+            roles = " ou ".join(Role(role).label for role in self.recipient_roles())
+            raise ValidationError(
+                MSG_RULE_NOBODY_ACTIVE.format(roles=roles), code="no_active_recipient"
+            )
+
+
+class SecurityAlert(models.Model):
+    """One alert e-mail sent by a rule: when, for how many events, to whom."""
+
+    rule = models.ForeignKey(
+        SecurityAlertRule, on_delete=models.CASCADE, related_name="alerts", verbose_name="règle"
+    )
+    sent_at = models.DateTimeField("envoyée le")
+    event_count = models.PositiveIntegerField("événements dans la fenêtre")
+    recipients = ArrayField(models.EmailField(), verbose_name="destinataires", default=list)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = "alerte de sécurité envoyée"
+        verbose_name_plural = "alertes de sécurité envoyées"
+        indexes = [models.Index(fields=["sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule} — {self.sent_at:%d/%m/%Y %H:%M}"

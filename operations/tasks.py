@@ -4,6 +4,9 @@ The monthly activity reports are made on the 1st of each month at 06:00 (UTC, as
 reads cron expressions): every worker runs procrastinate's periodic deferrer, which queues one
 job per scheduled time however many workers there are (``procrastinate_periodic_defers``);
 the job itself skips a platform that already has this month's automatic report.
+
+The security alerts are checked every minute and the partners' reads every 15 minutes
+(``operations.services_security``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from procrastinate.contrib.django import app
 
 from operations import workload
 from operations.services_activity import monthly_activity_reports_produce
+from operations.services_security import partner_reads_check, security_alerts_check
 
 MONTHLY_ACTIVITY_CRON = "0 6 1 * *"
 MONTHLY_ACTIVITY_TASK = "operations.monthly_activity_reports"
@@ -71,3 +75,34 @@ def workload_report(timestamp: int) -> int:
     finally:
         if not connection.in_atomic_block:
             connection.close()
+
+
+# --- security supervision (operations.services_security) --------------------------------------
+
+SECURITY_ALERTS_CRON = "* * * * *"
+SECURITY_ALERTS_TASK = "operations.security_alerts"
+PARTNER_READS_CRON = "*/15 * * * *"
+PARTNER_READS_TASK = "operations.partner_reads"
+
+
+def _in_public(produce):
+    connection.set_schema_to_public()  # rules, events and alerts live in public
+    try:
+        return produce()
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+@app.periodic(cron=SECURITY_ALERTS_CRON)
+@app.task(name=SECURITY_ALERTS_TASK, queueing_lock=SECURITY_ALERTS_TASK)
+def security_alerts(timestamp: int) -> list[int]:
+    """Send the security alerts due (every minute); the ids of the alerts sent."""
+    return _in_public(lambda: [alert.pk for alert in security_alerts_check()])
+
+
+@app.periodic(cron=PARTNER_READS_CRON)
+@app.task(name=PARTNER_READS_TASK, queueing_lock=PARTNER_READS_TASK)
+def partner_reads(timestamp: int) -> int:
+    """Record the partner users reading above their usual rate (every 15 minutes)."""
+    return _in_public(partner_reads_check)

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from operations import views, views_activity, views_hotline, views_registers
+from operations import views, views_activity, views_hotline, views_registers, views_security
 
 app_name = "operations"
 
@@ -64,5 +64,16 @@ urlpatterns = [
         r"^activite/(?P<pk>[0-9]+)/(?P<fmt>pdf|xlsx)/$",
         views_activity.activity_download,
         name="activity_download",
+    ),
+    path("securite/", views_security.security_events, name="security_events"),
+    path("securite/regles/", views_security.security_rules, name="security_rules"),
+    path(
+        "securite/regles/nouvelle/", views_security.security_rule_edit, name="security_rule_create"
+    ),
+    path("securite/regles/<int:pk>/", views_security.security_rule_edit, name="security_rule_edit"),
+    path(
+        "securite/regles/<int:pk>/supprimer/",
+        views_security.security_rule_delete,
+        name="security_rule_delete",
     ),
 ]

@@ -359,5 +359,7 @@ def operator_home(request):
             "platforms": [(p, platform_url(request, p)) for p in platforms],
             # correspondents see the anomaly tracker only
             "operator": request.user.role in PUBLIC_ROLES,
+            # security supervision: operator staff only
+            "staff": request.user.role in STAFF_ROLES,
         },
     )

@@ -3,8 +3,12 @@ transmissions at the configured lifecycle events, and the access log."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +23,8 @@ from organisms.siren import DEPARTEMENTS
 from partners.models import AccessLog, PartnerChoice, PartnerRule, Transmission
 from partners.selectors import moment_codes, partners_concerned, partners_receiving
 from tenants.links import absolute_url
+from tenants.models import SecurityEvent
+from tenants.security_events import security_event_record
 from tenants.tasks import queue_email
 from workflow.models import DossierExport, FiabilisationStep, Step
 
@@ -544,3 +550,57 @@ def access_log_record_many(*, user, what: str, transmissions, path: str = "", ip
     ]
     AccessLog.objects.bulk_create(rows, batch_size=500)
     return len(rows)
+
+
+# --- reads above a partner user's usual rate (security supervision) ---------------------------
+
+READS_RECENT = timedelta(hours=1)
+READS_BASELINE = timedelta(days=28)
+
+
+def partner_reads_unusual_record(*, now=None) -> list[tuple[str, int, float]]:
+    """Record a security event for each partner user of this platform whose reads in the last
+    hour reach ``HARMONIA_PARTNER_READS_MIN`` and exceed ``HARMONIA_PARTNER_READS_FACTOR``
+    times their usual hourly rate (their reads of the 28 days before, per hour); one event
+    per user per hour (none if the last hour already has one). Returns (username, reads in the
+    last hour, usual per hour) of each event recorded. Run by the operator's periodic job in
+    each platform's schema."""
+    now = now or timezone.now()
+    since = now - READS_RECENT
+    rows = (
+        AccessLog.objects.filter(at__gt=now - READS_RECENT - READS_BASELINE, at__lte=now)
+        .values("username")
+        .annotate(
+            recent=Count("id", filter=Q(at__gt=since)),
+            before=Count("id", filter=Q(at__lte=since)),
+            partner=Max("partner__name"),
+        )
+        .filter(recent__gte=settings.HARMONIA_PARTNER_READS_MIN)
+        .order_by("username")
+    )
+    hours = READS_BASELINE / timedelta(hours=1)
+    recorded = []
+    platform = connection.schema_name
+    already = set(
+        SecurityEvent.objects.filter(
+            kind=SecurityEvent.Kind.PARTNER_READS, platform=platform, occurred_at__gt=since
+        ).values_list("username", flat=True)
+    )
+    for row in rows:
+        usual = row["before"] / hours
+        if row["recent"] <= settings.HARMONIA_PARTNER_READS_FACTOR * usual:
+            continue
+        if row["username"] in already:
+            continue
+        usual_fr = f"{usual:.1f}".replace(".", ",")
+        security_event_record(
+            SecurityEvent.Kind.PARTNER_READS,
+            username=row["username"],
+            ip="",
+            detail=(
+                f"{row['recent']} consultations en une heure (habituellement {usual_fr} par "
+                f"heure) — partenaire {row['partner'] or 'inconnu'}."
+            ),
+        )
+        recorded.append((row["username"], row["recent"], usual))
+    return recorded

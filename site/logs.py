@@ -35,6 +35,25 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+def current_request():
+    """The request being handled in this context (None in a job or a command): what a low
+    layer that records an event (``tenants.security_events``) reads its user and address from."""
+    return _request.get()
+
+
+def client_ip(request) -> str:
+    """The client's address: REMOTE_ADDR, or behind ``HARMONIA_PROXY_COUNT`` reverse proxies
+    (nginx), the address the outermost of them saw, from X-Forwarded-For."""
+    from django.conf import settings  # logs.py is read by the settings themselves
+
+    hops = settings.HARMONIA_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

@@ -6,7 +6,8 @@ cache (``HARMONIA_RATELIMIT_CACHE``, the ``default`` one) sees the same counts. 
 the cache's key function (django-tenants': the schema is part of each key), so each platform
 counts its own sign-ins and tokens. The limit comes before the view: a request over its limit
 gets a 429 with ``Retry-After`` and a French message, and nothing is done (no sign-in attempt
-recorded, no e-mail sent, no API call served).
+recorded, no e-mail sent, no API call served). The first refusal of each window is recorded
+as a security event (``tenants.security_events``), the later ones of that window are not.
 
 Why not django-ratelimit: its system checks refuse the local-memory cache of development and
 tests and warn on the database cache, and it answers 403; here a 429 with Retry-After is
@@ -24,6 +25,12 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import JsonResponse
 from django.shortcuts import render
+from harmonia.logs import client_ip
+
+from tenants.models import SecurityEvent
+from tenants.security_events import security_event_record
+
+__all__ = ["client_ip", "hit", "RateLimitMiddleware"]
 
 MESSAGE = "Trop de requêtes : réessayez dans {seconds} secondes."
 
@@ -42,17 +49,6 @@ class Limit:
 
 def limit(name: str) -> Limit:
     return Limit.parse(settings.HARMONIA_RATE_LIMITS[name])
-
-
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or behind ``HARMONIA_PROXY_COUNT`` reverse proxies
-    (nginx), the address the outermost of them saw, from X-Forwarded-For."""
-    hops = settings.HARMONIA_PROXY_COUNT
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [a for a in forwarded if a]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def hit(name: str, identity: str, *, now: float | None = None) -> int:
@@ -74,6 +70,11 @@ def hit(name: str, identity: str, *, now: float | None = None) -> int:
         count = 1
     if count <= rule.count:
         return 0
+    if count == rule.count + 1:  # the first refusal of the window: one event, not a flood
+        security_event_record(
+            SecurityEvent.Kind.RATE_LIMITED,
+            detail=f"Limite « {name} » ({rule.count} requêtes en {rule.seconds} s) dépassée.",
+        )
     return max(1, math.ceil((window + 1) * rule.seconds - now))
 
 

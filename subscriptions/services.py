@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from accounts.models import PLATFORM_ROLES, User
 from faq_wiki.models import PlatformHomePage, user_may_read
@@ -36,6 +37,7 @@ from organisms.services.memberships import current_platform
 from subscriptions.models import PendingNotification, Scope, Subscription
 from tenants.jobs import SCHEMA_ARG
 from tenants.links import absolute_url
+from tenants.models import Platform
 
 UNSUBSCRIBE_SALT = "subscriptions.unsubscribe"
 # a digest waits this long for other events before being sent (a batch of publications
@@ -272,7 +274,23 @@ def notify_page_published(page, *, first: bool) -> int:
 
 def notify_form_version(version) -> int:
     """A new form version: editors' subscribers get the version page, its XSD and its
-    specification file. Call it inside the transaction that stores the version."""
+    specification file. Call it inside the transaction that stores the version.
+
+    A version of a federation platform also goes to the ministry platform's editors'
+    subscribers, with links to the ministry's copies of its pages (its editors' section
+    lists every platform's versions): one editor account on the ministry platform follows
+    every platform. Returns how many subscribers were told, on both platforms."""
+    told = _notify_form_version_here(version)
+    platform = current_platform()
+    if platform.kind == Platform.Kind.FEDERATION:
+        ministry = Platform.objects.filter(kind=Platform.Kind.MINISTRY).first()
+        if ministry is not None:
+            with schema_context(ministry.schema_name):
+                told += _notify_form_version_from(version, platform)
+    return told
+
+
+def _notify_form_version_here(version) -> int:
     subscriptions = Subscription.objects.filter(user__is_active=True, scope=Scope.EDITORS)
     if not subscriptions.exists():
         return 0
@@ -288,6 +306,34 @@ def notify_form_version(version) -> int:
         key=f"form_version:{version.pk}",
         title=title,
         url=absolute_url(reverse("forms_cms:version_detail", args=[version.pk])),
+        extra=[
+            {"label": "Schéma XSD", "url": file_url("xsd")},
+            {"label": "Fichier de spécification", "url": file_url("specification")},
+        ],
+    )
+
+
+def _notify_form_version_from(version, platform) -> int:
+    """In the ministry's schema: its editors' subscribers hear of ``platform``'s version,
+    with links to the ministry's pages that serve it (forms_cms.platform_version_*)."""
+    subscriptions = Subscription.objects.filter(user__is_active=True, scope=Scope.EDITORS)
+    if not subscriptions.exists():
+        return 0
+
+    def file_url(kind: str) -> str:
+        return absolute_url(
+            reverse("forms_cms:platform_version_file", args=[platform.code, version.pk, kind])
+        )
+
+    title = f"{version.document_type.label} — version {version.number} ({platform.short_name})"
+    return _record(
+        subscriptions,
+        kind=PendingNotification.Kind.FORM_VERSION,
+        key=f"form_version:{platform.code}:{version.pk}",
+        title=title,
+        url=absolute_url(
+            reverse("forms_cms:platform_version_detail", args=[platform.code, version.pk])
+        ),
         extra=[
             {"label": "Schéma XSD", "url": file_url("xsd")},
             {"label": "Fichier de spécification", "url": file_url("specification")},

@@ -13,11 +13,15 @@ role that does not carry that mark, so these commands can never alter an adminis
 
 from __future__ import annotations
 
+import getpass
 import re
 import secrets
 
 from django.db import connection, transaction
 from psycopg import sql
+
+from tenants.models import SecurityEvent
+from tenants.security_events import security_event_record
 
 ROLE_RE = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
 MARK_PREFIX = "harmonia-readonly:"
@@ -66,6 +70,14 @@ def _other_schemas(cursor, keep: str) -> list[str]:
         [keep],
     )
     return [row[0] for row in cursor.fetchall()]
+
+
+def _system_user() -> str:
+    """Who ran the command (the system account): these commands have no signed-in user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 def grant_readonly(code: str, role: str) -> tuple[str, bool]:
@@ -138,6 +150,16 @@ def grant_readonly(code: str, role: str) -> tuple[str, bool]:
                 schema_id, ident
             ),
         )
+        # in the same transaction: a grant is never without its event, nor the reverse
+        security_event_record(
+            SecurityEvent.Kind.DB_READONLY_GRANT,
+            platform=code,
+            username=_system_user(),
+            detail=(
+                f"Rôle « {role} » {'créé' if created else 'renouvelé (nouveau mot de passe)'} : "
+                f"lecture seule sur le schéma {schema}."
+            ),
+        )
     return password, created
 
 
@@ -157,4 +179,10 @@ def revoke_readonly(role: str) -> bool:
         # Drops its privileges and default privileges in this database.
         _execute(cursor, sql.SQL("DROP OWNED BY {}").format(ident))
         _execute(cursor, sql.SQL("DROP ROLE {}").format(ident))
+        security_event_record(
+            SecurityEvent.Kind.DB_READONLY_REVOKE,
+            platform=mark.removeprefix(MARK_PREFIX),
+            username=_system_user(),
+            detail=f"Rôle « {role} » supprimé.",
+        )
     return True

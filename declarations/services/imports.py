@@ -15,6 +15,8 @@ from forms_cms.xmlformat import (
     import_plan,
     table_rows,
 )
+from tenants.models import SecurityEvent
+from tenants.security_events import security_event_record
 from workflow.models import ValueChange
 from workflow.policy import DossierPolicy
 
@@ -24,10 +26,32 @@ def dossier_import_xml(*, dossier, data: bytes, acting_user) -> ImportReport:
     changed). Each import overwrites the fields it carries and leaves the others; a table it
     carries has all its rows replaced (in the same single write as the fields)."""
     DossierPolicy(acting_user, dossier).require_owner()
-    if not dossier.accepts_entries:  # steps 1 to 3 only, or handed back
-        report = ImportReport(errors=[MSG_CLOSED.format(step=dossier.get_step_display())])
-        raise XmlImportRefused(report)
-    return _plan_apply(dossier, import_plan(dossier, data), acting_user)
+    try:
+        if not dossier.accepts_entries:  # steps 1 to 3 only, or handed back
+            report = ImportReport(errors=[MSG_CLOSED.format(step=dossier.get_step_display())])
+            raise XmlImportRefused(report)
+        return _plan_apply(dossier, import_plan(dossier, data), acting_user)
+    except XmlImportRefused as exc:
+        # a security event (the page and the editors' API both come here): who, which
+        # dossier, the first reason; nothing was written, so no transaction to roll it back
+        security_event_record(
+            SecurityEvent.Kind.XML_IMPORT_REFUSED,
+            username=acting_user.get_username(),
+            detail=f"Dossier {dossier.pk} ({dossier.organism.siren}) : {_refusal(exc.report)}",
+        )
+        raise
+
+
+def _refusal(report: ImportReport) -> str:
+    """The refusal in one line: the first error, or how many fields were unknown or invalid."""
+    parts = list(report.errors[:1])
+    if len(report.errors) > 1:
+        parts.append(f"{len(report.errors) - 1} autre(s) erreur(s)")
+    if report.unknown:
+        parts.append(f"{len(report.unknown)} champ(s) inconnu(s)")
+    if report.invalid:
+        parts.append(f"{len(report.invalid)} valeur(s) invalide(s)")
+    return " ; ".join(parts) or "import refusé"
 
 
 def dossier_import_workbook(

@@ -25,6 +25,7 @@ from forms_cms.workbook.catalogue import catalogue_diff as catalogue_changes
 from forms_cms.workbook.layout import sheet_layouts
 from forms_cms.workbook.specfile import specification_file
 from forms_cms.workbook.xsd import TableSpec, xsd_build
+from tenants.security_events import upload_refused_record
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut déposer un formulaire."
 MSG_NOT_COLLECTED = (
@@ -62,6 +63,7 @@ def _derive(content: bytes, file_name: str) -> _Derived:
     try:
         wb = workbook_open(content, file_name)
     except WorkbookFileError as exc:
+        upload_refused_record(exc, filename=file_name, what="Support Excel d'un formulaire")
         raise FormImportError([str(exc)]) from exc
     opened = time.perf_counter()
     problems: list[str] = []

@@ -35,6 +35,7 @@ from organisms.models import (
     closing_error,
 )
 from organisms.siren import DEPARTEMENTS, normalize_departement, normalize_siren, siren_error
+from tenants.security_events import upload_refused_record
 
 # Accepted header spellings, compared without accents, case or spaces.
 COLUMNS = {
@@ -190,6 +191,7 @@ def _read_xlsx(content: bytes, file_name: str) -> list[list[object]]:
     except WorkbookUnreadable as exc:
         raise RegistryFileError(MSG_BAD_XLSX) from exc
     except WorkbookFileError as exc:  # macros, links, extent: the guard's own message
+        upload_refused_record(exc, filename=file_name, what="Répertoire des organismes")
         raise RegistryFileError(exc.message) from exc
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)

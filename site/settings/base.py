@@ -413,6 +413,11 @@ HARMONIA_RATE_LIMITS = {
 # REMOTE_ADDR alone. The rate limits per address count the address the proxies saw.
 HARMONIA_PROXY_COUNT = int(os.environ.get("HARMONIA_PROXY_COUNT", 0))
 
+# Security supervision: a partner user's reads in the last hour are unusual from this many on,
+# and when above FACTOR times their usual hourly rate (the previous 28 days)
+HARMONIA_PARTNER_READS_MIN = int(os.environ.get("HARMONIA_PARTNER_READS_MIN", 200))
+HARMONIA_PARTNER_READS_FACTOR = float(os.environ.get("HARMONIA_PARTNER_READS_FACTOR", 5))
+
 # --- Logs (harmonia/logs.py) ----------------------------------------------------------------
 # Every line carries the platform (schema), the user id and the request id (X-Request-ID, from
 # the proxy or made here); HARMONIA_LOG_FORMAT=json writes one JSON object per line
