@@ -16,10 +16,12 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import PUBLIC_ROLES, TRACKER_ROLES
+from accounts.models import PUBLIC_ROLES, TRACKER_ROLES, Role
 from operations.models import MaintenanceWindow, Release
 
 BANNER_AHEAD = timedelta(days=7)
+# the operator's own staff (the exit drills' reports are theirs)
+STAFF_ROLES = frozenset({Role.HOTLINE, Role.MAINTENANCE})
 
 _RELEASE, _WINDOW = Release._meta.db_table, MaintenanceWindow._meta.db_table
 # Table names come from the models, never from input; values are parameters.
@@ -102,6 +104,12 @@ OPERATOR_MENU = (
         PUBLIC_ROLES,
     ),
     ("Maintenances", "operations:maintenance_list", ("operations:maintenance_list",), PUBLIC_ROLES),
+    (
+        "Réversibilité",
+        "reversibility:drill_list",
+        ("reversibility:drill_list", "reversibility:drill_detail"),
+        STAFF_ROLES,
+    ),
 )
 
 

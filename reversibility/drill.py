@@ -58,6 +58,14 @@ NOT_TRANSFERRED = (
 )
 
 
+STEP_LABELS = {
+    "export": "Export de l'instance (avec les empreintes de l'origine)",
+    "new_instance": "Nouvelle instance (migrations, plateformes)",
+    "import": "Import et empreintes de la nouvelle instance",
+    "total": "Total",
+}
+
+
 class DrillError(Exception):
     """The drill failed (French message); its report is stored all the same."""
 
@@ -369,7 +377,11 @@ def _store(run: _Run, codes: list[str]) -> DrillReport:
     else:
         outcome = DrillReport.Outcome.SUCCESS
     summary = {
-        "durations": run.durations,
+        # a list: JSON objects stored in PostgreSQL lose their keys' order
+        "durations": [
+            {"step": step, "label": STEP_LABELS[step], "seconds": seconds}
+            for step, seconds in run.durations.items()
+        ],
         "tables": tables,
         "differences": differences,
         "media_files": len(run.source_media),

@@ -4,6 +4,7 @@ the public schema and read in the operator's space."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class DrillReport(models.Model):
@@ -35,4 +36,4 @@ class DrillReport(models.Model):
         verbose_name_plural = "exercices de réversibilité"
 
     def __str__(self) -> str:
-        return f"Exercice de réversibilité du {self.started_at:%d/%m/%Y %H:%M}"
+        return f"Exercice de réversibilité du {timezone.localtime(self.started_at):%d/%m/%Y %H:%M}"

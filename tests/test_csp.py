@@ -75,7 +75,11 @@ def test_each_role_s_main_pages_meet_the_policy(version, declarant, client_for, 
         ],
         ("dhup", "partenaire-cdc"): ["/", "/partenaires/"],
         ("public", None): ["/", "/comptes/connexion/"],
-        ("public", "hotline"): ["/operateur/", "/operateur/anomalies/"],
+        ("public", "hotline"): [
+            "/operateur/",
+            "/operateur/anomalies/",
+            "/operateur/reversibilite/",
+        ],
     }
     problems = []
     for (code, username), urls in pages.items():

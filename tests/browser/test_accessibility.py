@@ -203,6 +203,7 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
                     "/operateur/hotline/",
                     "/operateur/hotline/nouveau/",
                     "/operateur/anomalies/",
+                    "/operateur/reversibilite/",
                 ],
                 "hotline",
             )

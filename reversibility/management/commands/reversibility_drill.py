@@ -21,6 +21,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{report} : {report.get_outcome_display()} — {report.tables} tables, "
             f"{report.rows} lignes, {report.differences} différence(s), "
-            f"{report.summary['durations'].get('total')} s. Rapport n° {report.pk} dans "
+            f"{report.summary['durations'][-1]['seconds']} s. Rapport n° {report.pk} dans "
             "l'espace opérateur (/operateur/reversibilite/)."
         )
