@@ -81,7 +81,14 @@ MESSAGE_TAIL = " : texte remplacé sur la plateforme de recette."
 NOTE_TEXT = "Texte remplacé sur la plateforme de recette."
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # French phone numbers as people write them: 06 12 34 56 78, 06.12.34.56.78, +33 6 12 34 56 78
-PHONE_RE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}")
+PHONE_RE = re.compile(r"(?<![\d+])(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
+
+
+# keys of Wagtail's journal data whose value is a person (organisms.services.memberships,
+# declarations, extractions journal an account's username and e-mail under these)
+PERSON_KEYS = frozenset(
+    {"username", "user", "account", "email", "first_name", "last_name", "name", "by"}
+)
 
 
 class RecetteRefused(Exception):
@@ -103,23 +110,35 @@ class _Identities:
     exact: dict[str, str] = field(default_factory=dict)
     contained: dict[str, str] = field(default_factory=dict)
 
-    def text(self, value: str) -> str:
-        if value in self.exact:
+    def text(self, value: str, *, whole: bool = True) -> str:
+        """``value`` without the identities it holds; ``whole``: also when the whole value
+        is a username or a single name (not for a journal's values under other keys, where
+        « organisme » is a role, not the demo's account)."""
+        if whole and value in self.exact:
             return self.exact[value]
         for old, new in self.contained.items():
             if old in value:
                 value = value.replace(old, new)
-        value = EMAIL_RE.sub(lambda m: self.contained.get(m.group(0), "[adresse]"), value)
+        value = EMAIL_RE.sub(self._address, value)
         return PHONE_RE.sub("[téléphone]", value)
 
-    def walk(self, value):
-        """``value`` (JSON: dicts, lists, strings…) with every identity replaced."""
+    def _address(self, match) -> str:
+        """An e-mail address: its pseudonym, or a mark (an address already pseudonymised,
+        ours, stays)."""
+        address = match.group(0)
+        if address.endswith(f".{PSEUDO_DOMAIN}") or address.endswith(f"@{PSEUDO_DOMAIN}"):
+            return address
+        return self.contained.get(address, "[adresse]")
+
+    def walk(self, value, key: str | None = None):
+        """``value`` (JSON: dicts, lists, strings…) with every identity replaced; a whole
+        value is taken for a username only under a key that names a person."""
         if isinstance(value, str):
-            return self.text(value)
+            return self.text(value, whole=key in PERSON_KEYS)
         if isinstance(value, list):
-            return [self.walk(v) for v in value]
+            return [self.walk(v, key) for v in value]
         if isinstance(value, dict):
-            return {k: self.walk(v) for k, v in value.items()}
+            return {k: self.walk(v, k) for k, v in value.items()}
         return value
 
 

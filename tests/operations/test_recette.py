@@ -179,6 +179,14 @@ def test_recette_prepare_leaves_no_person_and_keeps_the_figures(
             assert editor.check_password(TEST_PASSWORD)
             assert editor.membership.organism.name.startswith("Organisme de test")
     with schema_context("dhup"):
+        from wagtail.models import ModelLogEntry
+
+        # the journal of the account's creation names the new username, keeps the role
+        created = ModelLogEntry.objects.filter(action="harmonia.account_created").latest("pk")
+        person = User.objects.get(pk=created.object_id)
+        assert created.data["username"] == person.username == f"organisme-{person.pk}"
+        assert created.data["email"] == person.email and created.data["role"] == "organisme"
+        assert created.label == person.username
         assert not ApiToken.objects.active().exists()
         (attachment,) = Attachment.objects.all()
         content = bytes(attachment.content)
