@@ -10,6 +10,7 @@ from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from tests.declarations.test_online_form import declarant, open_dossier, version  # noqa: F401
+from tests.declarations.test_xml import document
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +141,7 @@ def test_recette_prepare_leaves_no_person_and_keeps_the_figures(
     version,  # noqa: F811
     declarant,  # noqa: F811
     demo_user,
+    client_for,
     capsys,
 ):
     from accounts.models import User
@@ -197,6 +199,17 @@ def test_recette_prepare_leaves_no_person_and_keeps_the_figures(
         test_dossier = Dossier.objects.get(organism__name__startswith="Organisme de test")
         assert test_dossier.campaign.exercise == 2024
         assert test_dossier.document_type.code == "ER_SOCIAUX"
+        _, key = ApiToken.issue(user=User.objects.get(username="test-editeurs"), name="PGI")
+        siren = test_dossier.organism.siren
+    # an editor imports into it through the editors' API with that account's token
+    imported = client_for("dhup").post(
+        "/api/v1/declarations/import",
+        document("<ACT_IMMO>250.5</ACT_IMMO>", siren=siren),
+        content_type="application/xml",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert imported.status_code == 200, imported.content
+    assert imported.json()["dossier"] == test_dossier.pk
 
 
 def test_recette_prepare_refuses_outside_a_test_platform_and_changes_nothing(demo_user):
