@@ -10,6 +10,7 @@ from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.live import serve_on_test_connection
+from tests.browser.test_accessibility import audit
 from tests.browser.test_operator_space import ARGS, CHROMIUM, sign_in
 from tests.reversibility.test_drill_pages import report  # noqa: F401
 
@@ -44,5 +45,8 @@ def test_staff_read_a_drill_report_on_the_test_platform(report):  # noqa: F811
             with page.expect_download() as download:
                 page.get_by_role("link", name="Télécharger le rapport (PDF)").click()
             assert download.value.suggested_filename.endswith(".pdf")
+            # the banner and both pages: 0 critical or serious accessibility violation
+            pages = ["/operateur/reversibilite/", f"/operateur/reversibilite/{report.pk}/"]
+            assert audit(page, base, pages, "hotline-recette") == {}
         finally:
             browser.close()
