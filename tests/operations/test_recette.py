@@ -164,6 +164,8 @@ def test_recette_prepare_leaves_no_person_and_keeps_the_figures(
         call_command("recette_prepare", password=TEST_PASSWORD)
     out = capsys.readouterr().out
     assert "Plateforme de recette prête" in out and TEST_PASSWORD in out
+    with override_settings(HARMONIA_ENVIRONMENT="recette"):
+        call_command("recette_prepare", password=TEST_PASSWORD)  # again: the same test account
 
     assert occurrences(before) == []
     # the figures are kept, each platform has one more organism: the editors' test one
@@ -178,6 +180,7 @@ def test_recette_prepare_leaves_no_person_and_keeps_the_figures(
                 continue
             assert Organism.objects.count() == organisms[schema] + 1
             editor = User.objects.get(username="test-editeurs")
+            assert editor.membership.organism.memberships.count() == 1
             assert editor.check_password(TEST_PASSWORD)
             assert editor.membership.organism.name.startswith("Organisme de test")
     with schema_context("dhup"):
