@@ -20,6 +20,8 @@ from accounts.models import PUBLIC_ROLES, TRACKER_ROLES, Role
 from operations.models import MaintenanceStatus, MaintenanceWindow, Release
 
 BANNER_AHEAD = timedelta(days=7)
+# the operator's own staff (the exit drills' reports are theirs)
+STAFF_ROLES = frozenset({Role.HOTLINE, Role.MAINTENANCE})
 
 _RELEASE, _WINDOW = Release._meta.db_table, MaintenanceWindow._meta.db_table
 # Table names come from the models, never from input; values are parameters.
@@ -149,7 +151,13 @@ OPERATOR_MENU = (
             "operations:security_rule_create",
             "operations:security_rule_edit",
         ),
-        (Role.HOTLINE, Role.MAINTENANCE),  # operator staff (operations.views.STAFF_ROLES)
+        STAFF_ROLES,
+    ),
+    (
+        "Réversibilité",
+        "reversibility:drill_list",
+        ("reversibility:drill_list", "reversibility:drill_detail"),
+        STAFF_ROLES,
     ),
 )
 

@@ -3,6 +3,7 @@ transmissions at the configured lifecycle events, and the access log."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db.models import Count, Max, Q
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from harmonia import environment
 from wagtail.log_actions import log
 
 from accounts.models import Role, User
@@ -27,6 +29,8 @@ from tenants.models import SecurityEvent
 from tenants.security_events import security_event_record
 from tenants.tasks import queue_email
 from workflow.models import DossierExport, FiabilisationStep, Step
+
+logger = logging.getLogger(__name__)
 
 # the national partners the ministry's default rules name (the demo uses the same names)
 NATIONAL_PARTNERS = (
@@ -441,7 +445,15 @@ def partners_on_step_change(change) -> list[Transmission]:
     """Called by the lifecycle (inside its transaction) after each journal row: when the
     dossier reaches a step or sub-step a rule names, send the latest transmission's snapshots
     to every imposed partner and every chosen one (never forbidden or unchosen ones) and tell
-    their users by e-mail. Nothing is sent for a dossier never transmitted."""
+    their users by e-mail. Nothing is sent for a dossier never transmitted, nor outside
+    production (a test platform restored from production must not send partners anything)."""
+    if not environment.is_production():
+        logger.info(
+            "automatic transmission skipped (%s): dossier %s",
+            environment.current(),
+            change.dossier_id,
+        )
+        return []
     codes = _event_codes(change)
     if not codes:
         return []

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.public_home, name="public_home"),
     path("operateur/", operator_home, name="home"),
     path("operateur/", include("operations.urls")),
+    path("operateur/reversibilite/", include("reversibility.urls")),
     path("comptes/", include("accounts.urls")),
     path("", include("faq_wiki.urls_legal")),
 ]

@@ -186,3 +186,14 @@ def revoke_readonly(role: str) -> bool:
             detail=f"Rôle « {role} » supprimé.",
         )
     return True
+
+
+def readonly_roles() -> list[tuple[str, str]]:
+    """(role, schema) of every read-only role these commands made, by their mark."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles "
+            "WHERE shobj_description(oid, 'pg_authid') LIKE %s ORDER BY rolname",
+            [MARK_PREFIX + "%"],
+        )
+        return [(role, mark[len(MARK_PREFIX) :]) for role, mark in cursor.fetchall()]

@@ -88,6 +88,7 @@ def test_each_role_s_main_pages_meet_the_policy(version, declarant, client_for, 
             "/operateur/securite/",
             "/operateur/securite/regles/",
             "/operateur/securite/regles/nouvelle/",
+            "/operateur/reversibilite/",
         ],
         ("public", "cglls"): ["/operateur/maintenances/"],
     }

@@ -27,6 +27,18 @@ def env_list(name: str, default: str = "") -> list[str]:
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 DEBUG = False
 
+# --- Environment (harmonia/environment.py) ---------------------------------------------------
+# production, recette (the test platform) or development. Outside production: a banner on
+# every page, a prefix on every e-mail's subject, every e-mail to HARMONIA_RECETTE_MAIL_TO
+# (none sent without it) and no automatic transmission to partners. Production settings
+# default to production, dev settings to development; here the safe side for a copy: recette.
+HARMONIA_ENVIRONMENT = os.environ.get("HARMONIA_ENVIRONMENT", "recette").strip().lower()
+if HARMONIA_ENVIRONMENT not in {"production", "recette", "development"}:
+    raise ImproperlyConfigured(
+        f"HARMONIA_ENVIRONMENT={HARMONIA_ENVIRONMENT!r}: production, recette or development."
+    )
+HARMONIA_RECETTE_MAIL_TO = os.environ.get("HARMONIA_RECETTE_MAIL_TO", "").strip()
+
 # --- Platforms (django-tenants) -------------------------------------------------------------
 # Each platform answers on "<code>.<base domain>"; the public host is the base domain itself.
 # A port on it ("localhost:8000") is not part of any host name: it only goes into the
@@ -150,6 +162,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.platform",
                 "operations.context_processors.service",
+                "harmonia.environment.context",
             ],
         },
     },
@@ -329,8 +342,14 @@ HARMONIA_FORM_MAX_BYTES = int(os.environ.get("HARMONIA_FORM_MAX_BYTES", 50 * 102
 HARMONIA_ATTACHMENT_MAX_BYTES = int(os.environ.get("HARMONIA_ATTACHMENT_MAX_BYTES", 10 * 1024**2))
 
 # --- E-mail ---------------------------------------------------------------------------------
-# Every e-mail is sent by a background job (see tenants/jobs.py); this is the backend it uses.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Every e-mail is sent by a background job (see tenants/jobs.py) through harmonia.mail's
+# backend, which applies the environment (subject prefix, catch-all address outside
+# production) and hands the message to HARMONIA_EMAIL_BACKEND, the real one (EMAIL_BACKEND in
+# the environment). Every sender goes through it: none can forget the rule.
+EMAIL_BACKEND = "harmonia.mail.EnvironmentEmailBackend"
+HARMONIA_EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
 EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH", VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))

@@ -11,6 +11,9 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
 HARMONIA_LINK_SCHEME = "https"  # links in e-mails (tenants/links.py)
+# A production settings module is production unless told otherwise: the test platform runs
+# these settings with HARMONIA_ENVIRONMENT=recette.
+HARMONIA_ENVIRONMENT = os.environ.get("HARMONIA_ENVIRONMENT", "production").strip().lower()
 
 # --- HTTPS (`manage.py check --deploy` is clean: tests/test_security_settings.py) ------------
 # nginx terminates TLS and says so in X-Forwarded-Proto; a plain HTTP request gets a 301 to

@@ -5,7 +5,10 @@ from .base import *  # noqa: F403
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+HARMONIA_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The suite runs the production behaviour (automatic transmissions, real recipients); the
+# tests of the other environments override it (tests/tenants/test_environment.py).
+HARMONIA_ENVIRONMENT = "production"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -208,6 +208,7 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
                     "/operateur/formulaires/temps/rapport/",
                     "/operateur/versions/suivi/",
                     "/operateur/maintenances/",
+                    "/operateur/reversibilite/",
                 ],
                 "hotline",
             )

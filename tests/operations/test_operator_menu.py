@@ -42,6 +42,8 @@ def test_every_entry_of_the_menu_opens_for_its_role(client_for, demo_user, role)
             "Versions",
             "Maintenances",
             *(["Sécurité"] if role != "cglls" else []),  # operator staff only
+            # the exit drills' reports: the operator's own staff only
+            *(["Réversibilité"] if role != "cglls" else []),
         ]
     assert [label for _, current, label in entries if current] == ["Accueil"]
     for href, _, label in entries:
