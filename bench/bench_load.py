@@ -340,7 +340,7 @@ def main(argv=None) -> int:
         setup = prepare(args.organisms)
         setup_s = time.perf_counter() - started
         say(started, f"database copy with {args.organisms} filled dossiers ready")
-        with web_server(url, args.workers) as (port, server_pid):
+        with web_server(url, args.workers) as (port, server_pid, log):
             say(started, f"server up, {args.workers} workers")
             run = Run(base=f"http://dhup.localhost:{port}")
 
@@ -371,6 +371,9 @@ def main(argv=None) -> int:
             # where the machine's CPU went during the window (2 cores: 2 s per second)
             used = {f"{k}_cpu_s": round(after[k] - cpu["before"][k], 1) for k in after}
             used["client_cpu_s"] = round(time.process_time() - cpu["client"], 1)
+            if run.errors:  # the server's side of them, before its log goes
+                problems = [x for x in log.read_text().splitlines() if "gunicorn.access" not in x]
+                print("\n".join(problems[-40:]), file=sys.stderr)
             say(started, "window closed")
         expected = {u: w.result or {} for u, w in zip(setup.users, workers, strict=False)}
         stored = stored_values(setup.dossiers)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -101,8 +102,8 @@ def resolve_localhost_platforms() -> None:
 
 @contextmanager
 def web_server(database_url: str, workers: int):
-    """gunicorn (``manage.py serve``) on the copy; yields its base port. Its whole process
-    group (serve, gunicorn's master and workers) is killed at the end."""
+    """gunicorn (``manage.py serve``) on the copy; yields its port, pid and log file. Its
+    whole process group (serve, gunicorn's master and workers) is killed at the end."""
     port = free_port()
     folder = Path(tempfile.mkdtemp(prefix="bench-load-", dir=WORK))
     env = {
@@ -136,7 +137,7 @@ def web_server(database_url: str, workers: int):
     PIDFILE.write_text(str(process.pid))
     try:
         _wait_healthy(port, process, log)
-        yield port, process.pid
+        yield port, process.pid, log
     finally:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -147,9 +148,7 @@ def web_server(database_url: str, workers: int):
         with suppress(subprocess.TimeoutExpired):
             process.wait(timeout=15)
         PIDFILE.unlink(missing_ok=True)
-        for path in sorted(folder.rglob("*"), reverse=True):
-            path.rmdir() if path.is_dir() else path.unlink()
-        folder.rmdir()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def cpu_seconds(server_pid: int) -> dict[str, float]:
@@ -192,11 +191,14 @@ def _wait_healthy(port: int, process: subprocess.Popen, log: Path, timeout: floa
 
 
 def _end_leftover_server() -> None:
-    """The server of a run that was killed before its ``finally`` (its pid file)."""
+    """What a run killed before its ``finally``s left: its server (the pid file), its
+    server's folder and its database copy."""
     with suppress(FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
         pid = int(PIDFILE.read_text())
         print(f"bench_load: ending the server {pid} an earlier run left", file=sys.stderr)
         os.killpg(pid, signal.SIGKILL)
     PIDFILE.unlink(missing_ok=True)
+    for folder in WORK.glob("bench-load-*"):
+        shutil.rmtree(folder, ignore_errors=True)
     with _admin_connection() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{COPY}" WITH (FORCE)')
