@@ -24,7 +24,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from declarations_env import ROOT  # noqa: F401  (sets up Django with the test settings)
+from declarations_env import ROOT  # first: sets Django up with the test settings
 
 from tests.dbbuild import _admin_connection, database_name, ensure_database, use_database
 from tests.reversibility.instances import copy_database, drop_database
