@@ -25,7 +25,12 @@ from declarations.views_grid import sheet_css_url
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import DocumentType
-from forms_cms.verification import completion_percent, dossier_checklist, required_progress
+from forms_cms.verification import (
+    completion_percent,
+    dossier_blocking_failures_stored,
+    dossier_checklist,
+    required_progress,
+)
 from workflow.models import Campaign, FiabilisationStep
 from workflow.selectors import offers_for
 from workflow.services.lifecycle import available_actions
@@ -95,8 +100,12 @@ def dossier_sheet(request, dossier, policy, index=0):
     current.version = dossier.form_version  # read by the grid's stylesheet: no query
     editable = policy.can_edit
     shown = policy.readable()
-    # the count kept at each save says when no blocking control fails: nothing to run then
-    known = [] if shown is dossier and dossier.failing_controls == 0 else None
+    # the count kept at each save says when no blocking control fails: nothing to run then;
+    # else the controls run on the stored values (each write stores the recomputed ones)
+    if shown is dossier and dossier.failing_controls == 0:
+        known = []
+    else:
+        known = dossier_blocking_failures_stored(shown)
     checklist = dossier_checklist(shown, blocking=known)
     tabs = [(sheet, checklist.sheet(sheet.name)) for sheet in visible]
     tables = grid_tables(dossier.form_version, current.name, shown.values, shown.computed)

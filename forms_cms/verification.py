@@ -24,6 +24,7 @@ from forms_cms.models import Aggregate, Control, SheetLayout
 from forms_cms.services.runtime import (
     compiled_form,
     dossier_values_list,
+    stored_values_list,
     table_rows_stored,
     to_stored,
 )
@@ -522,6 +523,23 @@ class BlockingChecks:
         """How many of the checks the values list ``v`` fails (the dossier's
         ``failing_controls``), with no report built."""
         return sum(_fails(control, rules, v) for control, rules in self.checks)
+
+
+def dossier_blocking_failures_stored(dossier) -> list[ControlResult]:
+    """:func:`dossier_blocking_failures` run on the dossier's stored values (see
+    :func:`~forms_cms.services.runtime.stored_values_list`): the cells the rules and the
+    messages read, no recalculation."""
+    form = compiled_form(dossier.form_version)
+    checks = blocking_checks(dossier.form_version)
+    folded = {name.upper(): cid for name, cid in form.names.items()}
+    cited = {
+        folded[key.strip().upper()]
+        for control, _ in checks.checks
+        for key in PLACEHOLDER.findall(control.message or "")
+        if key.strip().upper() in folded
+    }
+    v = stored_values_list(form, dossier.values, dossier.computed, checks.reads | cited)
+    return dossier_blocking_failures(dossier, v)
 
 
 def blocking_checks(version) -> BlockingChecks:

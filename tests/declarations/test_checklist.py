@@ -419,3 +419,36 @@ def test_transmit_and_finalise_ask_for_confirmation(
     assert options[0] == '<option value="" selected>'
     assert all("selected" not in o for o in options[1:])
     assert 'name="substep" required' in move
+
+
+def test_the_sheet_runs_the_controls_on_the_stored_values_as_a_recalculation_would(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    gestionnaire,
+):
+    """The sheet page lists the failing blocking controls from the dossier's stored values
+    (no recalculation of the form): the same results, messages included — a message may cite
+    a field none of the rules reads."""
+    from forms_cms.verification import dossier_blocking_failures, dossier_blocking_failures_stored
+
+    with schema_context("dhup"):
+        control_create(
+            version=version,
+            values={"code": "M1", "label": "Actif et passif", "kind": "comparison",
+                    "left": "TOTAL_ACTIF", "operator": "=", "right": "0",
+                    "severity": "blocking",
+                    "message": "Actif {TOTAL_ACTIF}, capital {PAS_CAPITAL}"},
+            acting_user=gestionnaire,
+        )  # fmt: skip
+    blocking(version, gestionnaire, "M2", "ACT_IMMO", ">", "1000")
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        dossier_values_save(
+            dossier=dossier, entries={"ACT_IMMO": "120", "PAS_CAPITAL": "7"}, acting_user=declarant
+        )
+        stored = Dossier.objects.get(pk=dossier.pk)
+        from_stored = dossier_blocking_failures_stored(stored)
+        recalculated = dossier_blocking_failures(stored)
+    assert [r.code for r in from_stored] == ["M1", "M2"]
+    assert from_stored == recalculated
+    assert "capital 7" in from_stored[0].message
