@@ -181,8 +181,13 @@ def dossier_xml_page(request, dossier, policy):
     )
 
 
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.document_type.label} — version {obj.number} ({obj.campaign})"
+
+
 class VersionValidateForm(forms.Form):
-    version = forms.ModelChoiceField(
+    version = VersionChoiceField(
         label="Formulaire et version", queryset=form_versions(), empty_label=None
     )
     file = forms.FileField(
