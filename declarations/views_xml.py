@@ -19,7 +19,7 @@ from declarations.services.imports import (
 )
 from forms_cms.fields import version_fields, version_tables
 from forms_cms.formats import format_value
-from forms_cms.selectors import form_versions
+from forms_cms.selectors import form_versions, versions_visible_to
 from forms_cms.support import MAX_SUPPORT_BYTES, dossier_support, support_filename
 from forms_cms.workbook.xsd import MAX_XML_BYTES
 from forms_cms.xmlformat import XmlImportRefused, dossier_xml
@@ -188,13 +188,18 @@ class VersionChoiceField(forms.ModelChoiceField):
 
 class VersionValidateForm(forms.Form):
     version = VersionChoiceField(
-        label="Formulaire et version", queryset=form_versions(), empty_label=None
+        label="Formulaire et version", queryset=form_versions().none(), empty_label=None
     )
     file = forms.FileField(
         label="Fichier XML au format harmonisé, ou support Excel rempli (.xlsx)",
         help_text="Vérifié comme un import dans un dossier vierge de cette version, quel que "
         "soit le SIREN qu'il porte ; rien n'est enregistré.",
     )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # drafts for gestionnaires and editors only
+        self.fields["version"].queryset = versions_visible_to(user)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -216,7 +221,7 @@ def _is_workbook(upload) -> bool:
 def version_validate_page(request):
     """« Vérifier un fichier » against a form version, without any dossier: software editors
     test their exports (XML or filled support) as an import would check them."""
-    form = VersionValidateForm(request.POST or None, request.FILES or None)
+    form = VersionValidateForm(request.POST or None, request.FILES or None, user=request.user)
     report, refused, workbook = None, False, False
     if request.method == "POST" and form.is_valid():
         version, upload = form.cleaned_data["version"], form.cleaned_data["file"]

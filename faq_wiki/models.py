@@ -25,7 +25,7 @@ from accounts.models import Role
 from faq_wiki.blocks import ChapterBlock, NewsBlock, WikiStreamBlock
 from faq_wiki.legal import LEGAL_KINDS
 from forms_cms.models import VersionFile
-from forms_cms.selectors import form_versions
+from forms_cms.selectors import versions_visible_to
 from workflow.models import Campaign
 
 AUDIENCES = [
@@ -238,7 +238,9 @@ class EditorsIndexPage(Page):
         context = super().get_context(request, *args, **kwargs)
         kinds = version_files()
         versions = list(
-            form_versions().order_by("-campaign__exercise", "document_type__position", "-number")
+            versions_visible_to(request.user).order_by(
+                "-campaign__exercise", "document_type__position", "-number"
+            )
         )
         for version in versions:
             version.file_kinds = kinds.get(version.pk, set())
@@ -271,7 +273,7 @@ class ManagerPage(Page):
         context = super().get_context(request, *args, **kwargs)
         kinds = version_files()
         groups = defaultdict(list)
-        versions = form_versions().order_by(
+        versions = versions_visible_to(request.user).order_by(
             "document_type__position", "-campaign__exercise", "-number"
         )
         for version in versions:

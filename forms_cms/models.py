@@ -113,6 +113,17 @@ class FormVersion(models.Model):
     computed_count = models.PositiveIntegerField("champs calculés", default=0)
     common_count = models.PositiveIntegerField("champs du tronc commun", default=0)
     fields_edited_at = models.DateTimeField("libellés modifiés le", null=True, blank=True)
+    # a draft (brouillon) until published: seen by gestionnaires and editors only, never opened
+    # by a dossier (forms_cms.selectors)
+    published_at = models.DateTimeField("publiée le", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="publiée par",
+    )
 
     class Meta:
         verbose_name = "version de formulaire"
@@ -130,6 +141,10 @@ class FormVersion(models.Model):
     @property
     def code(self) -> str:
         return f"{self.document_type.code}-v{self.number}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.published_at is None
 
     def file(self, kind: str) -> VersionFile:
         return self.files.get(kind=kind)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("types/<int:pk>/", views.document_types, name="document_type_edit"),
     path("<int:pk>/", views.version_detail, name="version_detail"),
     path("<int:pk>/fichiers/<str:kind>/", views.version_file, name="version_file"),
+    path("<int:pk>/publier/", views.version_publish, name="version_publish"),
     path("<int:pk>/champs/<int:field_pk>/", views.field_edit, name="field_edit"),
     path("<int:pk>/controles/", views_controls.control_list, name="control_list"),
     path("<int:pk>/controles/ajouter/", views_controls.control_edit, name="control_create"),

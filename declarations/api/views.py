@@ -24,7 +24,7 @@ from declarations.services.imports import (
     version_validate_xml,
 )
 from forms_cms.models import DocumentType
-from forms_cms.selectors import current_version, form_versions
+from forms_cms.selectors import current_version, versions_visible_to
 from forms_cms.workbook.xsd import MAX_XML_BYTES
 from forms_cms.xmlformat import ImportReport, XmlImportRefused, dossier_xml, parse_safely
 from workflow.actions import MSG_NO_VERSION as MSG_NO_VERSION_YET
@@ -185,7 +185,7 @@ def api_validate(request):
     try:
         if organism is None:  # a software editor: the version the file names
             version = (
-                form_versions()
+                versions_visible_to(request.api_user)  # an editor's: drafts included
                 .filter(
                     document_type__code=root.get("formulaire") or "",
                     number=_int(root.get("version")) or 0,
