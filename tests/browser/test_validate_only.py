@@ -43,3 +43,31 @@ def test_an_editor_checks_a_file_against_a_version(version, tmp_path):  # noqa: 
             shot(page, "validate-refused")
         finally:
             browser.close()
+
+
+def test_a_gestionnaire_uploads_a_draft_and_publishes_it(version, tmp_path):  # noqa: F811
+    from tests.forms_cms.engine.helpers import workbook_bytes
+    from tests.forms_cms.test_drafts import DRAFT_NAMES, DRAFT_SHEETS
+
+    support = tmp_path / "bilan-v2.xlsx"
+    support.write_bytes(workbook_bytes(DRAFT_SHEETS, DRAFT_NAMES))
+    with serve_on_test_connection() as (port, _app), sync_playwright() as playwright:
+        base = f"http://dhup.localhost:{port}"
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = sign_in(browser, base, "gestionnaire", viewport={"width": 1280, "height": 900})
+            page.goto(f"{base}/formulaires/deposer/")
+            page.select_option("#id_document_type", str(version.document_type_id))
+            page.select_option("#id_campaign", str(version.campaign_id))
+            page.set_input_files("#id_file", str(support))
+            page.check("#id_draft")
+            page.click("text=Vérifier et enregistrer")
+            expect(page.locator("[data-testid=draft-notice]")).to_contain_text("brouillon")
+            expect(page.locator("[data-testid=changes]")).to_contain_text("ACT_BROUILLON")
+            shot(page, "draft-version")
+            page.click("[data-testid=publish]")
+            expect(page.locator(".messages")).to_contain_text("publiée")
+            expect(page.locator("[data-testid=draft-notice]")).to_have_count(0)
+            shot(page, "draft-published")
+        finally:
+            browser.close()
