@@ -160,10 +160,15 @@ def form_version_import(
     with transaction.atomic():
         # lock the document type so that two uploads cannot take the same number
         DocumentType.objects.select_for_update().get(pk=document_type.pk)
+        latest = FormVersion.objects.filter(document_type=document_type).order_by("-number").first()
+        number = latest.number + 1 if latest else 1
+        # the change list (and the labels carried over) against the latest published
+        # version: a draft's changes are never shown, nor counted, to those who cannot see it
         previous = (
-            FormVersion.objects.filter(document_type=document_type).order_by("-number").first()
+            FormVersion.objects.filter(document_type=document_type, published_at__isnull=False)
+            .order_by("-number")
+            .first()
         )
-        number = previous.number + 1 if previous else 1
         started = time.perf_counter()
         xsd = xsd_build(
             [f for f in derived.catalogue.fields if not f.table],

@@ -220,3 +220,13 @@ def test_publishing_once_notifies_and_offers_the_migration(version, declarant, d
 
 def test_uploading_published_stays_the_default(version):  # noqa: F811
     assert not version.is_draft and version.published_by_id == version.uploaded_by_id
+
+
+def test_change_lists_compare_with_the_published_version(draft, version, demo_user):  # noqa: F811
+    """A version uploaded after a draft is compared with the published one: the draft's
+    number and fields appear in no published change list."""
+    from .test_versions import upload
+
+    third = upload("dhup", workbook_bytes(SHEETS, NAMES), user=demo_user("dhup", "gestionnaire"))
+    assert third.number == 3 and third.previous_id == version.pk
+    assert "ACT_BROUILLON" not in str(third.changes)
