@@ -20,13 +20,14 @@ from declarations.services import NoFormVersion, dossier_open
 from declarations.services.imports import (
     dossier_import_xml,
     dossier_validate_xml,
+    import_root,
     version_blank_dossier,
     version_validate_xml,
 )
 from forms_cms.models import DocumentType
 from forms_cms.selectors import current_version, versions_visible_to
 from forms_cms.workbook.xsd import MAX_XML_BYTES
-from forms_cms.xmlformat import ImportReport, XmlImportRefused, dossier_xml, parse_safely
+from forms_cms.xmlformat import ImportReport, XmlImportRefused, dossier_xml
 from workflow.actions import MSG_NO_VERSION as MSG_NO_VERSION_YET
 from workflow.models import Campaign, Dossier
 from workflow.policy import DossierPolicy
@@ -114,10 +115,10 @@ def api_import(request):
     data = _body(request)
     if data is None:
         return _error(413, MSG_TOO_BIG.format(mb=MAX_XML_BYTES // (1024 * 1024)))
-    report = ImportReport()
-    root = parse_safely(data, report)
-    if root is None:
-        return _error(422, "Fichier refusé.", rapport=_report_json(report))
+    try:
+        root = import_root(data)
+    except XmlImportRefused as exc:
+        return _error(422, "Fichier refusé.", rapport=_report_json(exc.report))
     organism = request.api_organism
     if root.get("siren") != organism.siren:
         return _error(
@@ -177,10 +178,10 @@ def api_validate(request):
     data = _body(request)
     if data is None:
         return _error(413, MSG_TOO_BIG.format(mb=MAX_XML_BYTES // (1024 * 1024)))
-    report = ImportReport()
-    root = parse_safely(data, report)
-    if root is None:
-        return _error(422, MSG_INVALID, valide=False, rapport=_report_json(report))
+    try:
+        root = import_root(data)
+    except XmlImportRefused as exc:
+        return _error(422, MSG_INVALID, valide=False, rapport=_report_json(exc.report))
     organism = request.api_organism
     try:
         if organism is None:  # a software editor: the version the file names

@@ -22,6 +22,7 @@ from forms_cms.xmlformat import (
     XmlImportRefused,
     computed_differences,
     import_plan,
+    parse_safely,
     table_rows,
 )
 from organisms.models import Organism
@@ -30,8 +31,20 @@ from workflow.policy import DossierPolicy
 
 
 def _refuse(report: ImportReport):
-    """The one way out of a refused import or check: nothing was changed."""
+    """The one way out of a refused import or check (page, API, XML or workbook): nothing
+    was changed. A hook for whoever records refused files belongs here."""
     raise XmlImportRefused(report)
+
+
+def import_root(data: bytes):
+    """The root element of an XML file sent to the API (its attributes name the dossier or
+    the version), or ``XmlImportRefused`` through the one refusal path (unsafe, too big,
+    not well-formed)."""
+    report = ImportReport()
+    root = parse_safely(data, report)
+    if root is None:
+        _refuse(report)
+    return root
 
 
 def _closed_report(dossier) -> ImportReport:
