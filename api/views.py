@@ -34,6 +34,11 @@ MSG_WRONG_ROLE = (
     "son organisme (/api/v1/declarations/…), pas à l'API de lecture, réservée aux "
     "gestionnaires et aux partenaires."
 )
+MSG_EDITOR_SCOPE = (
+    "Ce jeton est celui d'un éditeur de logiciel : il sert à vérifier des fichiers sans les "
+    "importer (/api/v1/declarations/verifier), pas à l'API de lecture, réservée aux "
+    "gestionnaires et aux partenaires."
+)
 MAX_LIMIT = 500
 READ_ERRORS = {401: Erreur, 403: Erreur, 404: Erreur, 422: Erreur}
 
@@ -143,7 +148,7 @@ def _french_problem(error: dict) -> str:
 def _reader(request) -> reading.Reader:
     token = request.auth
     if token.scope not in READ_ROLES:
-        raise HttpError(403, MSG_WRONG_ROLE)
+        raise HttpError(403, MSG_EDITOR_SCOPE if token.scope == Role.EDITEUR else MSG_WRONG_ROLE)
     return reading.Reader.for_user(token.user, request)
 
 

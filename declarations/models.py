@@ -26,7 +26,9 @@ class ApiTokenQuerySet(models.QuerySet):
 class ApiToken(models.Model):
     """A secret that lets software act on one platform with the rights of the user who made
     it: an organisme user's imports and exports its organism's dossiers (editors' API); a
-    gestionnaire's or a partner user's reads what that user may read (read API, app ``api``).
+    gestionnaire's or a partner user's reads what that user may read (read API, app ``api``);
+    a software editor's checks files against form versions without saving (editors' API,
+    ``declarations/verifier``).
 
     Tokens live in the platform's schema, so a token works only on its platform. ``scope`` is
     the role of its user when it was made: a user whose role changed since holds a dead token.
@@ -36,6 +38,7 @@ class ApiToken(models.Model):
         ORGANISME = "organisme", "Import et export des déclarations de l'organisme"
         GESTIONNAIRE = "gestionnaire", "Lecture (gestionnaire)"
         PARTENAIRE = "partenaire", "Lecture (partenaire)"
+        EDITEUR = "editeur", "Vérification de fichiers (éditeur de logiciel)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_tokens"

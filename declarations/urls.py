@@ -49,6 +49,7 @@ urlpatterns = [
         views_pairs.tc_pair_delete_view,
         name="tc_pair_delete",
     ),
+    path("verifier/", views_xml.version_validate_page, name="validate"),
     path("jetons/", views_tokens.token_list, name="tokens"),
     path("jetons/<int:pk>/revoquer/", views_tokens.token_revoke, name="token_revoke"),
     # each part of the declaring screens keeps its own URL module

@@ -19,8 +19,9 @@ class TokenForm(forms.Form):
 
 
 # who holds tokens: an organisme user for its software's imports and exports, a gestionnaire
-# or a partner user for the read API (each token carries its user's role, ApiToken.scope)
-TOKEN_ROLES = (Role.ORGANISME, Role.GESTIONNAIRE, Role.PARTENAIRE)
+# or a partner user for the read API, a software editor to check its files without saving
+# (each token carries its user's role, ApiToken.scope)
+TOKEN_ROLES = (Role.ORGANISME, Role.GESTIONNAIRE, Role.PARTENAIRE, Role.EDITEUR)
 
 
 def _journal(token: ApiToken, action: str, user) -> None:

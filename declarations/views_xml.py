@@ -3,14 +3,23 @@ import re
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from accounts.models import Role
 from accounts.permissions import role_required
 from declarations.access import dossier_view
 from declarations.history import rows_count, table_change_lines
-from declarations.services.imports import dossier_import_workbook, dossier_import_xml
+from declarations.services.imports import (
+    dossier_import_workbook,
+    dossier_import_xml,
+    dossier_validate_workbook,
+    dossier_validate_xml,
+    version_validate_workbook,
+    version_validate_xml,
+)
 from forms_cms.fields import version_fields, version_tables
 from forms_cms.formats import format_value
+from forms_cms.selectors import form_versions, versions_visible_to
 from forms_cms.support import MAX_SUPPORT_BYTES, dossier_support, support_filename
 from forms_cms.workbook.xsd import MAX_XML_BYTES
 from forms_cms.xmlformat import XmlImportRefused, dossier_xml
@@ -130,15 +139,19 @@ def dossier_xml_page(request, dossier, policy):
     report, refused = None, False
     if posted and not editable:
         return HttpResponse("Import réservé à l'organisme du dossier.", status=403)
+    # « Vérifier sans importer »: the same checks and report, nothing written
+    checked_only = posted and bool(request.POST.get("verifier"))
     try:
         if workbook and support_form.is_valid():
             upload = support_form.cleaned_data["support"]
-            report = dossier_import_workbook(
+            service = dossier_validate_workbook if checked_only else dossier_import_workbook
+            report = service(
                 dossier=dossier, data=upload.read(), acting_user=request.user,
                 filename=upload.name,
             )  # fmt: skip
         elif xml_posted and form.is_valid():
-            report = dossier_import_xml(
+            service = dossier_validate_xml if checked_only else dossier_import_xml
+            report = service(
                 dossier=dossier, data=form.cleaned_data["file"].read(), acting_user=request.user
             )
     except XmlImportRefused as exc:
@@ -154,9 +167,89 @@ def dossier_xml_page(request, dossier, policy):
             "editable": editable,
             "report": report,
             "refused": refused,
+            "checked_only": checked_only,
+            # the dossier's verification page shows it as stored: after an import only
+            "verification_url": ""
+            if checked_only
+            else reverse("declarations:verification", args=[dossier.pk]),
             "shown": _shown_report(
                 report, version_fields(dossier.form_version), version_tables(dossier.form_version)
             )
+            if report
+            else None,
+        },
+    )
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.document_type.label} — version {obj.number} ({obj.campaign})"
+
+
+class VersionValidateForm(forms.Form):
+    version = VersionChoiceField(
+        label="Formulaire et version", queryset=form_versions().none(), empty_label=None
+    )
+    file = forms.FileField(
+        label="Fichier XML au format harmonisé, ou support Excel rempli (.xlsx)",
+        help_text="Vérifié comme un import dans un dossier vierge de cette version, quel que "
+        "soit le SIREN qu'il porte ; rien n'est enregistré.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # drafts for gestionnaires and editors only
+        self.fields["version"].queryset = versions_visible_to(user)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = MAX_SUPPORT_BYTES if _is_workbook(upload) else MAX_XML_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"Le fichier dépasse {limit // (1024 * 1024)} Mo, la taille maximale d'un "
+                "import : scindez la déclaration."
+            )
+        return upload
+
+
+def _is_workbook(upload) -> bool:
+    """A workbook by its name (the support's checks then say what is wrong with it)."""
+    return upload.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".xltm", ".xlam"))
+
+
+@role_required(Role.EDITEUR, Role.ORGANISME, Role.GESTIONNAIRE)
+def version_validate_page(request):
+    """« Vérifier un fichier » against a form version, without any dossier: software editors
+    test their exports (XML or filled support) as an import would check them."""
+    form = VersionValidateForm(request.POST or None, request.FILES or None, user=request.user)
+    report, refused, workbook = None, False, False
+    if request.method == "POST" and form.is_valid():
+        version, upload = form.cleaned_data["version"], form.cleaned_data["file"]
+        workbook = _is_workbook(upload)
+        try:
+            if workbook:
+                report = version_validate_workbook(
+                    version=version, data=upload.read(), acting_user=request.user,
+                    filename=upload.name,
+                )  # fmt: skip
+            else:
+                report = version_validate_xml(
+                    version=version, data=upload.read(), acting_user=request.user
+                )
+        except XmlImportRefused as exc:
+            report, refused = exc.report, True
+    version = form.cleaned_data.get("version") if report else None
+    return render(
+        request,
+        "declarations/version_validate.html",
+        {
+            "form": form,
+            "report": report,
+            "refused": refused,
+            "checked_only": True,
+            "imported_workbook": workbook,
+            "verification_url": "",
+            "shown": _shown_report(report, version_fields(version), version_tables(version))
             if report
             else None,
         },

@@ -28,8 +28,8 @@ from forms_cms.selectors import (
     PlatformVersions,
     editor_versions,
     every_platform_editor_versions,
-    published_versions,
     version_file_kinds,
+    versions_visible_to,
 )
 from tenants.models import Platform
 from workflow.models import Campaign
@@ -240,7 +240,9 @@ class EditorsIndexPage(Page):
         if platform.kind == Platform.Kind.MINISTRY:
             groups = every_platform_editor_versions()
         else:
-            groups = [PlatformVersions(platform.code, platform.short_name, editor_versions())]
+            groups = [
+                PlatformVersions(platform.code, platform.short_name, editor_versions(request.user))
+            ]
         context["groups"] = groups
         context["current_code"] = platform.code
         context["all_platforms"] = len(groups) > 1
@@ -267,7 +269,7 @@ class ManagerPage(Page):
         context = super().get_context(request, *args, **kwargs)
         kinds = version_file_kinds()
         groups = defaultdict(list)
-        versions = published_versions().order_by(
+        versions = versions_visible_to(request.user).order_by(
             "document_type__position", "-campaign__exercise", "-number"
         )
         for version in versions:

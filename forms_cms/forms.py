@@ -20,6 +20,17 @@ class FormVersionUploadForm(forms.Form):
         ),
     )
 
+    draft = forms.BooleanField(
+        label="Garder cette version en brouillon",
+        required=False,
+        help_text=(
+            "Un brouillon n'est vu que des gestionnaires et des éditeurs de logiciel : aucun "
+            "dossier ne l'utilise, les organismes, les partenaires et les abonnés n'en sont pas "
+            "informés tant qu'il n'est pas publié (bouton « Publier » sur la page de la "
+            "version). Sans cette case, la version est publiée dès son dépôt."
+        ),
+    )
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".xlsm")):

@@ -116,6 +116,17 @@ class FormVersion(models.Model):
     # moved by every write of the version's controls and aggregates (forms_cms.controls): keys
     # the per-process cache of its blocking checks, so every node sees an edit at once
     rules_changed_at = models.DateTimeField("règles modifiées le", null=True, blank=True)
+    # a draft (brouillon) until published: seen by gestionnaires and editors only, never opened
+    # by a dossier (forms_cms.selectors)
+    published_at = models.DateTimeField("publiée le", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="publiée par",
+    )
 
     class Meta:
         verbose_name = "version de formulaire"
@@ -133,6 +144,10 @@ class FormVersion(models.Model):
     @property
     def code(self) -> str:
         return f"{self.document_type.code}-v{self.number}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.published_at is None
 
     def file(self, kind: str) -> VersionFile:
         return self.files.get(kind=kind)

@@ -8,19 +8,34 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django_tenants.utils import schema_context
 
+from accounts.models import Role
 from forms_cms.models import FormVersion, SecondOpinion, VersionFile
 from tenants.models import Platform
 
+# who sees a draft version (brouillon): those who prepare forms and those who write software
+# for them; organisms and partners see published versions only
+DRAFT_READERS = frozenset({Role.GESTIONNAIRE, Role.EDITEUR})
+
 
 def form_versions() -> QuerySet[FormVersion]:
+    """Every version, drafts included: for the gestionnaires' screens and internal reads."""
     return FormVersion.objects.select_related("document_type", "campaign", "uploaded_by")
 
 
 def published_versions() -> QuerySet[FormVersion]:
-    """The versions shown to editors and other readers outside the gestionnaires' own screens
-    (the editors' section, on every platform and across platforms from the ministry's, and
-    their downloads there). The ONE place to filter out versions not yet published (drafts)."""
-    return form_versions()
+    """The published versions (a draft has no ``published_at``): the only ones organisms and
+    partners see, and those the ministry's editors' section lists and serves across platforms.
+    Gestionnaires and editors see drafts too on their platform (:func:`versions_visible_to`)."""
+    return form_versions().filter(published_at__isnull=False)
+
+
+def versions_visible_to(user) -> QuerySet[FormVersion]:
+    """The versions ``user`` may list, open and download: drafts for gestionnaires and
+    editors only. Every screen, download and API answer that lists or serves versions asks
+    this (an anonymous visitor sees published ones; the views require a sign-in anyway)."""
+    if getattr(user, "role", None) in DRAFT_READERS:
+        return form_versions()
+    return published_versions()
 
 
 # files anyone on the platform may download; the compiled formulas stay internal
@@ -39,12 +54,12 @@ def version_file_kinds(version_ids=None) -> dict[int, set[str]]:
     return kinds
 
 
-def editor_versions() -> list[FormVersion]:
-    """This platform's published versions, newest exercise first, each with ``file_kinds``
-    and ``change_counts`` (fields added, removed… since the version before)."""
-    versions = list(
-        published_versions().order_by("-campaign__exercise", "document_type__position", "-number")
-    )
+def editor_versions(user=None) -> list[FormVersion]:
+    """This platform's versions ``user`` may see (published ones without a user), newest
+    exercise first, each with ``file_kinds`` and ``change_counts`` (fields added, removed…
+    since the version before)."""
+    shown = versions_visible_to(user) if user is not None else published_versions()
+    versions = list(shown.order_by("-campaign__exercise", "document_type__position", "-number"))
     kinds = version_file_kinds([v.pk for v in versions])
     for version in versions:
         version.file_kinds = kinds.get(version.pk, set())
@@ -105,9 +120,12 @@ def second_opinion(version) -> SecondOpinion | None:
 
 
 def current_version(document_type, campaign) -> FormVersion | None:
-    """The version dossiers of this campaign use: the latest uploaded for it."""
+    """The version dossiers of this campaign use: the latest published for it (a draft is
+    never opened by a dossier)."""
     return (
-        FormVersion.objects.filter(document_type=document_type, campaign=campaign)
+        FormVersion.objects.filter(
+            document_type=document_type, campaign=campaign, published_at__isnull=False
+        )
         .order_by("-number")
         .first()
     )
@@ -129,6 +147,7 @@ def previous_exercise_fields(version) -> set[str] | None:
         FormVersion.objects.filter(
             document_type_id=version.document_type_id,
             campaign__exercise=version.campaign.exercise - 1,
+            published_at__isnull=False,
         )
         .order_by("-number")
         .first()

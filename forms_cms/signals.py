@@ -10,7 +10,11 @@ Both carry ``version`` (the :class:`~forms_cms.models.FormVersion` changed); the
   counts may be stale.
 - ``version_fields_changed``: a field's label, required or common flag was edited.
 - ``version_uploaded``: a new version was stored — sent *inside* the upload's transaction
-  (receivers queue what they send: the editors' subscribers hear of it only if it commits).
+  (receivers queue what they send: the second opinion only if it commits); ``draft``
+  versions are uploaded too.
+- ``version_published``: a version went live — sent inside the transaction that published it
+  (at its upload, after ``version_uploaded``, or later from a draft): the editors' subscribers
+  hear of it then, never of a draft.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from forms_cms.models import FormVersion
 version_rules_changed = Signal()
 version_fields_changed = Signal()
 version_uploaded = Signal()
+version_published = Signal()
 
 
 def send_on_commit(signal: Signal, version: FormVersion) -> None:

@@ -265,7 +265,7 @@ def cell_stored_value(info, value):
     return parsed
 
 
-def _marker_check(report: ImportReport, marker: str, dossier) -> bool:
+def _marker_check(report: ImportReport, marker: str, dossier, any_siren: bool) -> bool:
     parts = marker.split("|")
     if len(parts) != 4:
         return True
@@ -284,18 +284,19 @@ def _marker_check(report: ImportReport, marker: str, dossier) -> bool:
             )
         )
         return False
-    if siren != dossier.organism.siren:
+    if not any_siren and siren != dossier.organism.siren:
         report.errors.append(MSG_SIREN.format(siren=siren, expected=dossier.organism.siren))
         return False
     return True
 
 
 def support_import_plan(
-    dossier, data: bytes, filename: str = "classeur.xlsx"
+    dossier, data: bytes, filename: str = "classeur.xlsx", *, any_siren: bool = False
 ) -> tuple[ImportReport, dict[str, object], dict]:
     """Read and check a filled support for this dossier: the report, the input values to
     apply (every input field; tables with their rows), the computed values the file saved.
-    Nothing is written."""
+    Nothing is written. ``any_siren``: the marker's SIREN is not checked (a check against a
+    form version, whatever organism the support was filled for)."""
     report = ImportReport()
     empty: tuple[ImportReport, dict, dict] = (report, {}, {})
     if filename.lower().endswith((".xlsm", ".xltm", ".xlam")):
@@ -326,7 +327,7 @@ def support_import_plan(
     tables = version_tables(version)
     marker = book.constants.get(MARKER_NAME)
     marker = marker.strip().strip('"') if marker else None
-    if marker is not None and not _marker_check(report, marker, dossier):
+    if marker is not None and not _marker_check(report, marker, dossier, any_siren):
         return empty
     missing = [name for name in fields if name.upper() not in book.names]
     if marker is None and len(missing) > len(fields) // 2:

@@ -23,6 +23,7 @@ urlpatterns = [
         views.platform_version_download,
         name="platform_version_file",
     ),
+    path("<int:pk>/publier/", views.version_publish, name="version_publish"),
     path("<int:pk>/champs/<int:field_pk>/", views.field_edit, name="field_edit"),
     path("<int:pk>/controles/", views_controls.control_list, name="control_list"),
     path("<int:pk>/controles/ajouter/", views_controls.control_edit, name="control_create"),

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 from harmonia.forms import errors_apply
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -24,12 +25,17 @@ from forms_cms.forms import (
 from forms_cms.models import DocumentType, Field, VersionFile
 from forms_cms.selectors import (
     PUBLIC_FILES,
-    form_versions,
     platform_published_version,
     platform_version_file,
     second_opinion,
+    versions_visible_to,
 )
-from forms_cms.services import FormImportError, form_version_import
+from forms_cms.services import (
+    FormImportError,
+    FormPublishRefused,
+    form_version_import,
+    form_version_publish,
+)
 from forms_cms.services.fields import field_update
 
 READERS = (Role.GESTIONNAIRE, Role.ORGANISME, Role.PARTENAIRE, Role.EDITEUR)
@@ -37,7 +43,9 @@ READERS = (Role.GESTIONNAIRE, Role.ORGANISME, Role.PARTENAIRE, Role.EDITEUR)
 
 @role_required(*READERS)
 def version_list(request):
-    return render(request, "forms_cms/version_list.html", {"versions": form_versions()})
+    return render(
+        request, "forms_cms/version_list.html", {"versions": versions_visible_to(request.user)}
+    )
 
 
 @role_required(Role.GESTIONNAIRE)
@@ -53,13 +61,15 @@ def version_upload(request):
                 file_name=upload.name,
                 content=upload.read(),
                 acting_user=request.user,
+                draft=form.cleaned_data["draft"],
             )
         except FormImportError as exc:
             problems = exc.problems
         else:
             messages.success(
                 request,
-                f"Version {version.number} de « {version.document_type} » enregistrée : "
+                f"Version {version.number} de « {version.document_type} » enregistrée"
+                f"{' en brouillon' if version.is_draft else ''} : "
                 f"{version.input_count + version.computed_count} champs.",
             )
             return redirect("forms_cms:version_detail", pk=version.pk)
@@ -153,7 +163,7 @@ def sample_workbook(request):
 
 @role_required(*READERS)
 def version_detail(request, pk):
-    version = get_object_or_404(form_versions(), pk=pk)
+    version = get_object_or_404(versions_visible_to(request.user), pk=pk)
     sheets = list(version.sheets.values_list("name", flat=True))
     filters = FieldFilterForm(request.GET or None, sheets=sheets)
     fields = version.fields.all()
@@ -188,7 +198,7 @@ def version_detail(request, pk):
             "to_migrate": version.document_type.dossiers.filter(
                 campaign=version.campaign, form_version__number__lt=version.number
             ).count()
-            if request.user.role == Role.GESTIONNAIRE
+            if request.user.role == Role.GESTIONNAIRE and not version.is_draft
             else 0,
         },
     )
@@ -198,7 +208,8 @@ def version_detail(request, pk):
 def version_file(request, pk, kind):
     if kind not in PUBLIC_FILES:
         return HttpResponse(status=404)
-    file = get_object_or_404(VersionFile, version_id=pk, kind=kind)
+    version = get_object_or_404(versions_visible_to(request.user), pk=pk)
+    file = get_object_or_404(VersionFile, version=version, kind=kind)
     response = HttpResponse(bytes(file.content), content_type=file.content_type)
     response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
     return response
@@ -237,6 +248,25 @@ def platform_version_download(request, code, pk, kind):
     response = HttpResponse(bytes(file.content), content_type=file.content_type)
     response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
     return response
+
+
+@require_POST
+@role_required(Role.GESTIONNAIRE)
+def version_publish(request, pk):
+    """Publish a draft version: it becomes the campaign's current one (the version page then
+    offers the migration of the dossiers still on an earlier version)."""
+    version = get_object_or_404(versions_visible_to(request.user), pk=pk)
+    try:
+        form_version_publish(version=version, acting_user=request.user)
+    except FormPublishRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Version {version.number} de « {version.document_type} » publiée : les "
+            "organismes, les partenaires et les abonnés la voient désormais.",
+        )
+    return redirect("forms_cms:version_detail", pk=version.pk)
 
 
 @role_required(Role.GESTIONNAIRE)

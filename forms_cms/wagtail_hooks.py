@@ -69,6 +69,7 @@ def register_forms_actions(actions):
         ("harmonia.aggregate_deleted", "Agrégat supprimé"),
         ("harmonia.rules_carried_over", "Contrôles et agrégats repris de la version précédente"),
         ("harmonia.form_version_uploaded", "Version de formulaire déposée"),
+        ("harmonia.form_version_published", "Version de formulaire publiée"),
         ("harmonia.carry_over_updated", "Règles de reprise ou seuils d'écart modifiés"),
         ("harmonia.form_version_migrated", "Dossiers de la campagne migrés vers la version"),
     ):

@@ -272,9 +272,13 @@ def parse_safely(data: bytes, report: ImportReport):
     return root
 
 
-def import_plan(dossier, data: bytes) -> tuple[ImportReport, dict[str, object], dict]:
+def import_plan(
+    dossier, data: bytes, *, any_siren: bool = False
+) -> tuple[ImportReport, dict[str, object], dict]:
     """Read and check a file for this dossier: the report, the input values to apply, and
-    the computed values the file carried. Nothing is written."""
+    the computed values the file carried. Nothing is written. ``any_siren``: the file's SIREN
+    is not checked (a software editor's check of a file against a form version, whatever
+    organism it was made for)."""
     report = ImportReport()
     root = parse_safely(data, report)
     if root is None:
@@ -297,7 +301,7 @@ def import_plan(dossier, data: bytes) -> tuple[ImportReport, dict[str, object], 
                 )
             )
         return report, {}, {}
-    if root.get("siren") != dossier.organism.siren:
+    if not any_siren and root.get("siren") != dossier.organism.siren:
         report.errors.append(
             MSG_SIREN.format(siren=root.get("siren"), expected=dossier.organism.siren)
         )

@@ -7,7 +7,9 @@ class SubscriptionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from forms_cms.signals import version_uploaded
+        from forms_cms.signals import version_published
         from subscriptions import signals  # connects Wagtail's page_published too
 
-        version_uploaded.connect(signals.on_version_uploaded, dispatch_uid="subscriptions-version")
+        version_published.connect(
+            signals.on_version_published, dispatch_uid="subscriptions-version"
+        )

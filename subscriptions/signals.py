@@ -29,9 +29,10 @@ def on_page_published(sender, instance, revision=None, **kwargs) -> None:
     notify_page_published(instance, first=first_publication(instance, revision))
 
 
-def on_version_uploaded(sender, version, **kwargs) -> None:
-    """A new form version (``forms_cms.signals.version_uploaded``, inside its transaction):
-    the editors' subscribers get the version page, its XSD and its specification file."""
+def on_version_published(sender, version, **kwargs) -> None:
+    """A form version went live (``forms_cms.signals.version_published``, inside its
+    transaction; never for a draft): the editors' subscribers get the version page, its XSD
+    and its specification file."""
     from subscriptions.services import notify_form_version
 
     notify_form_version(version)

@@ -74,6 +74,12 @@ def test_each_role_s_main_pages_meet_the_policy(version, declarant, client_for, 
             "/echanges/",
         ],
         ("dhup", "partenaire-cdc"): ["/", "/partenaires/"],
+        ("dhup", "editeur"): [
+            "/",
+            "/formulaires/",
+            "/declarations/verifier/",
+            "/declarations/jetons/",
+        ],
         ("public", None): ["/", "/comptes/connexion/"],
         ("public", "hotline"): [
             "/operateur/",

@@ -80,8 +80,10 @@ def offers_for(organism, dossiers=None) -> list[Offer]:
             .defer("values", "computed")
         )
     dossiers = {(d.campaign_id, d.document_type_id): d for d in dossiers}
-    versions = FormVersion.objects.select_related("campaign", "document_type").order_by(
-        "-campaign__exercise", "document_type__position", "-number"
+    versions = (
+        FormVersion.objects.filter(published_at__isnull=False)
+        .select_related("campaign", "document_type")
+        .order_by("-campaign__exercise", "document_type__position", "-number")
     )
     offers, seen = [], set()
     for version in versions:

@@ -7,14 +7,14 @@ from harmonia.french import counted
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from forms_cms.selectors import form_versions
+from forms_cms.selectors import published_versions
 from workflow.services.migration import form_version_migrate, version_migration_impact
 
 
 @role_required(Role.GESTIONNAIRE)
 def version_migration(request, pk):
     """Impact of moving the campaign's dossiers to this version, then the migration."""
-    version = get_object_or_404(form_versions(), pk=pk)
+    version = get_object_or_404(published_versions(), pk=pk)  # never to a draft
     if request.method == "POST":
         impact = form_version_migrate(version=version, acting_user=request.user)
         messages.success(

@@ -17,10 +17,18 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from declarations.models import ApiToken
 from declarations.services import NoFormVersion, dossier_open
-from declarations.services.imports import dossier_import_xml
+from declarations.services.imports import (
+    dossier_import_xml,
+    dossier_validate_xml,
+    import_root,
+    version_blank_dossier,
+    version_validate_xml,
+)
 from forms_cms.models import DocumentType
+from forms_cms.selectors import current_version, versions_visible_to
 from forms_cms.workbook.xsd import MAX_XML_BYTES
-from forms_cms.xmlformat import ImportReport, XmlImportRefused, dossier_xml, parse_safely
+from forms_cms.xmlformat import ImportReport, XmlImportRefused, dossier_xml
+from workflow.actions import MSG_NO_VERSION as MSG_NO_VERSION_YET
 from workflow.models import Campaign, Dossier
 from workflow.policy import DossierPolicy
 
@@ -31,7 +39,12 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
     return JsonResponse({"message": message, **extra}, status=status)
 
 
-def token_required(view):
+def token_required(view=None, *, editors: bool = False):
+    """An organisme user's token (``editors``: or a software editor's, for the check without
+    saving, which needs no organism)."""
+    if view is None:
+        return lambda view: token_required(view, editors=editors)
+
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         header = request.headers.get("Authorization", "")
@@ -44,6 +57,9 @@ def token_required(view):
             response["WWW-Authenticate"] = 'Bearer realm="harmonia"'
             return response
         user = token.user
+        if editors and user.role == Role.EDITEUR:
+            request.api_user, request.api_organism = user, None
+            return view(request, *args, **kwargs)
         membership = getattr(user, "membership", None)
         if user.role != Role.ORGANISME or membership is None or membership.organism is None:
             return _error(403, "Ce jeton n'est pas celui d'un organisme.")
@@ -70,6 +86,12 @@ def _report_json(report: ImportReport) -> dict:
     }
 
 
+MSG_TOO_BIG = (
+    "Le fichier dépasse {mb} Mo, la taille maximale d'un import XML : scindez la déclaration "
+    "ou retirez les espaces superflus."
+)
+
+
 def _body(request) -> bytes | None:
     """The request body up to the documented import limit (``MAX_XML_BYTES``), or None when
     larger. Read from the stream, not ``request.body``: that one stops at Django's
@@ -92,15 +114,11 @@ def api_import(request):
     siren (which must be the token's organism), created if needed, and the file applied."""
     data = _body(request)
     if data is None:
-        return _error(
-            413,
-            f"Le fichier dépasse {MAX_XML_BYTES // (1024 * 1024)} Mo, la taille maximale d'un "
-            "import XML : scindez la déclaration ou retirez les espaces superflus.",
-        )
-    report = ImportReport()
-    root = parse_safely(data, report)
-    if root is None:
-        return _error(422, "Fichier refusé.", rapport=_report_json(report))
+        return _error(413, MSG_TOO_BIG.format(mb=MAX_XML_BYTES // (1024 * 1024)))
+    try:
+        root = import_root(data)
+    except XmlImportRefused as exc:
+        return _error(422, "Fichier refusé.", rapport=_report_json(exc.report))
     organism = request.api_organism
     if root.get("siren") != organism.siren:
         return _error(
@@ -137,6 +155,99 @@ def _int(text):
         return int(text)
     except (TypeError, ValueError):
         return None
+
+
+MSG_VALID = "Fichier valide : l'import l'accepterait. Rien n'a été modifié (vérification seule)."
+MSG_INVALID = "Fichier refusé : un import le refuserait. Rien n'a été modifié (vérification seule)."
+MSG_NO_VERSION = (
+    "Aucune version {version} du formulaire « {code} » sur cette plateforme : le fichier doit "
+    "nommer un formulaire et une version publiés (leur XSD est dans Formulaires)."
+)
+
+
+@csrf_exempt
+@require_POST
+@token_required(editors=True)
+def api_validate(request):
+    """POST an XML declaration to check it as an import would, without changing anything.
+
+    An organisme token: against the organism's dossier named by the root (formulaire,
+    exercice, its own SIREN), or against a blank dossier when it has none yet (none is
+    created). A software editor's token: against the form version the root names
+    (formulaire, version), whatever the SIREN."""
+    data = _body(request)
+    if data is None:
+        return _error(413, MSG_TOO_BIG.format(mb=MAX_XML_BYTES // (1024 * 1024)))
+    try:
+        root = import_root(data)
+    except XmlImportRefused as exc:
+        return _error(422, MSG_INVALID, valide=False, rapport=_report_json(exc.report))
+    organism = request.api_organism
+    try:
+        if organism is None:  # a software editor: the version the file names
+            version = (
+                versions_visible_to(request.api_user)  # an editor's: drafts included
+                .filter(
+                    document_type__code=root.get("formulaire") or "",
+                    number=_int(root.get("version")) or 0,
+                )
+                .first()
+            )
+            if version is None:
+                return _error(
+                    404,
+                    MSG_NO_VERSION.format(version=root.get("version"), code=root.get("formulaire")),
+                )
+            report = version_validate_xml(version=version, data=data, acting_user=request.api_user)
+            dossier_pk = None
+        else:
+            if root.get("siren") != organism.siren:
+                return _error(
+                    403,
+                    f"Le SIREN du fichier ({root.get('siren')}) n'est pas celui de l'organisme "
+                    f"du jeton ({organism.siren}).",
+                )
+            dossier = _organism_dossier(request, root)
+            if isinstance(dossier, JsonResponse):
+                return dossier
+            report = dossier_validate_xml(dossier=dossier, data=data, acting_user=request.api_user)
+            dossier_pk = dossier.pk
+    except XmlImportRefused as exc:
+        return _error(422, MSG_INVALID, valide=False, rapport=_report_json(exc.report))
+    return JsonResponse(
+        {
+            "valide": True,
+            "message": MSG_VALID,
+            "dossier": dossier_pk,
+            "rapport": _report_json(report),
+        }
+    )
+
+
+def _organism_dossier(request, root):
+    """The token's organism's dossier the root names, or an unsaved blank one of the current
+    version when it has none (nothing is created), or the error answer."""
+    organism = request.api_organism
+    document_type = DocumentType.objects.filter(code=root.get("formulaire") or "").first()
+    campaign = Campaign.objects.filter(exercise=_int(root.get("exercice"))).first()
+    if document_type is None or campaign is None:
+        return _error(
+            404, "Aucune campagne de cet exercice ne collecte ce formulaire sur cette plateforme."
+        )
+    dossier = Dossier.objects.filter(
+        organism=organism, campaign=campaign, document_type=document_type
+    ).first()
+    if dossier is not None:
+        return dossier
+    if not document_type.may_file(organism):
+        return _error(404, f"« {document_type.label} » ne concerne pas votre organisme.")
+    version = current_version(document_type, campaign)
+    if version is None:
+        return _error(
+            404,
+            MSG_NO_VERSION_YET.format(document=document_type.label, campaign=str(campaign).lower()),
+        )
+    return version_blank_dossier(version, organism=organism)
 
 
 @require_GET
@@ -222,6 +333,55 @@ OPENAPI_PATHS = {
                 "404": {"description": "Formulaire ou campagne inconnus", **_ERROR},
                 "413": {"description": "Fichier trop volumineux (20 Mo)", **_ERROR},
                 "422": {"description": "Fichier refusé, rien n'est modifié", **_ERROR},
+            },
+        }
+    },
+    "/api/v1/declarations/verifier": {
+        "post": {
+            "summary": "Vérifier une déclaration XML sans l'importer",
+            "description": (
+                "Les mêmes vérifications qu'un import (schéma XSD de la version, règles des "
+                "champs, recalcul, contrôles), le même rapport, sans rien enregistrer : aucun "
+                "dossier n'est créé ni modifié. Jeton d'un organisme : le dossier de "
+                "l'organisme désigné par formulaire, exercice et siren (ou un dossier vierge "
+                "de la version en cours s'il n'existe pas encore). Jeton d'un éditeur de "
+                "logiciel : la version désignée par les attributs formulaire et version de "
+                "l'élément racine, quel que soit le SIREN. Mêmes limites de débit que "
+                "l'import."
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {"application/xml": {"schema": {"type": "string"}}},
+            },
+            "responses": {
+                "200": {
+                    "description": "Fichier valide : un import l'accepterait",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "valide": {"type": "boolean"},
+                                    "message": {"type": "string"},
+                                    "dossier": {"type": "integer", "nullable": True},
+                                    "rapport": _REPORT_SCHEMA,
+                                },
+                            }
+                        }
+                    },
+                },
+                "401": {"description": "Jeton absent ou invalide", **_ERROR},
+                "403": {
+                    "description": "SIREN d'un autre organisme, ou jeton d'un autre rôle",
+                    **_ERROR,
+                },
+                "404": {"description": "Formulaire, version ou campagne inconnus", **_ERROR},
+                "413": {"description": "Fichier trop volumineux (20 Mo)", **_ERROR},
+                "422": {
+                    "description": "Fichier qu'un import refuserait (rien n'est modifié)",
+                    **_ERROR,
+                },
+                "429": {"description": "Trop de requêtes", **_ERROR},
             },
         }
     },

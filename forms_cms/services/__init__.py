@@ -1,3 +1,8 @@
-from forms_cms.services.versions import FormImportError, form_version_import
+from forms_cms.services.versions import (
+    FormImportError,
+    FormPublishRefused,
+    form_version_import,
+    form_version_publish,
+)
 
-__all__ = ["FormImportError", "form_version_import"]
+__all__ = ["FormImportError", "FormPublishRefused", "form_version_import", "form_version_publish"]

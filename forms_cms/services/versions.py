@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from harmonia.workbook_safety import WorkbookFileError, workbook_open
 from wagtail.log_actions import log
 
 from accounts.models import Role
 from forms_cms.engine import CompileError, workbook_compile
 from forms_cms.models import DocumentType, Field, FormVersion, SheetLayout, VersionFile
-from forms_cms.signals import version_uploaded
+from forms_cms.signals import version_published, version_uploaded
 from forms_cms.workbook.catalogue import Catalogue, CatalogueError, FieldSpec, catalogue_read
 from forms_cms.workbook.catalogue import catalogue_diff as catalogue_changes
 from forms_cms.workbook.layout import sheet_layouts
@@ -28,6 +29,7 @@ from forms_cms.workbook.xsd import TableSpec, xsd_build
 from tenants.security_events import upload_refused_record
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut déposer un formulaire."
+MSG_ONLY_GESTIONNAIRE_PUBLISH = "Seul un gestionnaire de la plateforme peut publier un formulaire."
 MSG_NOT_COLLECTED = (
     "La campagne {campaign} ne collecte pas le document « {document} » : choisissez une autre "
     "campagne ou ajoutez ce document à la campagne."
@@ -145,8 +147,11 @@ def form_version_import(
     file_name: str,
     content: bytes,
     acting_user,
+    draft: bool = False,
 ) -> FormVersion:
-    """Create the next version of ``document_type`` from an uploaded workbook."""
+    """Create the next version of ``document_type`` from an uploaded workbook: published at
+    once, or kept as a draft (``draft``) that only gestionnaires and editors see until
+    :func:`form_version_publish`."""
     if acting_user.role != Role.GESTIONNAIRE:
         raise PermissionDenied(MSG_ONLY_GESTIONNAIRE)
     if not campaign.document_types.filter(pk=document_type.pk).exists():
@@ -157,10 +162,15 @@ def form_version_import(
     with transaction.atomic():
         # lock the document type so that two uploads cannot take the same number
         DocumentType.objects.select_for_update().get(pk=document_type.pk)
+        latest = FormVersion.objects.filter(document_type=document_type).order_by("-number").first()
+        number = latest.number + 1 if latest else 1
+        # the change list (and the labels carried over) against the latest published
+        # version: a draft's changes are never shown, nor counted, to those who cannot see it
         previous = (
-            FormVersion.objects.filter(document_type=document_type).order_by("-number").first()
+            FormVersion.objects.filter(document_type=document_type, published_at__isnull=False)
+            .order_by("-number")
+            .first()
         )
-        number = previous.number + 1 if previous else 1
         started = time.perf_counter()
         xsd = xsd_build(
             [f for f in derived.catalogue.fields if not f.table],
@@ -188,6 +198,8 @@ def form_version_import(
             input_count=sum(1 for f in fields if f.kind == Field.Kind.INPUT),
             computed_count=sum(1 for f in fields if f.kind == Field.Kind.COMPUTED),
             common_count=sum(1 for f in fields if f.common),
+            published_at=None if draft else timezone.now(),
+            published_by=None if draft else acting_user,
         )
         _store_files(version, file_name, content, derived, xsd)
         _store_fields(version, fields, previous)
@@ -195,8 +207,11 @@ def form_version_import(
             SheetLayout(version=version, position=i, name=layout["name"], layout=layout)
             for i, layout in enumerate(derived.layouts)
         )
-        # editors' subscribers (a receiver): queued in this transaction, so only if stored
+        # the second opinion, and the editors' subscribers when it is published (receivers):
+        # queued in this transaction, so only if stored
         version_uploaded.send(sender=FormVersion, version=version)
+        if not draft:
+            version_published.send(sender=FormVersion, version=version)
         log(
             instance=version,
             action="harmonia.form_version_uploaded",
@@ -208,9 +223,52 @@ def form_version_import(
                 "file_name": version.source_name,
                 "sha256": version.sha256,
                 "fields": len(fields),
+                "draft": draft,
             },
         )
     return version
+
+
+MSG_ALREADY_PUBLISHED = (
+    "La version {number} de « {document} » est déjà publiée (le {date}) : rien n'a changé."
+)
+
+
+class FormPublishRefused(Exception):
+    """Publishing was refused; the message says why (nothing changed)."""
+
+
+def form_version_publish(*, version: FormVersion, acting_user) -> FormVersion:
+    """Publish a draft version: from now on dossiers of its campaign open with it (when it is
+    the latest published) and organisms and partners see it; the editors' subscribers hear of
+    it. A version already published is refused with the reason, nothing changed."""
+    if acting_user.role != Role.GESTIONNAIRE:
+        raise PermissionDenied(MSG_ONLY_GESTIONNAIRE_PUBLISH)
+    with transaction.atomic():
+        locked = (
+            FormVersion.objects.select_for_update()
+            .select_related("document_type")
+            .get(pk=version.pk)
+        )
+        if locked.published_at is not None:
+            raise FormPublishRefused(
+                MSG_ALREADY_PUBLISHED.format(
+                    number=locked.number,
+                    document=locked.document_type.label,
+                    date=timezone.localtime(locked.published_at).strftime("%d/%m/%Y à %H:%M"),
+                )
+            )
+        locked.published_at, locked.published_by = timezone.now(), acting_user
+        locked.save(update_fields=["published_at", "published_by"])
+        version_published.send(sender=FormVersion, version=locked)
+        log(
+            instance=locked,
+            action="harmonia.form_version_published",
+            user=acting_user,
+            data={"document_type": locked.document_type.code, "number": locked.number},
+        )
+    version.published_at, version.published_by = locked.published_at, acting_user
+    return locked
 
 
 def _store_files(version, file_name, content, derived: _Derived, xsd: bytes) -> None:

@@ -20,6 +20,7 @@ from organisms.models import Organism, Partner
 from partners.models import AccessLog, Transmission
 from tests.conftest import run_queued_jobs
 from tests.declarations.test_online_form import declarant, open_dossier, outsider, version  # noqa: F401
+from tests.declarations.test_xml import document as xml_document
 from tests.helpers import transmit
 from tests.workflow.test_confidentiality_matrix import SENT_DIGITS, STEPS, WIP_DIGITS, reach
 from workflow.models import Dossier
@@ -35,6 +36,9 @@ LIST = "/api/v1/campagnes/2024/ER_SOCIAUX/dossiers"
 def key_of(user, schema: str = "dhup", name: str = "Logiciel") -> str:
     with schema_context(schema):
         return ApiToken.issue(user=user, name=name)[1]
+
+
+VALIDATE = "/api/v1/declarations/verifier"
 
 
 def get(client, url: str, key: str | None = None):
@@ -74,14 +78,12 @@ def test_each_token_at_each_step(step, version, declarant, outsider, gestionnair
         "partner not sent": key_of(demo_user("dhup", "partenaire-prefecture")),
         "organisme": key_of(declarant),
         "other organism": key_of(outsider),
-        "editeur": None,  # an editor holds no token: its role has none
+        "editeur": key_of(demo_user("dhup", "editeur")),  # checks files, reads nothing
         "revoked": revoked_key,
         "other platform": key_of(demo_user("oph", "gestionnaire"), "oph"),
         "bad": "hrm_0000_nope",
         "none": None,
     }
-    with pytest.raises(ValueError):
-        key_of(demo_user("dhup", "editeur"))
     client = client_for("dhup")
     base = f"/api/v1/dossiers/{dossier.pk}"
     absent = "/api/v1/dossiers/999999999"
@@ -99,9 +101,12 @@ def test_each_token_at_each_step(step, version, declarant, outsider, gestionnair
                 assert response["Content-Type"].startswith("application/json"), (step, who)
                 assert response.json()["detail"], (step, who, url)
         statuses = [r.status_code for r in responses.values()]
-        if who in ("revoked", "other platform", "bad", "none", "editeur"):
+        if who in ("revoked", "other platform", "bad", "none"):
             assert statuses == [401, 401, 401], (step, who)
             assert "Jeton d'accès absent, invalide ou révoqué" in responses[LIST].json()["detail"]
+        elif who == "editeur":
+            assert statuses == [403, 403, 403], (step, who)
+            assert "éditeur de logiciel" in responses[LIST].json()["detail"]
         elif who in ("organisme", "other organism"):
             assert statuses == [403, 403, 403], (step, who)
             assert "pas à l'API de lecture" in responses[LIST].json()["detail"]
@@ -126,6 +131,31 @@ def test_each_token_at_each_step(step, version, declarant, outsider, gestionnair
             assert responses[base].json()["detail"] == missing.json()["detail"].replace(
                 "999999999", str(dossier.pk)
             )
+    # the editors' check without saving (declarations/verifier): the owner checks against its
+    # dossier (refused once closed, with the reason), an editor against the version; no one
+    # else; no value in anyone's answer but the owner's, and nothing changes
+    with schema_context("dhup"):
+        revision = Dossier.objects.get(pk=dossier.pk).revision
+    check = xml_document("<PAS_CAPITAL>3</PAS_CAPITAL>", siren=declarant.membership.organism.siren)
+    for who, key in keys.items():
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+        response = client.post(VALIDATE, check, content_type="application/xml", **headers)
+        expected = {
+            "organisme": 200 if step in ("1", "2", "3", "4R") else 422,
+            "editeur": 200,
+            "other organism": 403,
+            "gestionnaire": 403,
+            "partner sent": 403,
+            "partner not sent": 403,
+        }.get(who, 401)
+        assert response.status_code == expected, (step, who, response.content[:200])
+        body = flat(response)
+        leaked = SENT_DIGITS in body or WIP_DIGITS in body
+        assert not leaked or who == "organisme", (step, who)
+        if who == "organisme" and expected == 422:
+            assert "ne peut plus être modifié" in " ".join(response.json()["rapport"]["erreurs"])
+    with schema_context("dhup"):
+        assert Dossier.objects.get(pk=dossier.pk).revision == revision
     # what the readers read: the values as transmitted (4R: not the work in progress)
     if transmitted:
         for who in ("gestionnaire", "partner sent"):
@@ -331,11 +361,11 @@ def test_tokens_carry_their_users_role(gestionnaire, declarant, client_for, demo
         .status_code
         == 404
     )
-    # editors hold no token; the page is not theirs
-    assert (
-        client_for("dhup", demo_user("dhup", "editeur")).get("/declarations/jetons/").status_code
-        == 403
-    )
+    # an editor's token only checks files (declarations/verifier): the read API refuses it
+    editor_page = client_for("dhup", demo_user("dhup", "editeur"))
+    made = editor_page.post("/declarations/jetons/", {"name": "Banc d'essai"})
+    assert made.status_code == 200 and 'data-testid="editor-api"' in made.content.decode()
+    assert get(client, LIST, made.context["new_key"]).status_code == 403
     # a gestionnaire's token on the editors' import is refused as a wrong role
     editors = client.post(
         "/api/v1/declarations/import",

@@ -186,7 +186,12 @@ def test_no_critical_or_serious_violation_on_the_main_pages(declared):
             partenaire = sign_in(browser, base, "partenaire-cdc")
             report |= audit(partenaire, base, ["/", "/partenaires/"], "partenaire")
             editeur = sign_in(browser, base, "editeur")
-            report |= audit(editeur, base, ["/", "/formulaires/"], "editeur")
+            report |= audit(
+                editeur,
+                base,
+                ["/", "/formulaires/", "/declarations/verifier/", "/declarations/jetons/"],
+                "editeur",
+            )
 
             # a federation platform, in its own colours
             federation = sign_in(browser, f"http://oph.localhost:{port}", "organisme")

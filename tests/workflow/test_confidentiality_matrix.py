@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from declarations.services import dossier_values_save
@@ -194,6 +195,33 @@ def test_dossier_surfaces_by_role_and_step(step, version, declarant, outsider, c
             expected = 403
         if expected is not None:
             assert status == expected, (step, role, status)
+    # « Vérifier sans importer » on the import page: the organism, in its steps; nobody else;
+    # nothing written whoever asks
+    with schema_context("dhup"):
+        revision = Dossier.objects.get(pk=dossier.pk).revision
+    check = (
+        f'<declaration xmlns="urn:harmonia:formulaire:ER_SOCIAUX:1" formulaire="ER_SOCIAUX" '
+        f'version="1" siren="{dossier.organism.siren}" exercice="2024"><champs>'
+        f"<PAS_CAPITAL>12</PAS_CAPITAL></champs></declaration>"
+    ).encode()
+    for role, client in clients.items():
+        upload = SimpleUploadedFile("d.xml", check)
+        response = client.post(f"/declarations/dossiers/{dossier.pk}/xml/",
+                               {"file": upload, "verifier": "1"})  # fmt: skip
+        expected = {
+            "owner": 200 if step in ("1", "2", "3", "4R") else 403,
+            "anonymous": 302,
+            "outsider": 404,
+            "other platform": None if oph_has_same_pk else 404,
+        }.get(role, 403)
+        if expected is not None:
+            assert response.status_code == expected, (step, role, response.status_code)
+        if expected == 200:
+            assert "accepterait" in response.content.decode()
+        if role != "owner":
+            assert SENT_DIGITS not in _digits_free(response.content), (step, role)
+    with schema_context("dhup"):
+        assert Dossier.objects.get(pk=dossier.pk).revision == revision
     # a multivalued table's row actions: the same gate as the save; this form has no table,
     # so the owner is told it does not exist (tests/declarations/test_table_grid.py runs the
     # whole matrix on a form with one)

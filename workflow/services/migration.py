@@ -22,6 +22,10 @@ from workflow.actions import dossier_version_migrate, migrated_values
 from workflow.models import Dossier
 
 MSG_ONLY_GESTIONNAIRE = "Seul un gestionnaire de la plateforme peut migrer les dossiers."
+MSG_DRAFT = (
+    "Cette version est un brouillon : publiez-la avant d'y faire passer les dossiers de la "
+    "campagne."
+)
 MSG_REMOVED = "champ absent de la version {number} : valeur conservée dans l'historique"
 
 
@@ -130,6 +134,8 @@ def form_version_migrate(*, version: FormVersion, acting_user) -> MigrationImpac
     """Move the campaign's dossiers to ``version`` and recompute them, in one transaction."""
     if acting_user.role != Role.GESTIONNAIRE:
         raise PermissionDenied(MSG_ONLY_GESTIONNAIRE)
+    if version.is_draft:  # dossiers never move to a draft: publish it first
+        raise PermissionDenied(MSG_DRAFT)
     inputs, tables = version_inputs(version)
     with transaction.atomic():
         impact = version_migration_impact(version=version)
