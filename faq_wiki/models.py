@@ -238,7 +238,7 @@ class EditorsIndexPage(Page):
         context = super().get_context(request, *args, **kwargs)
         platform = request.tenant
         if platform.kind == Platform.Kind.MINISTRY:
-            groups = every_platform_editor_versions()
+            groups = every_platform_editor_versions(request.user)
         else:
             groups = [
                 PlatformVersions(platform.code, platform.short_name, editor_versions(request.user))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 from django_tenants.utils import schema_context
 
@@ -75,15 +76,18 @@ class PlatformVersions:
     versions: list[FormVersion]
 
 
-def every_platform_editor_versions() -> list[PlatformVersions]:
+def every_platform_editor_versions(user=None) -> list[PlatformVersions]:
     """The published versions of every platform, read in each platform's schema (the
     ministry's editors' section lists them all, so that one editor account there is
-    enough). Two queries per platform; every value the page shows is loaded inside the
-    platform's schema (nothing lazy is left to read from another one)."""
+    enough), and of the current platform those ``user`` may see (its drafts for its
+    gestionnaires and editors). Two queries per platform; every value the page shows is
+    loaded inside the platform's schema (nothing lazy is left to read from another one)."""
+    here = connection.schema_name
     found = []
     for platform in Platform.objects.declaration_platforms():
         with schema_context(platform.schema_name):
-            found.append(PlatformVersions(platform.code, platform.short_name, editor_versions()))
+            versions = editor_versions(user if platform.schema_name == here else None)
+            found.append(PlatformVersions(platform.code, platform.short_name, versions))
     return found
 
 

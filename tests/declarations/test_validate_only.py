@@ -177,7 +177,12 @@ def test_bad_files_get_the_import_s_own_messages(dossier, declarant):  # noqa: F
                 dossier_import_xml(dossier=dossier, data=data, acting_user=declarant)
             assert texts(by_check.value.report) == texts(by_import.value.report), message
             assert any(message in t for t in texts(by_check.value.report)), message
-        assert row_counts("dhup") == before_rows and state(dossier) == before
+        # each refused import records one security event (tenants.security_events); the checks
+        # record nothing, and nothing else changed
+        after_rows = row_counts("dhup")
+        events = "public.tenants_securityevent"
+        assert after_rows.pop(events) - before_rows.pop(events) == len(REFUSED)
+        assert after_rows == before_rows and state(dossier) == before
 
 
 def test_a_closed_dossier_is_checked_and_said_closed(dossier, declarant):  # noqa: F811
