@@ -151,7 +151,7 @@ OPERATOR_MENU = (
             "operations:security_rule_create",
             "operations:security_rule_edit",
         ),
-        STAFF_ROLES,
+        STAFF_ROLES | {Role.CGLLS},  # CGLLS reads (operations/views_security.py)
     ),
     (
         "Réversibilité",

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.models import Role
 from accounts.permissions import role_required
 from operations import services_security
 from operations.models import SECURITY_PLATFORM_CHOICES, SecurityAlert, SecurityAlertRule
@@ -98,7 +99,12 @@ def _filtered(form: SecurityEventFilterForm):
     return events
 
 
-@role_required(*STAFF_ROLES)
+# CGLLS, which the alerts reach, reads the events and the rules; the operator's staff manage
+# the rules
+READERS = (*STAFF_ROLES, Role.CGLLS)
+
+
+@role_required(*READERS)
 def security_events(request):
     form = SecurityEventFilterForm(request.GET or None)
     events = _filtered(form).order_by("-occurred_at", "-pk")
@@ -128,12 +134,13 @@ def security_events(request):
     )
 
 
-@role_required(*STAFF_ROLES)
+@role_required(*READERS)
 def security_rules(request):
     return render(
         request,
         "operations/security/rules.html",
         {
+            "can_edit": request.user.role in STAFF_ROLES,
             "rules": SecurityAlertRule.objects.all(),
             "alerts": SecurityAlert.objects.select_related("rule")[:20],
         },
