@@ -278,7 +278,7 @@ class _Context:
         self.sheets = _sheet_positions(connection.schema_name, version.pk)
         # ``v``: the values the caller already computed from the dossier's (one evaluation)
         self.v = v if v is not None else dossier_values_list(self.form, dossier.values)
-        self.folded = {name.upper(): name for name in self.form.names}
+        self.folded = self.form.folded_names
 
     def field_value(self, name: str) -> str | None:
         real = self.folded.get(name.upper())
@@ -506,8 +506,11 @@ def dossier_blocking_failures(dossier, v: list | None = None) -> list[ControlRes
     """The blocking controls the dossier fails: while there is one, it cannot be transmitted.
 
     ``v``: the dossier's values list when the caller has just computed it."""
-    ctx = _Context(dossier, v)
-    controls = _blocking_controls(dossier.form_version_id)
+    return _reported(_Context(dossier, v), _blocking_controls(dossier.form_version_id))
+
+
+def _reported(ctx: _Context, controls) -> list[ControlResult]:
+    """The reports of those of ``controls`` that block (failed or in error)."""
     return [r for r in (_check(control, ctx) for control in controls) if r.blocking]
 
 
@@ -518,6 +521,8 @@ class BlockingChecks:
 
     checks: tuple[tuple[Control, dict[str, CompiledRule]], ...]
     reads: frozenset[int]
+    # the cells the controls' messages cite (``{NAME}``): what a report reads besides
+    cited: frozenset[int] = frozenset()
 
     def failing_count(self, v: list) -> int:
         """How many of the checks the values list ``v`` fails (the dossier's
@@ -531,15 +536,11 @@ def dossier_blocking_failures_stored(dossier) -> list[ControlResult]:
     messages read, no recalculation."""
     form = compiled_form(dossier.form_version)
     checks = blocking_checks(dossier.form_version)
-    folded = {name.upper(): cid for name, cid in form.names.items()}
-    cited = {
-        folded[key.strip().upper()]
-        for control, _ in checks.checks
-        for key in PLACEHOLDER.findall(control.message or "")
-        if key.strip().upper() in folded
-    }
-    v = stored_values_list(form, dossier.values, dossier.computed, checks.reads | cited)
-    return dossier_blocking_failures(dossier, v)
+    v = stored_values_list(form, dossier.values, dossier.computed, checks.reads | checks.cited)
+    # the verdicts first, without messages (the same as the reports' verdicts); a report,
+    # with its formatted values and cell links, only for the controls that fail
+    failing = [control for control, rules in checks.checks if _fails(control, rules, v)]
+    return _reported(_Context(dossier, v), failing)
 
 
 def blocking_checks(version) -> BlockingChecks:
@@ -557,7 +558,14 @@ def _blocking_checks(schema: str, version_id: int, stamp: str, version) -> Block
     controls = _blocking_controls(version_id)
     checks = tuple((control, _rules(control, version)) for control in controls)
     reads = frozenset().union(*(rule.reads for _, rules in checks for rule in rules.values()))
-    return BlockingChecks(checks, reads)
+    form = compiled_form(version)
+    cited = frozenset(
+        form.names[form.folded_names[key.strip().upper()]]
+        for control, _ in checks
+        for key in PLACEHOLDER.findall(control.message or "")
+        if key.strip().upper() in form.folded_names
+    )
+    return BlockingChecks(checks, reads, cited)
 
 
 def blocking_failing_count(version, v: list) -> int:

@@ -82,6 +82,11 @@ class CompiledForm:
         return frozenset(self.order)
 
     @cached_property
+    def folded_names(self) -> dict[str, str]:
+        """Upper-cased name → name, for the case-insensitive lookups of rules and messages."""
+        return {name.upper(): name for name in self.names}
+
+    @cached_property
     def ids_by_address(self) -> dict[Address, int]:
         return {a: i for i, a in enumerate(self.cells) if a is not None}
 
@@ -163,10 +168,10 @@ class CompiledForm:
         try:
             cid = self.names[name]
         except KeyError:
-            folded = {n.upper(): i for n, i in self.names.items()}
-            if name.upper() not in folded:
+            real = self.folded_names.get(name.upper())
+            if real is None:
                 raise UnknownName(name) from None
-            cid = folded[name.upper()]
+            cid = self.names[real]
         if cid in self.formula_ids:
             raise NotAnInput(name)
         return cid
