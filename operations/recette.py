@@ -15,7 +15,12 @@ transaction:
 - passwords become unusable and every API token is revoked; sessions, lock-outs, the shared
   cache and the job queue (which holds queued e-mails) are emptied;
 - figures stay: organisms (legal persons, public registry), campaigns, forms, dossiers'
-  values and their history, transmitted documents, reports;
+  figures and their history, reports. The dossiers' free text does not: in every text field
+  (single fields and the text columns of lists) known names, e-mail addresses and phone
+  numbers are replaced, and a field whose label names a person (signataire, responsable,
+  directeur, répondant, contact…) gets a pseudonym — in the dossiers, their history, the
+  values frozen at each step and sent to partners; the PDF and XML generated from those
+  become the placeholder (generate them again on the copy);
 - each platform gets a test organism for software editors, with an organisme account and a
   dossier of the current campaign (its password is printed once).
 
@@ -47,7 +52,8 @@ from accounts.models import Role, User
 from declarations.models import ApiToken, TroncCommunEvent, TroncCommunPairing
 from exchanges.models import Attachment, Message
 from extractions.models import Extraction
-from forms_cms.models import DocumentType
+from forms_cms.fields import version_fields, version_tables
+from forms_cms.models import DocumentType, Field, FormVersion
 from forms_cms.selectors import current_version
 from operations.models import (
     Anomaly,
@@ -59,10 +65,20 @@ from operations.models import (
 from organisms.models import Family, Organism
 from organisms.services.memberships import membership_bind
 from organisms.siren import with_luhn_key
-from partners.models import AccessLog
+from partners.models import AccessLog, Transmission
 from tenants.models import Platform
 from workflow.actions import dossier_open
-from workflow.models import Campaign, PrivateNote, Prorogation, PurgeLog, Reminder, StepChange
+from workflow.models import (
+    Campaign,
+    Dossier,
+    DossierExport,
+    PrivateNote,
+    Prorogation,
+    PurgeLog,
+    Reminder,
+    StepChange,
+    ValueChange,
+)
 
 PUBLIC = "public"
 PSEUDO_DOMAIN = "recette.invalid"
@@ -91,6 +107,20 @@ PERSON_KEYS = frozenset(
 )
 
 
+# labels of form fields that hold a person's name (or a way to reach one): their whole value
+# is replaced; not when the label is about the organism or a place
+PERSON_LABEL = re.compile(
+    r"\b(?:nom|prénom|personne|signataire|responsable|directeur|directrice|président|"
+    r"présidente|répondant|répondante|interlocuteur|interlocutrice|correspondant|"
+    r"correspondante|contact|courriel|e-mail|mail|téléphone|tél)\b",
+    re.IGNORECASE,
+)
+NOT_PERSON_LABEL = re.compile(
+    r"organisme|société|programme|commune|résidence|opération|établissement|groupe|prêteur",
+    re.IGNORECASE,
+)
+
+
 class RecetteRefused(Exception):
     """recette_prepare was asked for outside a test platform (nothing changed)."""
 
@@ -109,6 +139,8 @@ class _Identities:
 
     exact: dict[str, str] = field(default_factory=dict)
     contained: dict[str, str] = field(default_factory=dict)
+    # values of the forms' person fields → their pseudonym (« Personne 3 »)
+    named: dict[str, str] = field(default_factory=dict)
 
     def text(self, value: str, *, whole: bool = True) -> str:
         """``value`` without the identities it holds; ``whole``: also when the whole value
@@ -121,6 +153,16 @@ class _Identities:
                 value = value.replace(old, new)
         value = EMAIL_RE.sub(self._address, value)
         return PHONE_RE.sub("[téléphone]", value)
+
+    def person(self, value: str) -> str:
+        """A pseudonym for a person named in a form's field: the account's when the value
+        is a known name or address, else the same new one wherever the value recurs."""
+        known = self.exact.get(value) or self.contained.get(value)
+        if known:
+            return known
+        if value not in self.named:
+            self.named[value] = f"Personne {len(self.named) + 1}"
+        return self.named[value]
 
     def _address(self, match) -> str:
         """An e-mail address: its pseudonym, or a mark (an address already pseudonymised,
@@ -140,6 +182,134 @@ class _Identities:
         if isinstance(value, dict):
             return {k: self.walk(v, k) for k, v in value.items()}
         return value
+
+
+@dataclass
+class _FreeText:
+    """A form version's text fields: single ones and the text columns of its lists, each
+    with whether its label names a person (whole value replaced)."""
+
+    fields: dict[str, bool]
+    columns: dict[str, dict[str, bool]]
+
+    @classmethod
+    def of(cls, version) -> _FreeText:
+        def personal(info) -> bool:
+            label = info.label or ""
+            return bool(PERSON_LABEL.search(label)) and not NOT_PERSON_LABEL.search(label)
+
+        text = Field.DataType.TEXT
+        fields = {
+            name: personal(info)
+            for name, info in version_fields(version).items()
+            if info.data_type == text and not info.computed
+        }
+        columns = {}
+        for name, table in version_tables(version).items():
+            found = {c.name: personal(c) for c in table.columns if c.data_type == text}
+            if found:
+                columns[name] = found
+        return cls(fields, columns)
+
+    def value(self, ids: _Identities, name: str, value):
+        """``value`` of field (or list) ``name`` without the people it names."""
+        if value.__class__ is list and name in self.columns:
+            columns = self.columns[name]
+            return [
+                {k: self._text(ids, columns[k], x) if k in columns else x for k, x in row.items()}
+                if isinstance(row, dict)
+                else row
+                for row in value
+            ]
+        if name in self.fields:
+            return self._text(ids, self.fields[name], value)
+        return value
+
+    def values(self, ids: _Identities, values: dict | None) -> dict | None:
+        if not values:
+            return values
+        return {name: self.value(ids, name, value) for name, value in values.items()}
+
+    def computed_values(self, ids: _Identities, computed: dict | None) -> dict | None:
+        """``computed`` with its texts cleared of people, whatever the field's display type
+        (a formula may copy a text): a copied person's name gets its input's pseudonym."""
+        if not computed:
+            return computed
+        return {
+            name: (ids.named.get(value) or ids.text(value))
+            if isinstance(value, str) and value.strip()
+            else value
+            for name, value in computed.items()
+        }
+
+    @staticmethod
+    def _text(ids: _Identities, personal: bool, value):
+        if not isinstance(value, str) or not value.strip():
+            return value
+        if personal:
+            return ids.person(value)
+        return ids.text(value)
+
+
+def _dossier_texts(ids: _Identities, placeholder: bytes) -> dict[str, int]:
+    """The dossiers' free text (see the module's docstring): each row written only when a
+    text changed; the figures are left as they are."""
+    texts: dict[int, _FreeText] = {}
+
+    def of(version_id: int) -> _FreeText:
+        if version_id not in texts:
+            texts[version_id] = _FreeText.of(FormVersion.objects.get(pk=version_id))
+        return texts[version_id]
+
+    changed_dossiers = set()
+    dossiers = Dossier.objects.only("pk", "form_version_id", "values", "computed")
+    for dossier in dossiers.iterator(chunk_size=50):
+        text = of(dossier.form_version_id)
+        new = text.values(ids, dossier.values)
+        computed = text.computed_values(ids, dossier.computed)
+        if (new, computed) != (dossier.values, dossier.computed):
+            Dossier.objects.filter(pk=dossier.pk).update(values=new, computed=computed)
+            changed_dossiers.add(dossier.pk)
+    history = 0
+    rows = ValueChange.objects.select_related("dossier").only(
+        "pk", "field_name", "old_value", "new_value", "dossier__form_version_id"
+    )
+    for change in rows.iterator(chunk_size=500):
+        text = of(change.dossier.form_version_id)
+        old = text.value(ids, change.field_name, change.old_value)
+        new = text.value(ids, change.field_name, change.new_value)
+        if (old, new) != (change.old_value, change.new_value):
+            ValueChange.objects.filter(pk=change.pk).update(old_value=old, new_value=new)
+            history += 1
+    exports = 0
+    for export in DossierExport.objects.select_related("dossier").only(
+        "pk", "frozen_values", "frozen_computed", "content", "dossier__form_version_id"
+    ):
+        text = of(export.dossier.form_version_id)
+        frozen = text.values(ids, export.frozen_values)
+        frozen_computed = text.computed_values(ids, export.frozen_computed)
+        touched = (frozen, frozen_computed) != (export.frozen_values, export.frozen_computed)
+        if touched or export.dossier_id in changed_dossiers:
+            DossierExport.objects.filter(pk=export.pk).update(
+                frozen_values=frozen,
+                frozen_computed=frozen_computed,
+                **({"content": placeholder} if export.content is not None else {}),
+            )
+            exports += 1
+    sent = 0
+    for transmission in Transmission.objects.only("pk", "form_version_id", "values", "computed"):
+        text = of(transmission.form_version_id)
+        new = text.values(ids, transmission.values)
+        computed = text.computed_values(ids, transmission.computed)
+        if (new, computed) != (transmission.values, transmission.computed):
+            Transmission.objects.filter(pk=transmission.pk).update(values=new, computed=computed)
+            sent += 1
+    return {
+        "dossiers (texte libre)": len(changed_dossiers),
+        "historique (texte libre)": history,
+        "documents générés remplacés": exports,
+        "transmissions (texte libre)": sent,
+    }
 
 
 def _placeholder_pdf() -> bytes:
@@ -378,6 +548,7 @@ def recette_prepare(*, password: str | None = None) -> RecetteResult:
         for code in codes:
             with schema_context(code):
                 result.counts[code].update(_platform_texts(ids, placeholder))
+                result.counts[code].update(_dossier_texts(ids, placeholder))
                 result.counts[code]["entrées de journal"] = _journals(ids)
                 _transient(code)
         _shared_transient()

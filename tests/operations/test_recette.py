@@ -234,3 +234,106 @@ def test_recette_prepare_refuses_outside_a_test_platform_and_changes_nothing(dem
         assert f"cet environnement est « {env} »" in message
         assert "Rien n'a été modifié" in message and "Nothing was changed" in message
     assert state() == before
+
+
+# a form whose identification sheet holds free text: a person's name, an address, a place,
+# remarks (with a phone number), and a figure
+TEXT_SHEETS = {
+    "Identification": {
+        "A1": "Signataire des comptes",
+        "B1": "x",
+        "A2": "Courriel du contact",
+        "B2": "x",
+        "A3": "Commune du siège",
+        "B3": "x",
+        "A4": "Observations",
+        "B4": "x",
+        "A5": "Logements",
+        "B5": 10,
+        "A6": "Signataire (rappel)",
+        "B6": "=B1",
+    },
+}
+TEXT_NAMES = {
+    "SIGNATAIRE": "Identification!$B$1",
+    "CONTACT": "Identification!$B$2",
+    "COMMUNE": "Identification!$B$3",
+    "OBSERVATIONS": "Identification!$B$4",
+    "LOGEMENTS": "Identification!$B$5",
+    "RAPPEL": "Identification!$B$6",
+}
+SIGNATORY = ("Gwenaëlle Le Bihan-Ruz", "Erwan Quéméner-Lagadec")
+CONTACT = "g.lebihan@office-exemple.fr"
+
+
+def test_recette_prepare_replaces_the_people_in_the_dossiers_and_keeps_their_figures(
+    declarant,  # noqa: F811
+    demo_user,
+):
+    """The people a dossier names (a signatory, a contact's address, a phone number in a
+    remark) leave the dossier, its history, its snapshot and what partners received; the
+    figures and the places stay; a name copied by a formula gets the same pseudonym."""
+    from declarations.services import dossier_values_save
+    from forms_cms.fields import version_fields
+    from partners.models import Transmission
+    from tests.conftest import run_queued_jobs
+    from tests.forms_cms.engine.helpers import workbook_bytes
+    from tests.forms_cms.test_versions import upload
+    from tests.helpers import transmit
+    from workflow.models import Dossier, DossierExport, ValueChange
+
+    version = upload(
+        "dhup", workbook_bytes(TEXT_SHEETS, TEXT_NAMES), user=demo_user("dhup", "gestionnaire")
+    )
+    with schema_context("dhup"):
+        types = {n: f.data_type for n, f in version_fields(version).items()}
+    assert types["SIGNATAIRE"] == types["OBSERVATIONS"] == "text"
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        dossier_values_save(
+            dossier=dossier,
+            entries={"SIGNATAIRE": SIGNATORY[0], "CONTACT": CONTACT, "COMMUNE": "Quimper",
+                     "OBSERVATIONS": f"Rappeler au {PHONE} ou écrire à {CONTACT}.",
+                     "LOGEMENTS": "1250"},
+            acting_user=declarant,
+        )  # fmt: skip
+        dossier.refresh_from_db()
+        dossier_values_save(
+            dossier=dossier, entries={"SIGNATAIRE": SIGNATORY[1]}, acting_user=declarant
+        )
+        dossier.refresh_from_db()
+        assert dossier.computed["RAPPEL"] == SIGNATORY[1]
+    transmit(dossier, declarant)
+    run_queued_jobs()  # the PDF snapshot and the partners' copies
+    with schema_context("dhup"):
+        assert Transmission.objects.filter(dossier=dossier).exists()
+        snapshot = DossierExport.objects.filter(dossier=dossier, content__isnull=False).first()
+        assert snapshot is not None and snapshot.frozen_values["SIGNATAIRE"] == SIGNATORY[1]
+    people = {*SIGNATORY, CONTACT, PHONE}
+    assert {found[3] for found in occurrences(people)} == people  # the scan sees them
+
+    with override_settings(HARMONIA_ENVIRONMENT="recette"):
+        call_command("recette_prepare", password=TEST_PASSWORD)
+
+    assert occurrences(people) == []
+    with schema_context("dhup"):
+        dossier = Dossier.objects.get(pk=dossier.pk)
+        pseudonym = dossier.values["SIGNATAIRE"]
+        assert pseudonym.startswith("Personne ")
+        assert dossier.computed["RAPPEL"] == pseudonym  # the formula's copy: the same one
+        assert dossier.values["CONTACT"].startswith("Personne ")
+        assert dossier.values["COMMUNE"] == "Quimper"  # a place is not a person
+        assert dossier.values["OBSERVATIONS"] == "Rappeler au [téléphone] ou écrire à [adresse]."
+        assert dossier.values["LOGEMENTS"] == 1250
+        (old, new) = (
+            ValueChange.objects.filter(dossier=dossier, field_name="SIGNATAIRE")
+            .values_list("new_value", flat=True)
+            .order_by("pk")
+        )
+        assert old.startswith("Personne ") and new == pseudonym and old != new
+        for transmission in Transmission.objects.filter(dossier=dossier):
+            assert transmission.values == dossier.values
+        snapshot.refresh_from_db()
+        assert snapshot.frozen_values == dossier.values
+        # the snapshot's PDF printed the names: the placeholder now
+        assert bytes(snapshot.content).startswith(b"%PDF-")
