@@ -21,7 +21,7 @@ from workflow.policy import DossierPolicy, ValuesHidden
 
 
 def dossier_and_policy(user, pk, *, defer: tuple[str, ...] = (), related=None) -> tuple:
-    dossiers = dossiers_visible_to(user).filter(pk=pk).defer(*defer)
+    dossiers = dossiers_visible_to(user, trials=True).filter(pk=pk).defer(*defer)
     if related is not None:
         dossiers = dossiers.select_related(None).select_related(*related)
     dossier = dossiers.first()

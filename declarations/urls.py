@@ -17,6 +17,7 @@ app_name = "declarations"
 urlpatterns = [
     path("", views.dossier_list, name="list"),
     path("ouvrir/<int:campaign_pk>/<int:type_pk>/", views.dossier_start, name="start"),
+    path("essai/<int:version_pk>/", views.dossier_trial_start, name="trial"),
     path("dossiers/<int:pk>/", views.dossier_sheet, name="dossier"),
     path("dossiers/<int:pk>/feuilles/<int:index>/", views.dossier_sheet, name="sheet"),
     path(

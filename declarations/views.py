@@ -1,6 +1,7 @@
 import json
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models.fields.json import KT
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,12 +26,14 @@ from declarations.views_grid import sheet_css_url
 from forms_cms.fields import version_fields
 from forms_cms.formats import format_value
 from forms_cms.models import DocumentType
+from forms_cms.selectors import versions_visible_to
 from forms_cms.verification import (
     completion_percent,
     dossier_blocking_failures_stored,
     dossier_checklist,
     required_progress,
 )
+from workflow.actions import dossier_trial_open
 from workflow.models import Campaign, FiabilisationStep
 from workflow.selectors import offers_for
 from workflow.services.lifecycle import available_actions
@@ -83,7 +86,21 @@ def dossier_start(request, campaign_pk, type_pk):
     return redirect("declarations:sheet", pk=dossier.pk, index=0)
 
 
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@require_POST
+@role_required(Role.GESTIONNAIRE, Role.EDITEUR)
+def dossier_trial_start(request, version_pk):
+    """« Essayer sur un dossier de test »: the draft version's trial dossier, opened on its
+    first sheet (the version's page, for a published one, with why not)."""
+    version = get_object_or_404(versions_visible_to(request.user), pk=version_pk)
+    try:
+        dossier = dossier_trial_open(version=version, acting_user=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect("forms_cms:version_detail", pk=version.pk)
+    return redirect("declarations:sheet", pk=dossier.pk, index=0)
+
+
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def dossier_sheet(request, dossier, policy, index=0):
     # the tabs need names only: the layouts (1.4 MB of JSON for the ER) stay in the database
@@ -152,7 +169,7 @@ def dossier_sheet(request, dossier, policy, index=0):
 
 
 @require_POST
-@role_required(Role.ORGANISME)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True, defer=("values", "computed"), related=("form_version",))
 def dossier_save(request, dossier, policy):
     """Save cells typed in the online form (JSON in, JSON out)."""

@@ -24,7 +24,7 @@ from forms_cms.fields import version_fields, version_tables
 PAGE_SIZE = 100
 
 
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def dossier_history(request, dossier, policy):
     """Who changed what, when, from which source. A gestionnaire reading the transmitted
@@ -73,7 +73,7 @@ def dossier_history(request, dossier, policy):
     )
 
 
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def dossier_changes(request, dossier, policy):
     """What changed between two transmissions (by default the last two): after a hand-back,

@@ -61,7 +61,7 @@ def xml_filename(dossier) -> str:
     )
 
 
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def dossier_xml_export(request, dossier, policy):
     """The dossier as XML: live, or as last transmitted for a gestionnaire while the
@@ -71,7 +71,7 @@ def dossier_xml_export(request, dossier, policy):
     return response
 
 
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def dossier_support_export(request, dossier, policy):
     """The dossier as its Excel support filled with its values (live, or as last transmitted
@@ -120,7 +120,7 @@ def _shown_report(report, fields, tables):
     return {"applied": applied, "differences": differences}
 
 
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def dossier_xml_page(request, dossier, policy):
     """Import a file — XML or a filled Excel support — into the dossier (organisme) and

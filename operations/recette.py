@@ -62,9 +62,9 @@ from operations.models import (
     HotlineContact,
     Reclassification,
 )
-from organisms.models import Family, Organism
+from organisms.models import Family
 from organisms.services.memberships import membership_bind
-from organisms.siren import with_luhn_key
+from organisms.services.platform_test import platform_test_organism_ensure
 from partners.models import AccessLog, Transmission
 from tenants.models import Platform
 from workflow.actions import dossier_open
@@ -82,10 +82,7 @@ from workflow.models import (
 
 PUBLIC = "public"
 PSEUDO_DOMAIN = "recette.invalid"
-TEST_ORGANISM_NAME = "Organisme de test des éditeurs de logiciels"
 TEST_USERNAME = "test-editeurs"
-# the first test SIREN tried (then the ones below it): 999 999 99x, not a real organism
-TEST_SIREN_STEM = 99_999_999
 
 MSG_REFUSED = (
     "Refusé : recette_prepare ne s'exécute que sur une plateforme de recette "
@@ -473,16 +470,6 @@ def _shared_transient() -> None:
         cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")  # noqa: S608 - names from code
 
 
-def _test_siren() -> str:
-    stem = TEST_SIREN_STEM
-    while True:
-        siren = with_luhn_key(f"{stem:08d}")
-        existing = Organism.objects.filter(siren=siren).first()
-        if existing is None or existing.name == TEST_ORGANISM_NAME:
-            return siren
-        stem -= 1
-
-
 def _test_organism(schema: str, password: str) -> dict:
     """The platform's test organism for editors, its organisme account and its dossier of
     the latest campaign (when a form version was uploaded for it)."""
@@ -494,11 +481,8 @@ def _test_organism(schema: str, password: str) -> dict:
                 document = document_type
                 family = document_type.families[0] if document_type.families else family
                 break
-    siren = _test_siren()
-    organism, _ = Organism.objects.update_or_create(
-        siren=siren,
-        defaults={"name": TEST_ORGANISM_NAME, "family": family, "departement": "75"},
-    )
+    organism = platform_test_organism_ensure(family=family, active=True)
+    siren = organism.siren
     user = User.objects.filter(username=TEST_USERNAME).first()
     if user is None:
         user = User(username=TEST_USERNAME, role=Role.ORGANISME)

@@ -458,6 +458,8 @@ def partners_on_step_change(change) -> list[Transmission]:
     if not codes:
         return []
     dossier = change.dossier
+    if dossier.trial:  # a draft version tried: never sent anywhere
+        return []
     receivers = [
         r.partner
         for r in partners_receiving(

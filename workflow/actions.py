@@ -36,7 +36,7 @@ from django_fsm import can_proceed
 from wagtail.log_actions import log
 
 from forms_cms.carryover import version_rules
-from forms_cms.selectors import current_version
+from forms_cms.selectors import DRAFT_READERS, current_version
 from forms_cms.services.runtime import (
     PartialPlan,
     compiled_form,
@@ -48,6 +48,7 @@ from forms_cms.services.runtime import (
 )
 from forms_cms.verification import blocking_checks, blocking_failing_count
 from forms_cms.xmlformat import dossier_xml
+from organisms.services.platform_test import platform_test_organism_ensure
 from tenants.jobs import tenant_task
 from workflow.models import (
     Dossier,
@@ -89,6 +90,14 @@ MSG_CLOSED = (
 MSG_CONFLICT = (
     "Modifié entre-temps par {who} à {when} (valeur actuelle : {current}). Votre saisie n'a pas "
     "été enregistrée : vérifiez la valeur affichée puis saisissez à nouveau si besoin."
+)
+MSG_TRIAL_ROLE = (
+    "Seuls les gestionnaires et les éditeurs de logiciels de la plateforme peuvent essayer "
+    "une version en brouillon."
+)
+MSG_TRIAL_PUBLISHED = (
+    "La version {number} est publiée le {date} : un dossier d'essai ne s'ouvre que sur une "
+    "version en brouillon. Essayez-la sur un vrai dossier de la campagne."
 )
 MSG_MIGRATION_ROLE = "Seul un gestionnaire de la plateforme peut migrer les dossiers."
 
@@ -156,7 +165,7 @@ def _lock(dossier: Dossier, plan: PartialPlan | None = None) -> Dossier:
     but with the parts ``plan`` names (``part_values``, ``part_computed``)."""
     # the form version is read again (its rules stamp decides which checks apply); the other
     # relations are the caller's when it holds them (ids compared), else read if ever used
-    rows = Dossier.objects.select_for_update(of=("self",)).select_related("form_version")
+    rows = Dossier.all_objects.select_for_update(of=("self",)).select_related("form_version")
     if plan is not None:
         # the column names are constants; the keys are parameters
         rows = rows.defer("values", "computed").annotate(
@@ -273,6 +282,49 @@ def dossier_open(*, organism, campaign, document_type, acting_user) -> Dossier:
                     failing_controls=dossier.failing_controls
                 )
             dossier_prefill(dossier=dossier, acting_user=acting_user)
+    return dossier
+
+
+def dossier_trial_open(*, version, acting_user) -> Dossier:
+    """The trial dossier of a draft form version, created on first access: on the platform's
+    test organism, tried by its gestionnaires and editors (entry, import, verification, PDF)
+    and never transmitted nor counted (``Dossier.objects`` leaves it out)."""
+    if not (
+        getattr(acting_user, "is_authenticated", False)
+        and acting_user.is_active
+        and acting_user.role in DRAFT_READERS
+    ):
+        raise PermissionDenied(MSG_TRIAL_ROLE)
+    if not version.is_draft:
+        raise PermissionDenied(
+            MSG_TRIAL_PUBLISHED.format(
+                number=version.number,
+                date=timezone.localtime(version.published_at).strftime("%d/%m/%Y"),
+            )
+        )
+    existing = Dossier.all_objects.filter(trial=True, form_version=version).first()
+    if existing is not None:
+        return existing
+    document_type = version.document_type
+    with transaction.atomic():
+        organism = platform_test_organism_ensure()
+        dossier, created = Dossier.all_objects.get_or_create(
+            trial=True,
+            form_version=version,
+            defaults={
+                "organism": organism,
+                "campaign_id": version.campaign_id,
+                "document_type": document_type,
+                "computed": dossier_evaluate(compiled_form(version), {}),
+            },
+        )
+        if created:
+            dossier.failing_controls = _failing_controls(dossier)
+            if dossier.failing_controls:
+                Dossier.all_objects.filter(pk=dossier.pk).update(
+                    failing_controls=dossier.failing_controls
+                )
+            log(instance=version, action="harmonia.dossier_trial_opened", user=acting_user)
     return dossier
 
 
@@ -432,7 +484,7 @@ def dossier_values_apply(
             if first_entry:  # the first value: step 2, being filled (a journaled transition)
                 locked.start_filling()
                 update["step"] = locked.step
-            Dossier.objects.filter(pk=locked.pk).update(**update)
+            Dossier.all_objects.filter(pk=locked.pk).update(**update)
             ValueChange.objects.record(
                 dossier=locked, changes=history, source=source, changed_by=acting_user
             )

@@ -104,6 +104,21 @@ class FiabilisationStep(models.Model):
         return f"{self.code} — {self.label}"
 
 
+class DeclaredDossiers(models.Manager):
+    """The declared dossiers, without the trial ones: the default manager, so that every
+    list, count, deadline, reminder, report, extraction, API listing and partner reading
+    of dossiers never meets a trial dossier. The dossier screens (``declarations.access``)
+    and the write gate read ``Dossier.all_objects``; the policy decides who sees a trial."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trial=False)
+
+
+class AllDossiers(models.Manager):
+    """Every dossier, trials included (``Dossier.all_objects``): the dossier screens, the
+    write gate, the trial's own service."""
+
+
 class Dossier(models.Model):
     """One organism's document for one campaign: its values on one form version.
 
@@ -144,14 +159,29 @@ class Dossier(models.Model):
     transmitted_at = models.DateTimeField("transmis le", null=True, blank=True)
     # blocking controls failing at the last save (for the gestionnaires' list and filters)
     failing_controls = models.PositiveIntegerField("contrôles bloquants en échec", default=0)
+    # a trial dossier (« dossier d'essai »): a draft form version tried by the platform's
+    # gestionnaires and editors on the test organism; never transmitted nor counted
+    trial = models.BooleanField("dossier d'essai", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = DeclaredDossiers()
+    all_objects = AllDossiers()
+
     class Meta:
         verbose_name = "dossier"
+        # related managers (organism.dossiers, campaign.dossiers…) leave trials out too
+        default_manager_name = "objects"
         constraints = [
             models.UniqueConstraint(
-                fields=["organism", "campaign", "document_type"], name="dossier_unique"
+                fields=["organism", "campaign", "document_type"],
+                condition=models.Q(trial=False),
+                name="dossier_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["form_version"],
+                condition=models.Q(trial=True),
+                name="dossier_trial_unique_per_version",
             ),
         ]
 

@@ -12,6 +12,10 @@ comparing roles and organisms themselves, so the confidentiality rule lives here
   organism (4R) the gestionnaire reads the last transmitted snapshot, not the work in
   progress.
 - Partners read only what was transmitted to them, through the partners app (not here).
+- A trial dossier (``Dossier.trial``: a draft form version tried on the platform's test
+  organism) is the platform's gestionnaires' and editors' (``DRAFT_READERS``), who act on it
+  as its organism would (entry, import, verification, PDF); nobody else sees it — not the
+  test organism's own users, not partners — and no lifecycle action applies to it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from accounts.models import Role
+from forms_cms.selectors import DRAFT_READERS
 from workflow.models import Dossier, DossierExport, Step
 
 # the organism's internal steps: nobody but the organism reads the values
@@ -51,6 +56,10 @@ MSG_INTERNAL = (
 MSG_NOT_YOURS = "Ce dossier n'est pas celui de votre organisme."
 MSG_ROLE = "Cette action est réservée {who}."
 MSG_READ_ONLY = "Seul l'organisme du dossier peut le modifier."
+MSG_TRIAL_ACTION = (
+    "Ce dossier d'essai sert à tester une version en brouillon : il n'est ni validé, ni "
+    "transmis, ni fiabilisé."
+)
 
 
 class ValuesHidden(PermissionDenied):
@@ -87,8 +96,16 @@ class DossierPolicy:
         return bool(getattr(self.user, "is_authenticated", False) and self.user.is_active)
 
     @cached_property
+    def is_trial_tester(self) -> bool:
+        """A gestionnaire or editor of the platform, for a trial dossier."""
+        return self.dossier.trial and self._active and self.user.role in DRAFT_READERS
+
+    @cached_property
     def is_owner(self) -> bool:
-        """An organisme user bound to the dossier's organism."""
+        """An organisme user bound to the dossier's organism; for a trial dossier, the
+        platform's gestionnaires and editors who try the draft (and nobody else)."""
+        if self.dossier.trial:
+            return self.is_trial_tester
         if not self._active or self.user.role != Role.ORGANISME:
             return False
         membership = getattr(self.user, "membership", None)
@@ -96,7 +113,8 @@ class DossierPolicy:
 
     @cached_property
     def is_gestionnaire(self) -> bool:
-        return self._active and self.user.role == Role.GESTIONNAIRE
+        """A gestionnaire reading the organism's dossier (not a trial, which it owns)."""
+        return not self.dossier.trial and self._active and self.user.role == Role.GESTIONNAIRE
 
     # --- reading ----------------------------------------------------------------------------
     @property
@@ -181,6 +199,8 @@ class DossierPolicy:
         role = ACTION_ROLES.get(action)
         if role is None:
             return None
+        if self.dossier.trial:
+            return MSG_TRIAL_ACTION
         if role == Role.ORGANISME:
             if self._active and self.user.role == Role.ORGANISME and not self.is_owner:
                 return MSG_NOT_YOURS
@@ -195,15 +215,21 @@ def _never_saved(*args, **kwargs):
     raise RuntimeError("A dossier read from its transmitted snapshot is never saved.")
 
 
-def dossiers_visible_to(user) -> QuerySet[Dossier]:
+def dossiers_visible_to(user, *, trials: bool = False) -> QuerySet[Dossier]:
     """The dossiers whose existence ``user`` may know — :attr:`DossierPolicy.can_see` as a
     queryset: organisme users their organism's; gestionnaires all (their values only as the
-    policy allows); nobody else (partners read what was transmitted to them, in their app)."""
-    dossiers = Dossier.objects.select_related(
-        "organism", "campaign", "document_type", "form_version", "substep"
-    )
+    policy allows); nobody else (partners read what was transmitted to them, in their app).
+    Lists never hold trial dossiers; ``trials=True`` (the dossier screens, one dossier by its
+    number) adds them for the platform's gestionnaires and editors."""
+    related = ("organism", "campaign", "document_type", "form_version", "substep")
     if not (getattr(user, "is_authenticated", False) and user.is_active):
-        return dossiers.none()
+        return Dossier.objects.none()
+    if trials and user.role in DRAFT_READERS:
+        everything = Dossier.all_objects.select_related(*related)
+        if user.role == Role.GESTIONNAIRE:
+            return everything
+        return everything.filter(trial=True)
+    dossiers = Dossier.objects.select_related(*related)
     if user.role == Role.GESTIONNAIRE:
         return dossiers
     membership = getattr(user, "membership", None)

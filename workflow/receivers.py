@@ -12,18 +12,31 @@ from organisms.demo import DEMO_EXERCISE
 from organisms.models import Organism
 from tenants.services import gestionnaires_grant
 from workflow.actions import dossiers_derived_refresh_job
-from workflow.models import Campaign, DeadlineRule, FiabilisationStep
+from workflow.models import Campaign, DeadlineRule, Dossier, FiabilisationStep
 from workflow.services.deadlines import approval_record, prorogation_record
 from workflow.services.letters import letter_recipients
 from workflow.services.lifecycle import DEFAULT_SUBSTEPS, notify_step_change
 
-__all__ = ["demo_campaign", "notify_step_change", "platform_seed", "refresh_derived"]
+__all__ = [
+    "demo_campaign",
+    "notify_step_change",
+    "platform_seed",
+    "refresh_derived",
+    "trial_dossiers_drop",
+]
 
 
 def refresh_derived(*, version, **kwargs) -> None:
     """A form version's controls changed (sent on commit): recount the failing blocking
     controls of its dossiers in the background (hundreds of dossiers may use it)."""
     dossiers_derived_refresh_job.defer(version_id=version.pk)
+
+
+def trial_dossiers_drop(*, version, **kwargs) -> None:
+    """``forms_cms.signals.version_published`` (inside the publication's transaction): the
+    version's trial dossier goes — it tried a draft that no longer exists as such, and the
+    campaign's real dossiers now open on the version."""
+    Dossier.all_objects.filter(trial=True, form_version=version).delete()
 
 
 def platform_seed(*, platform, spec, **kwargs) -> None:

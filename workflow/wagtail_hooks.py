@@ -73,6 +73,7 @@ def register_campaign_letters_viewset():
 def register_workflow_actions(actions):
     for action, label in (
         ("harmonia.campaign_opened", "Campagne ouverte"),
+        ("harmonia.dossier_trial_opened", "Dossier d'essai ouvert sur une version en brouillon"),
         ("harmonia.substep_created", "Sous-étape de fiabilisation créée"),
         ("harmonia.substep_updated", "Sous-étape de fiabilisation modifiée"),
         ("harmonia.substep_deleted", "Sous-étape de fiabilisation supprimée"),

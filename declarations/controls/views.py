@@ -9,7 +9,7 @@ from workflow.services.prefill import previous_transmission, transmitted_values
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def dossier_verification(request, dossier, policy):
     """ "Lancer la vérification": runs the controls (nothing is written, GET or POST) on the

@@ -40,7 +40,7 @@ MSG_MORE = "… et {count} autres cellules non collées."
 
 
 @require_POST
-@role_required(Role.ORGANISME)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def sheet_paste(request, dossier, policy, index):
     """Paste on sheet ``index`` (its position): JSON from the page's script, or a form."""

@@ -53,7 +53,7 @@ def _state(export: DossierExport) -> dict:
 
 
 @require_POST
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def pdf_request(request, dossier, policy):
     export = dossier_pdf_request(
@@ -63,7 +63,7 @@ def pdf_request(request, dossier, policy):
 
 
 @require_GET
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def pdf_status(request, dossier, policy, export_pk):
     export = _export_for(dossier, policy, export_pk)
@@ -75,7 +75,7 @@ def pdf_status(request, dossier, policy, export_pk):
 
 
 @require_GET
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def pdf_state(request, dossier, policy, export_pk):
     """The export's progress as JSON, polled by the status page."""
@@ -85,7 +85,7 @@ def pdf_state(request, dossier, policy, export_pk):
 
 
 @require_GET
-@role_required(Role.ORGANISME, Role.GESTIONNAIRE)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def pdf_download(request, dossier, policy, export_pk):
     export = _export_for(dossier, policy, export_pk, with_content=True)

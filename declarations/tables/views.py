@@ -67,7 +67,7 @@ def _current_rows(dossier, meta: TableMeta) -> list[dict]:
 
 
 @require_POST
-@role_required(Role.ORGANISME)
+@role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def table_save(request, dossier, policy, table):
     """A row action on ``table``: JSON (the page's script) or a form (without JavaScript)."""
