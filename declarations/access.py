@@ -13,11 +13,17 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 
+from accounts.models import Role
 from declarations.selectors import dossiers_visible_to
 from workflow.policy import DossierPolicy, ValuesHidden
+
+MSG_EDITORS_TRIALS_ONLY = (
+    "Les éditeurs de logiciels n'ouvrent que les dossiers d'essai des versions en brouillon."
+)
 
 
 def dossier_and_policy(user, pk, *, defer: tuple[str, ...] = (), related=None) -> tuple:
@@ -26,6 +32,10 @@ def dossier_and_policy(user, pk, *, defer: tuple[str, ...] = (), related=None) -
         dossiers = dossiers.select_related(None).select_related(*related)
     dossier = dossiers.first()
     if dossier is None:
+        if getattr(user, "role", None) == Role.EDITEUR:
+            # editors reach dossier screens for trial dossiers only: any other number is
+            # refused as before (a refusal, whether or not the dossier exists)
+            raise PermissionDenied(MSG_EDITORS_TRIALS_ONLY)
         raise Http404("Dossier introuvable.")
     return dossier, DossierPolicy(user, dossier)
 

@@ -190,7 +190,8 @@ def test_dossier_surfaces_by_role_and_step(step, version, declarant, outsider, c
         elif role == "outsider":
             expected = 404
         elif role == "other platform":
-            expected = None if oph_has_same_pk else 403  # the role check comes first
+            # gestionnaires reach the save (for trial dossiers): this number is not found
+            expected = None if oph_has_same_pk else 404
         else:
             expected = 403
         if expected is not None:
@@ -229,11 +230,14 @@ def test_dossier_surfaces_by_role_and_step(step, version, declarant, outsider, c
     for role, client in clients.items():
         response = client.post(table, '{"action": "insert", "seen_count": 0}',
                                content_type="application/json")  # fmt: skip
+        # gestionnaires reach the table endpoint (for trial dossiers): where they read the
+        # values they are told what the owner is (no such table), else refused
         expected = {
             "owner": 404,
+            "gestionnaire": 403 if hidden_for_gestionnaire else 404,
             "anonymous": 302,
             "outsider": 404,
-            "other platform": None if oph_has_same_pk else 403,
+            "other platform": None if oph_has_same_pk else 404,
         }.get(role, 403)
         if expected is not None:
             assert response.status_code == expected, (step, role, response.status_code)
@@ -398,3 +402,76 @@ def test_the_api_serves_the_token_organism_only(step, version, declarant, outsid
     assert client.get(url).status_code == 401
     on_oph = client_for("oph").get(url, HTTP_AUTHORIZATION=f"Bearer {own}")
     assert on_oph.status_code == 401  # a token works only on its platform
+
+
+def test_trial_dossier_surfaces_by_role(version, declarant, outsider, client_for, demo_user):  # noqa: F811
+    """A trial dossier (a draft version tried on the test organism): every value surface and
+    the save, for every role — the platform's gestionnaires and editors only, as its owners;
+    nobody else learns it exists nor reads a digit of it; no lifecycle action."""
+    from tests.forms_cms.test_drafts import upload_draft
+    from workflow.actions import dossier_trial_open
+
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    draft = upload_draft(gestionnaire)
+    with schema_context("dhup"):
+        trial = dossier_trial_open(version=draft, acting_user=gestionnaire)
+        dossier_values_save(dossier=trial, entries={"ACT_IMMO": SENT}, acting_user=gestionnaire)
+        from declarations.pdf.tasks import dossier_pdf_request
+
+        own_pdf = dossier_pdf_request(dossier=trial, acting_user=gestionnaire)
+    run_queued_jobs()
+    with schema_context("oph"):
+        oph_has_same_pk = Dossier.all_objects.filter(pk=trial.pk).exists()
+    organism_user = demo_user("dhup", "organisme")
+    clients = {
+        "gestionnaire": client_for("dhup", gestionnaire),
+        "editeur": client_for("dhup", demo_user("dhup", "editeur")),
+        "organisme": client_for("dhup", organism_user),
+        "outsider": client_for("dhup", outsider),
+        "partner": client_for("dhup", demo_user("dhup", "partenaire-cdc")),
+        "prefecture": client_for("dhup", demo_user("dhup", "partenaire-prefecture")),
+        "anonymous": client_for("dhup"),
+        "other platform": client_for("oph", demo_user("oph", "gestionnaire")),
+    }
+    testers = {"gestionnaire", "editeur"}
+    urls = [*value_urls(trial, own_pdf.pk), ("post", f"/declarations/essai/{draft.pk}/")]
+    for role, client in clients.items():
+        for method, url in urls:
+            response = call(client, method, url)
+            status = response.status_code
+            is_own_pdf = "/pdf/" in url and not url.endswith("/pdf/")
+            if role in testers:
+                expected = 302 if method == "post" else 200
+                if is_own_pdf and role == "editeur":
+                    expected = 200  # a tester owns the trial: its PDFs are the testers'
+            elif role == "anonymous":
+                expected = 302
+            elif role == "other platform":
+                expected = None if oph_has_same_pk else (403, 404)
+            elif url.startswith("/declarations/essai/"):
+                expected = 403  # not a role that tries drafts
+            else:
+                expected = (403, 404)
+            if isinstance(expected, int):
+                assert status == expected, (role, method, url, status)
+            elif expected is not None:
+                assert status in expected, (role, method, url, status)
+            if role not in testers:
+                assert SENT_DIGITS not in _digits_free(response.content), (role, url)
+    save = f"/declarations/dossiers/{trial.pk}/enregistrer/"
+    body = '{"entries": {"PAS_CAPITAL": "11"}}'
+    for role, client in clients.items():
+        status = client.post(save, body, content_type="application/json").status_code
+        if role in testers:
+            assert status == 200, (role, status)
+        elif role == "anonymous":
+            assert status == 302
+        elif role != "other platform" or not oph_has_same_pk:
+            assert status in (403, 404), (role, status)
+    # no lifecycle action on a trial, whoever asks
+    step = f"/declarations/dossiers/{trial.pk}/etape/"
+    for role in testers:
+        clients[role].post(step, {"action": "validate"})
+    with schema_context("dhup"):
+        assert Dossier.all_objects.get(pk=trial.pk).step == Step.FILLING
+        assert not Dossier.objects.filter(pk=trial.pk).exists()
