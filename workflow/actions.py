@@ -627,19 +627,20 @@ def dossier_version_migrate(*, dossier, version, inputs: set[str], acting_user, 
 
 def dossiers_derived_refresh(*, version_id: int) -> int:
     """Recompute the failing-controls count of every dossier on a form version (its controls
-    changed); returns how many changed. Each dossier is locked while it is recounted."""
+    changed); returns how many changed. Each dossier is locked while it is recounted. A draft's
+    trial dossier too: its controls are what trying the draft checks."""
     changed = 0
-    for pk in Dossier.objects.filter(form_version_id=version_id).values_list("pk", flat=True):
+    for pk in Dossier.all_objects.filter(form_version_id=version_id).values_list("pk", flat=True):
         with transaction.atomic():
             locked = (
-                Dossier.objects.select_for_update(of=("self",))
+                Dossier.all_objects.select_for_update(of=("self",))
                 .select_related("form_version")
                 .get(pk=pk)
             )
             before = locked.failing_controls
             locked.failing_controls = _failing_controls(locked)
             if locked.failing_controls != before:
-                Dossier.objects.filter(pk=pk).update(failing_controls=locked.failing_controls)
+                Dossier.all_objects.filter(pk=pk).update(failing_controls=locked.failing_controls)
                 changed += 1
     return changed
 

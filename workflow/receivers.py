@@ -12,7 +12,7 @@ from organisms.demo import DEMO_EXERCISE
 from organisms.models import Organism
 from tenants.services import gestionnaires_grant
 from workflow.actions import dossiers_derived_refresh_job
-from workflow.models import Campaign, DeadlineRule, Dossier, FiabilisationStep
+from workflow.models import Campaign, DeadlineRule, Dossier, DossierExport, FiabilisationStep
 from workflow.services.deadlines import approval_record, prorogation_record
 from workflow.services.letters import letter_recipients
 from workflow.services.lifecycle import DEFAULT_SUBSTEPS, notify_step_change
@@ -36,7 +36,10 @@ def trial_dossiers_drop(*, version, **kwargs) -> None:
     """``forms_cms.signals.version_published`` (inside the publication's transaction): the
     version's trial dossier goes — it tried a draft that no longer exists as such, and the
     campaign's real dossiers now open on the version."""
-    Dossier.all_objects.filter(trial=True, form_version=version).delete()
+    trials = Dossier.all_objects.filter(trial=True, form_version=version)
+    # its PDFs first: an export points at the step journal, which protects it
+    DossierExport.objects.filter(dossier__in=trials).delete()
+    trials.delete()
 
 
 def platform_seed(*, platform, spec, **kwargs) -> None:

@@ -171,6 +171,12 @@ def test_publishing_drops_the_trial_and_leaves_real_dossiers(
 ):
     dossier = open_dossier(declarant)  # on v1
     with schema_context("dhup"):
+        from declarations.pdf.tasks import dossier_pdf_request
+
+        dossier_pdf_request(dossier=trial, acting_user=demo_user("dhup", "editeur"))
+    run_queued_jobs()
+    with schema_context("dhup"):
         form_version_publish(version=draft, acting_user=demo_user("dhup", "gestionnaire"))
         assert not Dossier.all_objects.filter(trial=True).exists()
+        assert not DossierExport.objects.filter(dossier_id=trial.pk).exists()
         assert Dossier.objects.filter(pk=dossier.pk).exists()
