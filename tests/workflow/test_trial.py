@@ -53,6 +53,9 @@ def test_the_draft_page_offers_the_trial_to_its_readers(draft, client_for, demo_
         assert opened.status_code == 302, role
         sheet = client.get(opened["Location"]).content.decode()
         assert BANNER in sheet and 'data-n="ACT_BROUILLON"' in sheet, role
+        # the step bar promises no validation: a trial never changes step
+        assert "il ne change pas d&#x27;étape" in sheet or "il ne change pas d'étape" in sheet
+        assert "Étape suivante" not in sheet, role
     with schema_context("dhup"):
         trial = Dossier.all_objects.get(trial=True)  # one per version, whoever opens it
         assert trial.form_version_id == draft.pk
