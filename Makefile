@@ -17,6 +17,10 @@ system-packages:
 # regenerates it from pyproject.toml), then the project itself without resolving anything.
 $(STAMP): pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	# the locked pip first (hash-checked): the pip a fresh venv brings (23.x) lets a package's
+	# extras (weasyprint's fonttools[woff]) escape the pins as soon as a newer release exists
+	awk '/^pip==/{f=1} f&&/^ *#/{exit} f' requirements.lock > $(VENV)/pip.lock
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r $(VENV)/pip.lock
 	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
