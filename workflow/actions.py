@@ -264,25 +264,38 @@ def dossier_open(*, organism, campaign, document_type, acting_user) -> Dossier:
             MSG_NO_VERSION.format(document=document_type.label, campaign=str(campaign).lower())
         )
     with transaction.atomic():
-        dossier, created = Dossier.objects.get_or_create(
+        dossier, created = _dossier_get_or_create(
+            version,
+            trial=False,
             organism=organism,
             campaign=campaign,
             document_type=document_type,
-            defaults={
-                "form_version": version,
-                "computed": dossier_evaluate(compiled_form(version), {}),
-            },
         )
         if created:
-            # the count is exact from the start (a control may fail on an empty form): pages
-            # trust a zero and skip running the controls
-            dossier.failing_controls = _failing_controls(dossier)
-            if dossier.failing_controls:
-                Dossier.objects.filter(pk=dossier.pk).update(
-                    failing_controls=dossier.failing_controls
-                )
             dossier_prefill(dossier=dossier, acting_user=acting_user)
     return dossier
+
+
+def _dossier_get_or_create(version, *, trial: bool, defaults=None, **lookup):
+    """(dossier, created): the dossier ``lookup`` names, or a new one on ``version`` with its
+    computed values and an exact failing count from the start (a control may fail on an empty
+    form: pages trust a zero and skip running the controls)."""
+    dossier, created = Dossier.all_objects.get_or_create(
+        trial=trial,
+        defaults={
+            **(defaults or {}),
+            "form_version": version,
+            "computed": dossier_evaluate(compiled_form(version), {}),
+        },
+        **lookup,
+    )
+    if created:
+        dossier.failing_controls = _failing_controls(dossier)
+        if dossier.failing_controls:
+            Dossier.all_objects.filter(pk=dossier.pk).update(
+                failing_controls=dossier.failing_controls
+            )
+    return dossier, created
 
 
 def dossier_trial_open(*, version, acting_user) -> Dossier:
@@ -308,22 +321,17 @@ def dossier_trial_open(*, version, acting_user) -> Dossier:
     document_type = version.document_type
     with transaction.atomic():
         organism = platform_test_organism_ensure()
-        dossier, created = Dossier.all_objects.get_or_create(
+        dossier, created = _dossier_get_or_create(
+            version,
             trial=True,
             form_version=version,
             defaults={
                 "organism": organism,
                 "campaign_id": version.campaign_id,
                 "document_type": document_type,
-                "computed": dossier_evaluate(compiled_form(version), {}),
             },
         )
         if created:
-            dossier.failing_controls = _failing_controls(dossier)
-            if dossier.failing_controls:
-                Dossier.all_objects.filter(pk=dossier.pk).update(
-                    failing_controls=dossier.failing_controls
-                )
             log(instance=version, action="harmonia.dossier_trial_opened", user=acting_user)
     return dossier
 
