@@ -259,7 +259,8 @@ def _dossier_texts(ids: _Identities, placeholder: bytes) -> dict[str, int]:
         return texts[version_id]
 
     changed_dossiers = set()
-    dossiers = Dossier.objects.only("pk", "form_version_id", "values", "computed")
+    # trial dossiers too: a gestionnaire may have typed a real name into one
+    dossiers = Dossier.all_objects.only("pk", "form_version_id", "values", "computed")
     for dossier in dossiers.iterator(chunk_size=50):
         text = of(dossier.form_version_id)
         new = text.values(ids, dossier.values)
@@ -268,16 +269,20 @@ def _dossier_texts(ids: _Identities, placeholder: bytes) -> dict[str, int]:
             Dossier.objects.filter(pk=dossier.pk).update(values=new, computed=computed)
             changed_dossiers.add(dossier.pk)
     history = 0
-    rows = ValueChange.objects.select_related("dossier").only(
-        "pk", "field_name", "old_value", "new_value", "dossier__form_version_id"
-    )
-    for change in rows.iterator(chunk_size=500):
-        text = of(change.dossier.form_version_id)
-        old = text.value(ids, change.field_name, change.old_value)
-        new = text.value(ids, change.field_name, change.new_value)
-        if (old, new) != (change.old_value, change.new_value):
-            ValueChange.objects.filter(pk=change.pk).update(old_value=old, new_value=new)
-            history += 1
+    # the history of the text fields only (amounts are most of it), version by version
+    for version_id, text in texts.items():
+        names = [*text.fields, *text.columns]
+        if not names:
+            continue
+        rows = ValueChange.objects.filter(
+            dossier__form_version_id=version_id, field_name__in=names
+        ).only("pk", "field_name", "old_value", "new_value")
+        for change in rows.iterator(chunk_size=500):
+            old = text.value(ids, change.field_name, change.old_value)
+            new = text.value(ids, change.field_name, change.new_value)
+            if (old, new) != (change.old_value, change.new_value):
+                ValueChange.objects.filter(pk=change.pk).update(old_value=old, new_value=new)
+                history += 1
     exports = 0
     for export in DossierExport.objects.select_related("dossier").only(
         "pk", "frozen_values", "frozen_computed", "content", "dossier__form_version_id"
