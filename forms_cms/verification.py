@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from django.db import connection
 from openpyxl.utils.cell import get_column_letter
@@ -517,17 +517,63 @@ def _reported(ctx: _Context, controls) -> list[ControlResult]:
 @dataclass(frozen=True)
 class BlockingChecks:
     """The enabled blocking controls of a form version with their compiled rules, and the
-    cells those rules read: what every save needs to keep the failing-controls count."""
+    cells those rules read: what every save needs to keep the failing-controls count.
+
+    ``stamp`` is the rules stamp they were read at: a dossier's stored verdicts
+    (``Dossier.failing_checks``) hold for these checks only when they carry the same stamp."""
 
     checks: tuple[tuple[Control, dict[str, CompiledRule]], ...]
     reads: frozenset[int]
     # the cells the controls' messages cite (``{NAME}``): what a report reads besides
     cited: frozenset[int] = frozenset()
+    stamp: str = ""
 
     def failing_count(self, v: list) -> int:
         """How many of the checks the values list ``v`` fails (the dossier's
         ``failing_controls``), with no report built."""
         return sum(_fails(control, rules, v) for control, rules in self.checks)
+
+    def failing_ids(self, v: list, only: tuple[int, ...] | None = None) -> list[int]:
+        """The ids of the controls ``v`` fails, among the checks at positions ``only`` (all
+        by default); ``v`` need only be exact for the cells those read."""
+        checks = self.checks if only is None else [self.checks[i] for i in only]
+        return sorted(control.pk for control, rules in checks if _fails(control, rules, v))
+
+    def verdicts(self, v: list) -> dict:
+        """What a dossier stores of its blocking controls (``Dossier.failing_checks``): the
+        rules stamp and the ids of the failing ones."""
+        return {"rules": self.stamp, "ids": self.failing_ids(v)}
+
+    def verdicts_after(self, stored: dict, v: list, depending: tuple[int, ...]) -> dict | None:
+        """The stored verdicts after a change that only the checks at positions
+        ``depending`` read (``v`` exact for their cells): those are evaluated again, the
+        others keep their stored verdict. None when ``stored`` is not of these checks (the
+        rules changed since): every check must then be evaluated."""
+        if not stored or stored.get("rules") != self.stamp:
+            return None
+        again = {self.checks[i][0].pk for i in depending}
+        kept = [pk for pk in stored.get("ids", ()) if pk not in again]
+        return {"rules": self.stamp, "ids": sorted(kept + self.failing_ids(v, depending))}
+
+    @cached_property
+    def _by_cell(self) -> dict[int, tuple[int, ...]]:
+        by_cell: dict[int, list[int]] = {}
+        for position, (_, rules) in enumerate(self.checks):
+            for cid in frozenset().union(*(rule.reads for rule in rules.values())):
+                by_cell.setdefault(cid, []).append(position)
+        return {cid: tuple(positions) for cid, positions in by_cell.items()}
+
+    def depending(self, cells) -> tuple[int, ...]:
+        """The positions of the checks that read any of ``cells``."""
+        by_cell = self._by_cell
+        found = {position for cid in cells for position in by_cell.get(cid, ())}
+        return tuple(sorted(found))
+
+    def reads_of(self, positions: tuple[int, ...]) -> frozenset[int]:
+        """The cells the checks at ``positions`` read."""
+        return frozenset().union(
+            *(rule.reads for i in positions for rule in self.checks[i][1].values())
+        )
 
 
 def dossier_blocking_failures_stored(dossier) -> list[ControlResult]:
@@ -536,11 +582,19 @@ def dossier_blocking_failures_stored(dossier) -> list[ControlResult]:
     messages read, no recalculation."""
     form = compiled_form(dossier.form_version)
     checks = blocking_checks(dossier.form_version)
-    v = stored_values_list(form, dossier.values, dossier.computed, checks.reads | checks.cited)
-    # the verdicts first, without messages (the same as the reports' verdicts); a report,
-    # with its formatted values and cell links, only for the controls that fail
-    failing = [control for control, rules in checks.checks if _fails(control, rules, v)]
-    return _reported(_Context(dossier, v), failing)
+    stored = getattr(dossier, "failing_checks", None) or {}
+    if stored.get("rules") == checks.stamp:
+        # the verdicts each save keeps: a report, with its formatted values and cell links,
+        # only for the controls that fail, from the cells those read
+        ids = set(stored["ids"])
+        positions = tuple(i for i, (control, _) in enumerate(checks.checks) if control.pk in ids)
+        reads = checks.reads_of(positions) | checks.cited
+    else:  # verdicts of other rules (a snapshot, or not recounted yet): every control runs
+        positions, reads = None, checks.reads | checks.cited
+    v = stored_values_list(form, dossier.values, dossier.computed, reads)
+    if positions is None:
+        positions = tuple(i for i, (c, rules) in enumerate(checks.checks) if _fails(c, rules, v))
+    return _reported(_Context(dossier, v), [checks.checks[i][0] for i in positions])
 
 
 def blocking_checks(version) -> BlockingChecks:
@@ -565,12 +619,8 @@ def _blocking_checks(schema: str, version_id: int, stamp: str, version) -> Block
         for key in PLACEHOLDER.findall(control.message or "")
         if key.strip().upper() in form.folded_names
     )
-    return BlockingChecks(checks, reads, cited)
-
-
-def blocking_failing_count(version, v: list) -> int:
-    """How many blocking controls of ``version`` the values list ``v`` fails."""
-    return blocking_checks(version).failing_count(v)
+    # the version in the stamp: a dossier's verdicts on another version never pass for these
+    return BlockingChecks(checks, reads, cited, f"{version_id}@{stamp}")
 
 
 # the declarant's checklist: what is left to do, sheet by sheet ---------------------------------

@@ -46,7 +46,7 @@ from forms_cms.services.runtime import (
     partial_evaluate,
     partial_plan,
 )
-from forms_cms.verification import blocking_checks, blocking_failing_count
+from forms_cms.verification import blocking_checks
 from forms_cms.xmlformat import dossier_xml
 from organisms.services.platform_test import platform_test_organism_ensure
 from tenants.jobs import tenant_task
@@ -131,9 +131,13 @@ class SaveResult:
 
 
 # --- derived state ----------------------------------------------------------------------------
-def _failing_controls(dossier: Dossier) -> int:
-    form = compiled_form(dossier.form_version)
-    return blocking_failing_count(dossier.form_version, dossier_values_list(form, dossier.values))
+def _failing_derive(dossier: Dossier, v: list | None = None) -> None:
+    """Evaluate every blocking control of the dossier (on ``v``, its values list, when the
+    caller holds it): the failing count and the verdicts kept with it."""
+    if v is None:
+        v = dossier_values_list(compiled_form(dossier.form_version), dossier.values)
+    dossier.failing_checks = blocking_checks(dossier.form_version).verdicts(v)
+    dossier.failing_controls = len(dossier.failing_checks["ids"])
 
 
 def _derive(locked: Dossier) -> list[str]:
@@ -142,8 +146,13 @@ def _derive(locked: Dossier) -> list[str]:
     form = compiled_form(locked.form_version)
     v = dossier_values_list(form, locked.values)
     locked.computed = computed_of(form, v)
-    locked.failing_controls = blocking_failing_count(locked.form_version, v)
-    return ["computed", "failing_controls", "updated_at"]
+    _failing_derive(locked, v)
+    return ["computed", "failing_controls", "failing_checks", "updated_at"]
+
+
+def _cells(plan: PartialPlan):
+    """The cells a save of ``plan`` changes (the fields' and the tables' input cells)."""
+    return (cid for cells in plan.changed.values() for cid in cells)
 
 
 def _jsonb_patch(column: str, changed: dict, removed: list[str]):
@@ -219,7 +228,7 @@ def _mirror(dossier: Dossier, locked: Dossier, result: SaveResult | None = None)
             dossier.__dict__[name] = {k: x for k, x in merged.items() if x is not None}
     for name in (
         "values", "computed", "prefilled", "revision", "step", "substep_id", "form_version_id",
-        "failing_controls", "transmitted_at", "updated_at",
+        "failing_controls", "failing_checks", "transmitted_at", "updated_at",
     ):  # fmt: skip
         if name not in deferred:
             setattr(dossier, name, getattr(locked, name))
@@ -290,11 +299,10 @@ def _dossier_get_or_create(version, *, trial: bool, defaults=None, **lookup):
         **lookup,
     )
     if created:
-        dossier.failing_controls = _failing_controls(dossier)
-        if dossier.failing_controls:
-            Dossier.all_objects.filter(pk=dossier.pk).update(
-                failing_controls=dossier.failing_controls
-            )
+        _failing_derive(dossier)
+        Dossier.all_objects.filter(pk=dossier.pk).update(
+            failing_controls=dossier.failing_controls, failing_checks=dossier.failing_checks
+        )
     return dossier, created
 
 
@@ -424,11 +432,19 @@ def dossier_values_apply(
     if 0 < len(values) <= PARTIAL_MAX and not errors:
         form = compiled_form(dossier.form_version)
         checks = blocking_checks(dossier.form_version)
-        partial = partial_plan(form, list(values), checks.reads)
+        # the controls reading a changed or recomputed cell are evaluated again, the others
+        # keep their stored verdicts: the save reads only the cells of the first
+        changed = partial_plan(form, list(values))
+        depending = checks.depending(changed.affected + tuple(_cells(changed)))
+        partial = partial_plan(form, list(values), checks.reads_of(depending))
     with transaction.atomic():
         locked = _lock(dossier, partial)
-        if partial is not None and blocking_checks(locked.form_version) is not checks:
-            # migrated or its controls edited meanwhile: the whole form, the current rules
+        if partial is not None and (
+            blocking_checks(locked.form_version) is not checks
+            or locked.failing_checks.get("rules") != checks.stamp
+        ):
+            # migrated or its controls edited meanwhile (or verdicts kept from other rules):
+            # the whole form, every control, the current rules
             partial, locked = None, _lock(dossier)
         if not locked.accepts_entries:
             raise DossierClosed(MSG_CLOSED.format(step=locked.get_step_display()))
@@ -455,7 +471,8 @@ def dossier_values_apply(
             if partial is not None:
                 before_computed = locked.part_computed or {}
                 v, computed = partial_evaluate(form, partial, stored, before_computed, result.saved)
-                locked.failing_controls = checks.failing_count(v)
+                locked.failing_checks = checks.verdicts_after(locked.failing_checks, v, depending)
+                locked.failing_controls = len(locked.failing_checks["ids"])
                 removed_computed = []
             else:
                 before_computed = locked.computed
@@ -481,6 +498,7 @@ def dossier_values_apply(
                 "computed": _jsonb_patch("computed", result.computed, removed_computed),
                 "revision": locked.revision,
                 "failing_controls": locked.failing_controls,
+                "failing_checks": locked.failing_checks,
                 "updated_at": locked.updated_at,
             }
             if any(name in locked.prefilled for name in result.saved):
@@ -646,10 +664,11 @@ def dossiers_derived_refresh(*, version_id: int) -> int:
                 .get(pk=pk)
             )
             before = locked.failing_controls
-            locked.failing_controls = _failing_controls(locked)
-            if locked.failing_controls != before:
-                Dossier.all_objects.filter(pk=pk).update(failing_controls=locked.failing_controls)
-                changed += 1
+            _failing_derive(locked)
+            Dossier.all_objects.filter(pk=pk).update(
+                failing_controls=locked.failing_controls, failing_checks=locked.failing_checks
+            )
+            changed += locked.failing_controls != before
     return changed
 
 

@@ -159,6 +159,10 @@ class Dossier(models.Model):
     transmitted_at = models.DateTimeField("transmis le", null=True, blank=True)
     # blocking controls failing at the last save (for the gestionnaires' list and filters)
     failing_controls = models.PositiveIntegerField("contrôles bloquants en échec", default=0)
+    # their detail, kept with the count: {"rules": the blocking checks' stamp, "ids": the
+    # failing controls' ids}; a save evaluates again only the controls reading what it
+    # changed and keeps the others' verdicts (forms_cms.verification.BlockingChecks)
+    failing_checks = models.JSONField("contrôles bloquants en échec (détail)", default=dict)
     # a trial dossier (« dossier d'essai »): a draft form version tried by the platform's
     # gestionnaires and editors on the test organism; never transmitted nor counted
     trial = models.BooleanField("dossier d'essai", default=False)

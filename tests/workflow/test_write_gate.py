@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from declarations.services import dossier_values_save
 from declarations.services.imports import dossier_import_xml
 from forms_cms.controls import control_delete, control_enable, control_update
+from forms_cms.models import Control
 from forms_cms.services.runtime import compiled_form, dossier_evaluate
 from forms_cms.verification import dossier_blocking_failures
 from tests.conftest import run_queued_jobs
@@ -162,9 +163,50 @@ def test_a_few_fields_saved_recompute_exactly_what_a_full_evaluation_gives(
             row = Dossier.objects.get(pk=dossier.pk)
             assert row.computed == dossier_evaluate(compiled_form(row.form_version), row.values)
             assert row.failing_controls == len(dossier_blocking_failures(row))
+            # the verdicts kept with the count: those of a full evaluation
+            failing = sorted(
+                c.pk
+                for c in Control.objects.filter(
+                    code__in=[r.code for r in dossier_blocking_failures(row)],
+                    version=row.form_version,
+                )
+            )
+            assert row.failing_checks["ids"] == failing
             assert (dossier.values, dossier.computed) == (row.values, row.computed)
         counts.add(row.failing_controls)
     assert len(counts) > 1  # the saves moved the count both ways
+
+
+def test_a_save_evaluates_only_the_controls_reading_what_it_changes(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    gestionnaire,
+):
+    """A cell save reads the stored cells of the controls that read the changed cells or
+    the formulas recomputed from them, not those of the other controls, whose verdicts stay
+    as stored; the count stays exact as those cells change in turn."""
+    add_control(version, gestionnaire, code="C3", kind="condition", condition="=PAS_CAPITAL<500")
+    add_control(version, gestionnaire, code="C4", kind="condition", condition="=TC_ACT_STOCKS<100")
+    dossier = open_dossier(declarant)
+    with schema_context("dhup"):
+        c3, c4 = (Control.objects.get(version=version, code=code) for code in ("C3", "C4"))
+        dossier_values_save(dossier=dossier, entries={"TC_ACT_STOCKS": "900"},
+                            acting_user=declarant)  # fmt: skip
+        assert stored(dossier).failing_checks["ids"] == [c4.pk]
+        with CaptureQueriesContext(connection) as queries:
+            dossier_values_save(dossier=dossier, entries={"PAS_CAPITAL": "900"},
+                                acting_user=declarant)  # fmt: skip
+        lock = next(q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"])
+        # the stored stocks are not read: C4 keeps its verdict
+        assert "PAS_CAPITAL" in lock and "TC_ACT_STOCKS" not in lock
+        row = stored(dossier)
+        assert (row.failing_controls, row.failing_checks["ids"]) == (2, sorted([c3.pk, c4.pk]))
+        assert row.failing_controls == true_count(dossier)
+        dossier_values_save(dossier=dossier, entries={"TC_ACT_STOCKS": "10"},
+                            acting_user=declarant)  # fmt: skip
+        row = stored(dossier)
+        assert (row.failing_controls, row.failing_checks["ids"]) == (1, [c3.pk])
+        assert row.failing_controls == true_count(dossier)
 
 
 def test_derived_state_follows_the_controls(
@@ -386,7 +428,7 @@ def test_a_control_edited_on_another_node_counts_at_the_next_save_here(
     the version as it was before the edit."""
     from django.utils import timezone
 
-    from forms_cms.models import Control, FormVersion
+    from forms_cms.models import FormVersion
 
     add_control(version, gestionnaire, code="C1", left="ACT_IMMO", right="100")
     dossier = open_dossier(declarant)
