@@ -30,6 +30,7 @@ from forms_cms.selectors import versions_visible_to
 from forms_cms.verification import (
     completion_percent,
     dossier_blocking_failures_stored,
+    dossier_blocking_outline,
     dossier_checklist,
     required_progress,
 )
@@ -121,8 +122,10 @@ def dossier_sheet(request, dossier, policy, index=0):
     # else the controls run on the stored values (each write stores the recomputed ones)
     if shown is dossier and dossier.failing_controls == 0:
         known = []
-    else:
-        known = dossier_blocking_failures_stored(shown)
+    else:  # the page shows counts only: the stored verdicts' outline when they hold
+        known = dossier_blocking_outline(shown)
+        if known is None:
+            known = dossier_blocking_failures_stored(shown)
     checklist = dossier_checklist(shown, blocking=known)
     tabs = [(sheet, checklist.sheet(sheet.name)) for sheet in visible]
     tables = grid_tables(dossier.form_version, current.name, shown.values, shown.computed)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
+from harmonia.documents import DocumentField
 
 from organisms.models import Family
 
@@ -235,7 +236,7 @@ class SheetLayout(models.Model):
     version = models.ForeignKey(FormVersion, on_delete=models.CASCADE, related_name="sheets")
     position = models.PositiveSmallIntegerField()
     name = models.CharField("feuille", max_length=100)
-    layout = models.JSONField()
+    layout = DocumentField()
 
     class Meta:
         verbose_name = "feuille"

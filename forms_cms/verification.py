@@ -276,9 +276,16 @@ class _Context:
         self.form = compiled_form(version)
         self.fields = version_fields(version)
         self.sheets = _sheet_positions(connection.schema_name, version.pk)
+        self.dossier = dossier
         # ``v``: the values the caller already computed from the dossier's (one evaluation)
-        self.v = v if v is not None else dossier_values_list(self.form, dossier.values)
+        if v is not None:
+            self.v = v
         self.folded = self.form.folded_names
+
+    @cached_property
+    def v(self) -> list:
+        """The dossier's values list, evaluated when first needed (an outline needs none)."""
+        return dossier_values_list(self.form, self.dossier.values)
 
     def field_value(self, name: str) -> str | None:
         real = self.folded.get(name.upper())
@@ -292,7 +299,8 @@ class _Context:
             return _shown(value)
         return _shown(value, info.data_type, info.number_format)
 
-    def cells(self, names) -> list[CellLink]:
+    def cells(self, names, values: bool = True) -> list[CellLink]:
+        """The links to the fields ``names``, with their values shown (``values``) or not."""
         links = []
         for name in names:
             info = self.fields.get(name)
@@ -305,7 +313,7 @@ class _Context:
                     sheet=info.sheet,
                     sheet_index=self.sheets.get(info.sheet),
                     address=f"{info.sheet}!{get_column_letter(info.column)}{info.row}",
-                    value=self.field_value(name) or "",
+                    value=(self.field_value(name) or "") if values else "",
                 )
             )
         return links
@@ -344,12 +352,18 @@ def _fails(control: Control, rules: dict[str, CompiledRule], v: list) -> bool:
     return _truthy(values["condition"]) is not True
 
 
-def _check(control: Control, ctx: _Context) -> ControlResult:
-    comparison = control.kind != Control.Kind.CONDITION
-    rules = _rules(control, ctx.version)
+def _rule_names(rules: dict[str, CompiledRule]) -> list[str]:
+    """The fields the rules read, each once, in the order they read them."""
     names: list[str] = []
     for rule in rules.values():
         names.extend(n for n in rule.names if n not in names)
+    return names
+
+
+def _check(control: Control, ctx: _Context) -> ControlResult:
+    comparison = control.kind != Control.Kind.CONDITION
+    rules = _rules(control, ctx.version)
+    names = _rule_names(rules)
     sheet, sheet_index = ctx.sheet_of(control, names)
     result = ControlResult(
         code=control.code,
@@ -595,6 +609,39 @@ def dossier_blocking_failures_stored(dossier) -> list[ControlResult]:
     if positions is None:
         positions = tuple(i for i, (c, rules) in enumerate(checks.checks) if _fails(c, rules, v))
     return _reported(_Context(dossier, v), [checks.checks[i][0] for i in positions])
+
+
+def dossier_blocking_outline(dossier) -> list[ControlResult] | None:
+    """The failing blocking controls as the dossier's stored verdicts name them, with their
+    sheets and cells but neither values nor messages (status FAILED, an error included):
+    what the sheet page's tabs and counts need, no control run. None when the verdicts are
+    not of the current rules (or not of these values): run the controls then."""
+    checks = blocking_checks(dossier.form_version)
+    stored = getattr(dossier, "failing_checks", None) or {}
+    if stored.get("rules") != checks.stamp:
+        return None
+    ids = set(stored["ids"])
+    ctx = _Context(dossier)
+    outline = []
+    for control, rules in checks.checks:
+        if control.pk not in ids:
+            continue
+        names = _rule_names(rules)
+        sheet, sheet_index = ctx.sheet_of(control, names)
+        outline.append(
+            ControlResult(
+                code=control.code,
+                label=control.label,
+                severity=control.severity,
+                status=FAILED,
+                message="",
+                formula=control.formula,
+                sheet=sheet,
+                sheet_index=sheet_index,
+                cells=ctx.cells(names, values=False),
+            )
+        )
+    return outline
 
 
 def blocking_checks(version) -> BlockingChecks:

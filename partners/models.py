@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from harmonia.documents import DocumentField
 
 from organisms.models import Partner
 
@@ -132,8 +133,8 @@ class Transmission(models.Model):
     form_version = models.ForeignKey(
         "forms_cms.FormVersion", on_delete=models.PROTECT, related_name="+"
     )
-    values = models.JSONField("valeurs saisies", default=dict)
-    computed = models.JSONField("valeurs calculées", default=dict)
+    values = DocumentField("valeurs saisies", default=dict)
+    computed = DocumentField("valeurs calculées", default=dict)
     step_label = models.CharField("étape", max_length=200, blank=True)
     sent_at = models.DateTimeField("transmis le", auto_now_add=True)
 

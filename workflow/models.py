@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 from django.utils import timezone
 from django_fsm import FSMField, transition
+from harmonia.documents import DocumentField
 from wagtail.fields import RichTextField
 
 from forms_cms.models import DocumentType
@@ -140,8 +141,8 @@ class Dossier(models.Model):
         related_name="dossiers",
         verbose_name="version du formulaire",
     )
-    values = models.JSONField("valeurs saisies", default=dict)
-    computed = models.JSONField("valeurs calculées", default=dict)
+    values = DocumentField("valeurs saisies", default=dict)
+    computed = DocumentField("valeurs calculées", default=dict)
     # fields prefilled when the dossier opened and not edited since: name → the registry
     # ("registry") or the exercise they were carried over from (shown as such in the grid)
     prefilled = models.JSONField("valeurs reprises", default=dict, blank=True)
@@ -377,8 +378,8 @@ class DossierExport(models.Model):
     step_change = models.ForeignKey(
         StepChange, null=True, blank=True, on_delete=models.PROTECT, related_name="snapshots"
     )
-    frozen_values = models.JSONField(null=True, blank=True, editable=False)
-    frozen_computed = models.JSONField(null=True, blank=True, editable=False)
+    frozen_values = DocumentField(null=True, blank=True, editable=False)
+    frozen_computed = DocumentField(null=True, blank=True, editable=False)
     frozen_step = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:

@@ -171,6 +171,7 @@ class DossierPolicy:
         shown = copy.copy(self.dossier)
         shown.values = dict(snapshot.frozen_values or {}) if snapshot else {}
         shown.computed = dict(snapshot.frozen_computed or {}) if snapshot else {}
+        shown.failing_checks = {}  # the live values' verdicts: the controls run on these
         shown.save = _never_saved  # a read-only view of the past: writing it is a bug
         shown.snapshot = snapshot
         return shown

@@ -429,7 +429,11 @@ def test_the_sheet_runs_the_controls_on_the_stored_values_as_a_recalculation_wou
     """The sheet page lists the failing blocking controls from the dossier's stored values
     (no recalculation of the form): the same results, messages included — a message may cite
     a field none of the rules reads."""
-    from forms_cms.verification import dossier_blocking_failures, dossier_blocking_failures_stored
+    from forms_cms.verification import (
+        dossier_blocking_failures,
+        dossier_blocking_failures_stored,
+        dossier_blocking_outline,
+    )
 
     with schema_context("dhup"):
         control_create(
@@ -449,6 +453,14 @@ def test_the_sheet_runs_the_controls_on_the_stored_values_as_a_recalculation_wou
         stored = Dossier.objects.get(pk=dossier.pk)
         from_stored = dossier_blocking_failures_stored(stored)
         recalculated = dossier_blocking_failures(stored)
+        # the sheet page's tabs: the stored verdicts' outline, no control run
+        outline = dossier_blocking_outline(stored)
     assert [r.code for r in from_stored] == ["M1", "M2"]
     assert from_stored == recalculated
+
+    def where(results):
+        return [(r.code, r.sheet, r.field_sheets, [c.address for c in r.cells]) for r in results]
+
+    assert where(outline) == where(recalculated)
+    assert all(r.blocking and not r.message for r in outline)
     assert "capital 7" in from_stored[0].message

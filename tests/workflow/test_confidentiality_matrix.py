@@ -315,6 +315,33 @@ def test_the_confirmation_step_by_role_and_step(step, version, declarant, outsid
         assert Dossier.objects.get(pk=dossier.pk).step == step  # nothing confirmed: no move
 
 
+def test_the_snapshot_counts_its_own_failing_controls_not_the_live_values(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    client_for,
+    demo_user,
+):
+    """Handed back, the gestionnaire's sheet counts the blocking controls the transmitted
+    values fail, not the verdicts the organism's saves keep for the values in progress."""
+    from tests.declarations.test_controls import add_control
+
+    gestionnaire = demo_user("dhup", "gestionnaire")
+    add_control(version, gestionnaire, code="G1", left="ACT_IMMO", operator=">", right="600000",
+                severity="blocking")  # fmt: skip
+    dossier = reach("4R", declarant, gestionnaire)  # sent 987654.32 passes, 555444 fails
+    with schema_context("dhup"):
+        assert Dossier.objects.get(pk=dossier.pk).failing_controls == 1
+    counts = {
+        who: re.search(r'data-testid="blocking-count">([^<]+)<', client_for("dhup", user)
+                       .get(f"/declarations/dossiers/{dossier.pk}/").content.decode()).group(1)
+        for who, user in (("organism", declarant), ("gestionnaire", gestionnaire))
+    }  # fmt: skip
+    assert counts == {
+        "organism": "1 contrôle bloquant en échec.",
+        "gestionnaire": "Aucun contrôle bloquant en échec.",
+    }
+
+
 def test_handed_back_gestionnaire_reads_the_transmitted_snapshot_and_then_the_changes(
     version,  # noqa: F811
     declarant,  # noqa: F811

@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from wagtail.models import ModelLogEntry
@@ -340,7 +342,13 @@ def test_the_approval_may_come_from_a_designated_form_field(version, declarant, 
         )
         dossier.values = {**dossier.values, "DATE_AG": date_to_serial(dt.date(2025, 4, 10))}
         dossier.save(update_fields=["values"])
-    assert deadline_of(campaign, er, declarant.membership.organism).day == dt.date(2025, 5, 31)
+    organism = declarant.membership.organism
+    with CaptureQueriesContext(connection) as queries:
+        assert deadline_of(campaign, er, organism).day == dt.date(2025, 5, 31)
+    # one organism's deadline (on each of its dossier's pages) reads its own dossier's field,
+    # not every dossier of the campaign
+    read = [q["sql"] for q in queries.captured_queries if '"workflow_dossier"' in q["sql"]]
+    assert len(read) == 1 and f'"organism_id" IN ({organism.pk})' in read[0]
     # a date entered on the platform wins over the form's
     with schema_context("dhup"):
         AccountsApproval.objects.create(

@@ -82,7 +82,8 @@ def deadlines_for(campaign, document_type, organisms, dossiers=None) -> dict[int
         .values_list("organism_id", "new_deadline")
     ):
         prorogations.setdefault(organism_id, day)
-    from_fields = _approvals_from_fields(campaign, document_type, rules, approvals)
+    # only these organisms' dossiers: one dossier's page reads one value, not the campaign's
+    from_fields = _approvals_from_fields(campaign, document_type, rules, approvals, ids)
     result = {}
     for organism in organisms:
         rule = rule_for(rules, organism)
