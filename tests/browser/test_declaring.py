@@ -13,7 +13,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from forms_cms.controls import control_create
 from organisms.demo import DEMO_PASSWORD
-from tests.browser.live import run_jobs_beside, serve_on_test_connection
+from tests.browser.live import run_jobs_beside, serve_on_test_connection, shot
 from tests.forms_cms.engine.helpers import workbook_bytes
 from tests.forms_cms.test_versions import NAMES, SHEETS, upload
 
@@ -96,6 +96,11 @@ def test_an_organisme_user_declares(prepared, tmp_path):
             page.locator('[data-code="C001"] a').first.click()
             capital = page.locator('input[data-n="PAS_CAPITAL"]')
             expect(capital).to_be_focused()
+            # the sheet's tab counts the failing control, as the other tabs count theirs
+            here = page.locator("[data-testid=sheet-tabs] a[aria-current=page]")
+            expect(here).to_have_attribute("data-blocking", "1")
+            expect(here).to_contain_text("1 contrôle bloquant")
+            shot(page, "declaring-sheet")
             capital.fill("500")
             capital.press("Enter")
             expect(page.get_by_test_id("status")).to_contain_text("Enregistré")
