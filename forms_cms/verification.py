@@ -360,22 +360,28 @@ def _rule_names(rules: dict[str, CompiledRule]) -> list[str]:
     return names
 
 
-def _check(control: Control, ctx: _Context) -> ControlResult:
-    comparison = control.kind != Control.Kind.CONDITION
-    rules = _rules(control, ctx.version)
+def _result(control: Control, rules, ctx: _Context, status: str, values: bool = True):
+    """The report of ``control`` before its verdict's message: where it points, the cells it
+    reads (with their values shown, or not)."""
     names = _rule_names(rules)
     sheet, sheet_index = ctx.sheet_of(control, names)
-    result = ControlResult(
+    return ControlResult(
         code=control.code,
         label=control.label,
         severity=control.severity,
-        status=PASSED,
+        status=status,
         message="",
         formula=control.formula,
         sheet=sheet,
         sheet_index=sheet_index,
-        cells=ctx.cells(names),
+        cells=ctx.cells(names, values=values),
     )
+
+
+def _check(control: Control, ctx: _Context) -> ControlResult:
+    comparison = control.kind != Control.Kind.CONDITION
+    rules = _rules(control, ctx.version)
+    result = _result(control, rules, ctx, PASSED)
     for side, rule in rules.items():
         if rule.function is None:
             result.status = ERROR
@@ -622,26 +628,11 @@ def dossier_blocking_outline(dossier) -> list[ControlResult] | None:
         return None
     ids = set(stored["ids"])
     ctx = _Context(dossier)
-    outline = []
-    for control, rules in checks.checks:
-        if control.pk not in ids:
-            continue
-        names = _rule_names(rules)
-        sheet, sheet_index = ctx.sheet_of(control, names)
-        outline.append(
-            ControlResult(
-                code=control.code,
-                label=control.label,
-                severity=control.severity,
-                status=FAILED,
-                message="",
-                formula=control.formula,
-                sheet=sheet,
-                sheet_index=sheet_index,
-                cells=ctx.cells(names, values=False),
-            )
-        )
-    return outline
+    return [
+        _result(control, rules, ctx, FAILED, values=False)
+        for control, rules in checks.checks
+        if control.pk in ids
+    ]
 
 
 def blocking_checks(version) -> BlockingChecks:
