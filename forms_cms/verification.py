@@ -548,11 +548,6 @@ class BlockingChecks:
     cited: frozenset[int] = frozenset()
     stamp: str = ""
 
-    def failing_count(self, v: list) -> int:
-        """How many of the checks the values list ``v`` fails (the dossier's
-        ``failing_controls``), with no report built."""
-        return sum(_fails(control, rules, v) for control, rules in self.checks)
-
     def failing_ids(self, v: list, only: tuple[int, ...] | None = None) -> list[int]:
         """The ids of the controls ``v`` fails, among the checks at positions ``only`` (all
         by default); ``v`` need only be exact for the cells those read."""
@@ -574,6 +569,14 @@ class BlockingChecks:
         again = {self.checks[i][0].pk for i in depending}
         kept = [pk for pk in stored.get("ids", ()) if pk not in again]
         return {"rules": self.stamp, "ids": sorted(kept + self.failing_ids(v, depending))}
+
+    def stored_failing(self, stored: dict | None) -> tuple[int, ...] | None:
+        """The positions of the checks the stored verdicts say fail, or None when they are
+        not of these checks (another version, other rules, or none: a snapshot)."""
+        if not stored or stored.get("rules") != self.stamp:
+            return None
+        ids = set(stored["ids"])
+        return tuple(i for i, (control, _) in enumerate(self.checks) if control.pk in ids)
 
     @cached_property
     def _by_cell(self) -> dict[int, tuple[int, ...]]:
@@ -602,15 +605,12 @@ def dossier_blocking_failures_stored(dossier) -> list[ControlResult]:
     messages read, no recalculation."""
     form = compiled_form(dossier.form_version)
     checks = blocking_checks(dossier.form_version)
-    stored = getattr(dossier, "failing_checks", None) or {}
-    if stored.get("rules") == checks.stamp:
-        # the verdicts each save keeps: a report, with its formatted values and cell links,
-        # only for the controls that fail, from the cells those read
-        ids = set(stored["ids"])
-        positions = tuple(i for i, (control, _) in enumerate(checks.checks) if control.pk in ids)
-        reads = checks.reads_of(positions) | checks.cited
-    else:  # verdicts of other rules (a snapshot, or not recounted yet): every control runs
-        positions, reads = None, checks.reads | checks.cited
+    # the verdicts each save keeps: a report, with its formatted values and cell links, only
+    # for the controls that fail, from the cells those read; verdicts of other rules (a
+    # snapshot, or not recounted yet): every control runs
+    positions = checks.stored_failing(getattr(dossier, "failing_checks", None))
+    read = checks.reads if positions is None else checks.reads_of(positions)
+    reads = read | checks.cited
     v = stored_values_list(form, dossier.values, dossier.computed, reads)
     if positions is None:
         positions = tuple(i for i, (c, rules) in enumerate(checks.checks) if _fails(c, rules, v))
@@ -623,16 +623,11 @@ def dossier_blocking_outline(dossier) -> list[ControlResult] | None:
     what the sheet page's tabs and counts need, no control run. None when the verdicts are
     not of the current rules (or not of these values): run the controls then."""
     checks = blocking_checks(dossier.form_version)
-    stored = getattr(dossier, "failing_checks", None) or {}
-    if stored.get("rules") != checks.stamp:
+    positions = checks.stored_failing(getattr(dossier, "failing_checks", None))
+    if positions is None:
         return None
-    ids = set(stored["ids"])
     ctx = _Context(dossier)
-    return [
-        _result(control, rules, ctx, FAILED, values=False)
-        for control, rules in checks.checks
-        if control.pk in ids
-    ]
+    return [_result(*checks.checks[i], ctx, FAILED, values=False) for i in positions]
 
 
 def blocking_checks(version) -> BlockingChecks:
