@@ -23,7 +23,7 @@ from tests.declarations.test_online_form import declarant, open_dossier, outside
 from tests.declarations.test_xml import doc_for
 from tests.forms_cms.test_migration import campaign_with_dossiers  # noqa: F401
 from tests.helpers import fire
-from workflow.actions import dossier_values_apply
+from workflow.actions import JSONB_SET_MAX, dossier_values_apply
 from workflow.models import Dossier, Step, StepChange, ValueChange
 from workflow.services.lifecycle import LifecycleRefused
 from workflow.services.migration import form_version_migrate
@@ -107,8 +107,8 @@ def test_a_save_merges_what_changed_into_the_stored_documents(
     declarant,  # noqa: F811
     gestionnaire,
 ):
-    """The UPDATE sends only the changed keys (``values || patch - removed``): what the row
-    holds afterwards is exactly what a full rewrite would have written."""
+    """The UPDATE sends only the changed keys (``jsonb_set`` or ``values || patch - removed``):
+    what the row holds afterwards is exactly what a full rewrite would have written."""
     add_control(version, gestionnaire, code="C1", left="TOTAL_ACTIF", right="1000")
     dossier = open_dossier(declarant)
     with schema_context("dhup"):
@@ -123,7 +123,8 @@ def test_a_save_merges_what_changed_into_the_stored_documents(
                 acting_user=declarant,
             )  # fmt: skip
     update = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE"))
-    assert "||" in update and "TOTAL_PASSIF" in update and "TC_ACT_STOCKS" in update
+    assert "TOTAL_PASSIF" in update and "TC_ACT_STOCKS" in update
+    assert "jsonb_set" in update or "||" in update
     assert "ACT_IMMO" in update  # the cleared field, removed from the document
     row = stored(dossier)
     assert row.values == {"TC_ACT_STOCKS": 7.0}
@@ -133,6 +134,35 @@ def test_a_save_merges_what_changed_into_the_stored_documents(
     assert row.failing_controls == 1 == true_count(dossier)
     with schema_context("dhup"):  # the caller's instance reads the saved documents again
         assert (dossier.values, dossier.computed) == (row.values, row.computed)
+
+
+@pytest.mark.parametrize("count", [1, 2, JSONB_SET_MAX, JSONB_SET_MAX + 1, 12])
+def test_a_patch_of_any_size_leaves_the_document_a_full_rewrite_would(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    count,
+):
+    """A few keys are merged by chained ``jsonb_set``, more by ``||``; with removals, nested
+    lists and keys new to the document, the row ends as Python's merge would write it."""
+    from workflow.actions import _jsonb_patch  # the UPDATE's expression, tried on its own
+
+    dossier = open_dossier(declarant)
+    rows = [{"NOM": "Filiale « A »", "CAPITAL": 1.5}, {"NOM": None, "CAPITAL": 2}]
+    before = {f"K{i}": i for i in range(20)} | {"LISTE": rows, "GONE": "x", "TEXTE": "é"}
+    patch = [("LISTE", rows[::-1]), ("NEW", [1])] + [(f"K{i}", i * 10.5) for i in range(count)]
+    changed = dict(patch[:count])
+    removed = ["GONE", "ABSENT"]
+    with schema_context("dhup"):
+        Dossier.all_objects.filter(pk=dossier.pk).update(values=before)
+        with CaptureQueriesContext(connection) as queries:
+            Dossier.all_objects.filter(pk=dossier.pk).update(
+                values=_jsonb_patch("values", changed, removed)
+            )
+        stored_values = Dossier.all_objects.get(pk=dossier.pk).values
+    sql = queries.captured_queries[-1]["sql"]
+    assert sql.count("jsonb_set") == (count if count <= JSONB_SET_MAX else 0)
+    assert ("||" in sql) == (count > JSONB_SET_MAX)
+    assert stored_values == {k: v for k, v in (before | changed).items() if k not in removed}
 
 
 def test_a_few_fields_saved_recompute_exactly_what_a_full_evaluation_gives(
