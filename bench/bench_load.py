@@ -18,8 +18,13 @@ counted, the first ones shown. Targets: ≥ 150 saves/s, save p95 ≤ 300 ms and
 ≤ 300 ms with 30 users on 2 cores, 0 errors; the workspace and import figures have none
 here (their single-user targets are bench_workspace.py's and bench_xml_import_er.py's).
 
-    python bench/bench_load.py [--organisms 30] [--seconds 30] [--workers 4]
-    (or HARMONIA_BENCH_LOAD_ORGANISMS, _SECONDS, _WORKERS)
+Then, for ``--floor-seconds`` (10; 0 skips it), the same users send again, one after the
+other, texts they saved (each with the value it stored): the whole save request, session,
+user, dossier, policy, lock and the read of its cells, without the recomputation and the
+writes. ``load_unchanged_saves_per_second`` is the ceiling of this machine for any save.
+
+    python bench/bench_load.py [--organisms 30] [--seconds 30] [--workers 4] [--floor-seconds 10]
+    (or HARMONIA_BENCH_LOAD_ORGANISMS, _SECONDS, _WORKERS, _FLOOR_SECONDS)
 """
 
 from __future__ import annotations
@@ -217,9 +222,21 @@ def sheet_cells(page: str) -> dict[str, tuple[str, object]]:
     return cells
 
 
-def declarant(run: Run, setup: Setup, username: str, index: int, ready: threading.Barrier):
+@dataclass
+class Typist:
+    """What one organism's user holds after the window: its signed-in session, the page's CSRF
+    token and, per cell it saved, the text it typed and the value the server stored."""
+
+    http: object = None
+    csrf: str = ""
+    typed: dict[str, tuple[str, object]] = field(default_factory=dict)
+
+
+def declarant(
+    run: Run, setup: Setup, username: str, index: int, ready: threading.Barrier, typist: Typist
+):
     """One organism's user: sign in, open the dossier, then sheets and saves until the end."""
-    http = session()
+    http = typist.http = session()
     rng = random.Random(index)
     saved: dict[str, object] = {}  # what the server said it stored, field by field
     try:
@@ -246,7 +263,9 @@ def declarant(run: Run, setup: Setup, username: str, index: int, ready: threadin
         page = run.call(http, "sheet", "GET", f"/declarations/dossiers/{dossier}/feuilles/{sheet}/")
         if page is None:
             continue
-        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        csrf = typist.csrf = re.search(
+            r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text
+        ).group(1)
         revision = int(re.search(r'data-revision="(\d+)"', page.text).group(1))
         cells = sheet_cells(page.text)
         for name in rng.sample(sorted(cells), min(SAVES_PER_SHEET, len(cells))):
@@ -272,8 +291,29 @@ def declarant(run: Run, setup: Setup, username: str, index: int, ready: threadin
                 continue
             saved[name] = answer["saved"][name]["seen"]
             cells[name] = (kind, saved[name])
+            typist.typed[name] = (typed, saved[name])
             revision = answer["revision"]
     return saved
+
+
+def unchanged(run: Run, setup: Setup, username: str, typist: Typist, ready: threading.Barrier):
+    """The same user saving again what it typed: the whole request (session, user, dossier,
+    policy, the lock and the read of the cells) without the recomputation and the writes."""
+    ready.wait()
+    rng = random.Random(username)
+    cells = sorted(typist.typed)
+    save_url = f"/declarations/dossiers/{setup.dossiers[username]}/enregistrer/"
+    while cells and time.perf_counter() < run.deadline:
+        name = rng.choice(cells)
+        typed, seen = typist.typed[name]
+        body = {"entries": {name: typed}, "seen": {name: seen}}
+        response = run.call(
+            typist.http, "unchanged", "POST", save_url, data=json.dumps(body),
+            headers={"Content-Type": "application/json", "X-CSRFToken": typist.csrf,
+                     "Referer": run.base + "/"},
+        )  # fmt: skip
+        if response is not None and response.json().get("saved"):
+            run.failed(f"{username} {name}: the same text saved again changed the value")
 
 
 def gestionnaire(run: Run, setup: Setup, ready: threading.Barrier):
@@ -315,6 +355,33 @@ class Worker(threading.Thread):
             self.args[0].failed(f"{self.target.__name__}: {exc!r}")
 
 
+def measured_window(run: Run, server_pid: int, seconds: float, workers_for):
+    """Start the workers ``workers_for(ready)`` gives (each waits on the barrier ``ready`` when
+    it is ready), open the window once all are, wait for them: the window's length and where
+    the machine's CPU went meanwhile (2 cores: 2 s per second), and the workers."""
+    cpu = {}
+
+    def start_window():  # run by one thread before the barrier lets any go
+        cpu.update(before=cpu_seconds(server_pid), client=time.process_time())
+        run.deadline = time.perf_counter() + seconds
+        run.measuring.set()
+
+    count = len(workers_for(None))
+    ready = threading.Barrier(count + 1, action=start_window)  # + this thread
+    workers = workers_for(ready)
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    window = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    window = time.perf_counter() - window
+    after = cpu_seconds(server_pid)
+    used = {f"{k}_cpu_s": round(after[k] - cpu["before"][k], 1) for k in after}
+    used["client_cpu_s"] = round(time.process_time() - cpu["client"], 1)
+    return window, used, workers
+
+
 def say(started: float, message: str) -> None:
     print(f"[bench_load {time.perf_counter() - started:5.1f} s] {message}", file=sys.stderr)
 
@@ -329,10 +396,14 @@ def percentile(values: list[float], share: float) -> float | None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options = (("organisms", int, 30), ("seconds", float, 30), ("workers", int, 4))
+    options = (
+        ("organisms", int, 30), ("seconds", float, 30), ("workers", int, 4),
+        ("floor_seconds", float, 10),
+    )  # fmt: skip
     for name, kind, default in options:
         variable = f"HARMONIA_BENCH_LOAD_{name.upper()}"
-        parser.add_argument(f"--{name}", type=kind, default=kind(os.environ.get(variable, default)))
+        default = kind(os.environ.get(variable, default))
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     resolve_localhost_platforms()
@@ -343,38 +414,32 @@ def main(argv=None) -> int:
         with web_server(url, args.workers) as (port, server_pid, log):
             say(started, f"server up, {args.workers} workers")
             run = Run(base=f"http://dhup.localhost:{port}")
+            typists = {username: Typist() for username in setup.users}
 
-            def start_window():  # run by one thread before the barrier lets any go
-                cpu.update(before=cpu_seconds(server_pid), client=time.process_time())
-                run.deadline = time.perf_counter() + args.seconds
-                run.measuring.set()
-
-            cpu = {}
+            def users(ready):
+                return [
+                    Worker(declarant, run, setup, username, i, ready, typists[username])
+                    for i, username in enumerate(setup.users)
+                ] + [Worker(gestionnaire, run, setup, ready), Worker(editor, run, setup, ready)]
 
             # everyone signed in and each dossier opened once (which warms the workers) before
-            # the window opens; + the gestionnaire, the editor and this thread
-            ready = threading.Barrier(args.organisms + 3, action=start_window)
-            workers = [
-                Worker(declarant, run, setup, username, i, ready)
-                for i, username in enumerate(setup.users)
-            ]
-            workers += [Worker(gestionnaire, run, setup, ready), Worker(editor, run, setup, ready)]
-            for worker in workers:
-                worker.start()
-            ready.wait()
-            say(started, "everyone signed in: window open")
-            window = time.perf_counter()
-            for worker in workers:
-                worker.join()
-            window = time.perf_counter() - window
-            after = cpu_seconds(server_pid)
-            # where the machine's CPU went during the window (2 cores: 2 s per second)
-            used = {f"{k}_cpu_s": round(after[k] - cpu["before"][k], 1) for k in after}
-            used["client_cpu_s"] = round(time.process_time() - cpu["client"], 1)
-            if run.errors:  # the server's side of them, before its log goes
-                problems = [x for x in log.read_text().splitlines() if "gunicorn.access" not in x]
-                print("\n".join(problems[-40:]), file=sys.stderr)
+            # the window opens
+            window, used, workers = measured_window(run, server_pid, args.seconds, users)
             say(started, "window closed")
+            floor = Run(base=run.base)
+            if args.floor_seconds > 0:
+                floor_window, floor_used, _ = measured_window(
+                    floor, server_pid, args.floor_seconds,
+                    lambda ready: [
+                        Worker(unchanged, floor, setup, username, typists[username], ready)
+                        for username in setup.users
+                    ],
+                )  # fmt: skip
+                say(started, "unchanged saves' window closed")
+            problems = run.errors + floor.errors
+            if problems:  # the server's side of them, before its log goes
+                lines = [x for x in log.read_text().splitlines() if "gunicorn.access" not in x]
+                print("\n".join(lines[-40:]), file=sys.stderr)
         expected = {u: w.result or {} for u, w in zip(setup.users, workers, strict=False)}
         stored = stored_values(setup.dossiers)
     lost = [
@@ -420,6 +485,14 @@ def main(argv=None) -> int:
         p50_ms=percentile(imports, 0.5), imports=len(imports), **common,
     )  # fmt: skip
     errors = run.errors + lost
+    if args.floor_seconds > 0:
+        again = [r.seconds for r in floor.records if r.ok and r.kind == "unchanged"]
+        report(
+            "load_unchanged_saves_per_second", round(len(again) / floor_window, 1), "saves/s",
+            None, p50_ms=percentile(again, 0.5), p95_ms=percentile(again, 0.95),
+            saves=len(again), window_s=round(floor_window, 1), **floor_used, **common,
+        )  # fmt: skip
+        errors += floor.errors
     report(
         "load_errors", len(errors), "errors", 0, lost=len(lost), first=errors[:5],
         requests=len(run.records), **common,
