@@ -108,7 +108,8 @@ class FormVersion(models.Model):
     previous = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    changes = models.JSONField("changements", default=dict)
+    # the change list against ``previous`` is kept apart (VersionChanges): every dossier read
+    # joins its version, and the list of a rearranged ER (every cell moved) is ~1.4 MB of JSON
     stats = models.JSONField("mesures", default=dict)
     input_count = models.PositiveIntegerField("champs de saisie", default=0)
     computed_count = models.PositiveIntegerField("champs calculés", default=0)
@@ -152,6 +153,31 @@ class FormVersion(models.Model):
 
     def file(self, kind: str) -> VersionFile:
         return self.files.get(kind=kind)
+
+    @property
+    def changes(self) -> dict:
+        """The fields added, removed, retyped and moved and the formulas changed since
+        ``previous`` (``{}`` for a first version); read from its own table, once."""
+        try:
+            return self.change_list.changes
+        except VersionChanges.DoesNotExist:
+            return {}
+
+
+class VersionChanges(models.Model):
+    """A version's change list against the version before, shown on the version pages."""
+
+    version = models.OneToOneField(
+        FormVersion, on_delete=models.CASCADE, related_name="change_list"
+    )
+    changes = models.JSONField("changements", default=dict)
+
+    class Meta:
+        verbose_name = "changements de version"
+        verbose_name_plural = "changements de versions"
+
+    def __str__(self) -> str:
+        return f"{self.version}: changements"
 
 
 class VersionFile(models.Model):

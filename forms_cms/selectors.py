@@ -60,7 +60,11 @@ def editor_versions(user=None) -> list[FormVersion]:
     exercise first, each with ``file_kinds`` and ``change_counts`` (fields added, removed…
     since the version before)."""
     shown = versions_visible_to(user) if user is not None else published_versions()
-    versions = list(shown.order_by("-campaign__exercise", "document_type__position", "-number"))
+    versions = list(
+        shown.select_related("change_list").order_by(
+            "-campaign__exercise", "document_type__position", "-number"
+        )
+    )
     kinds = version_file_kinds([v.pk for v in versions])
     for version in versions:
         version.file_kinds = kinds.get(version.pk, set())

@@ -19,7 +19,14 @@ from wagtail.log_actions import log
 
 from accounts.models import Role
 from forms_cms.engine import CompileError, workbook_compile
-from forms_cms.models import DocumentType, Field, FormVersion, SheetLayout, VersionFile
+from forms_cms.models import (
+    DocumentType,
+    Field,
+    FormVersion,
+    SheetLayout,
+    VersionChanges,
+    VersionFile,
+)
 from forms_cms.signals import version_published, version_uploaded
 from forms_cms.workbook.catalogue import Catalogue, CatalogueError, FieldSpec, catalogue_read
 from forms_cms.workbook.catalogue import catalogue_diff as catalogue_changes
@@ -193,7 +200,6 @@ def form_version_import(
             sha256=hashlib.sha256(content).hexdigest(),
             uploaded_by=acting_user,
             previous=previous,
-            changes=changes,
             stats=derived.stats,
             input_count=sum(1 for f in fields if f.kind == Field.Kind.INPUT),
             computed_count=sum(1 for f in fields if f.kind == Field.Kind.COMPUTED),
@@ -201,6 +207,8 @@ def form_version_import(
             published_at=None if draft else timezone.now(),
             published_by=None if draft else acting_user,
         )
+        if changes:
+            VersionChanges.objects.create(version=version, changes=changes)
         _store_files(version, file_name, content, derived, xsd)
         _store_fields(version, fields, previous)
         SheetLayout.objects.bulk_create(

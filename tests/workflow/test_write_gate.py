@@ -136,6 +136,31 @@ def test_a_save_merges_what_changed_into_the_stored_documents(
         assert (dossier.values, dossier.computed) == (row.values, row.computed)
 
 
+def test_a_save_and_the_sheet_never_read_the_version_change_list(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    client_for,
+):
+    """The change list of a rearranged ER is ~1.4 MB of JSON: kept in its own table, it is
+    read by the version pages only, never with the dossier its version is joined to."""
+    from forms_cms.models import VersionChanges
+
+    moved = [[f"CHAMP_{i}", f"Bilan!B{i}", f"Bilan!C{i}"] for i in range(2000)]
+    with schema_context("dhup"):
+        VersionChanges.objects.create(version=version, changes={"moved": moved})
+    dossier = open_dossier(declarant)
+    owner = client_for("dhup", declarant)
+    save = f"/declarations/dossiers/{dossier.pk}/enregistrer/"
+    body = json.dumps({"entries": {"ACT_IMMO": "12"}})
+    with CaptureQueriesContext(connection) as queries:
+        assert owner.post(save, body, content_type="application/json").status_code == 200
+        assert owner.get(f"/declarations/dossiers/{dossier.pk}/").status_code == 200
+    assert not [q for q in queries.captured_queries if "versionchanges" in q["sql"]]
+    with schema_context("dhup"):
+        version.refresh_from_db()
+        assert version.changes["moved"][1999][0] == "CHAMP_1999"  # the version pages' read
+
+
 @pytest.mark.parametrize("count", [1, 2, JSONB_SET_MAX, JSONB_SET_MAX + 1, 12])
 def test_a_patch_of_any_size_leaves_the_document_a_full_rewrite_would(
     version,  # noqa: F811
