@@ -61,27 +61,31 @@ def rule_for(rules, organism) -> DeadlineRule | None:
     return matching[0] if matching else None
 
 
+# up to this many organisms, their rows are asked for by id
+FEW = 50
+
+
 def deadlines_for(campaign, document_type, organisms, dossiers=None) -> dict[int, Deadline]:
     """{organism id: its deadline} for one campaign's document; ``dossiers`` (the campaign's
     for that document, already read, or None to read them when a rule takes the approval
     from a form field)."""
     organisms = list(organisms)
-    ids = [o.pk for o in organisms]
+    # a dossier's page or a short list names its organisms; a workspace reads the exercise's
+    # rows (a few hundred: cheaper than binding ~800 ids, which psycopg splits one by one)
+    ids = [o.pk for o in organisms] if len(organisms) <= FEW else None
     rules = list(DeadlineRule.objects.filter(document_type=document_type))
-    approvals = dict(
-        AccountsApproval.objects.filter(
-            organism_id__in=ids, exercise=campaign.exercise
-        ).values_list("organism_id", "approved_on")
-    )
-    prorogations = {}
-    for organism_id, day in (
-        Prorogation.objects.filter(
-            campaign=campaign, document_type=document_type, organism_id__in=ids
-        )
-        .order_by("organism_id", "-recorded_at", "-pk")
-        .values_list("organism_id", "new_deadline")
+    approvals = AccountsApproval.objects.filter(exercise=campaign.exercise)
+    prorogations = Prorogation.objects.filter(campaign=campaign, document_type=document_type)
+    if ids is not None:
+        approvals = approvals.filter(organism_id__in=ids)
+        prorogations = prorogations.filter(organism_id__in=ids)
+    approvals = dict(approvals.values_list("organism_id", "approved_on"))
+    latest = {}
+    for organism_id, day in prorogations.order_by("organism_id", "-recorded_at", "-pk").values_list(
+        "organism_id", "new_deadline"
     ):
-        prorogations.setdefault(organism_id, day)
+        latest.setdefault(organism_id, day)
+    prorogations = latest
     # only these organisms' dossiers: one dossier's page reads one value, not the campaign's
     from_fields = _approvals_from_fields(campaign, document_type, rules, approvals, ids)
     result = {}
@@ -108,16 +112,17 @@ def _compute(rule, organism, campaign, approved_on, prorogations) -> Deadline:
 
 def _approvals_from_fields(campaign, document_type, rules, entered, organism_ids=None) -> dict:
     """{organism id: approval date} read from the designated form field of the dossiers
-    (where the rule names one and nobody entered the date on the platform)."""
+    (where the rule names one; the caller prefers a date ``entered`` on the platform, which
+    a few organisms' read leaves out)."""
     found = {}
     for field in {r.approval_field for r in rules if r.approval_field}:
         dossiers = Dossier.objects.filter(campaign=campaign, document_type=document_type)
         if organism_ids is not None:
-            dossiers = dossiers.filter(organism_id__in=organism_ids)
-        rows = (
-            dossiers.exclude(organism_id__in=list(entered))
-            .annotate(approval=KeyTransform(field, "values"))
-            .values_list("organism_id", "approval")
+            dossiers = dossiers.filter(organism_id__in=organism_ids).exclude(
+                organism_id__in=list(entered)
+            )
+        rows = dossiers.annotate(approval=KeyTransform(field, "values")).values_list(
+            "organism_id", "approval"
         )
         for organism_id, value in rows:
             day = deadlines.serial_to_date(value)
