@@ -169,3 +169,22 @@ def test_query_count_does_not_grow_with_the_dossiers(version, gestionnaire, clie
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_row_escapes_what_the_registry_holds(transmitted, gestionnaire, client_for):  # noqa: F811
+    """The rows are drawn in Python (workflow/templatetags/workspace_rows.py): a name with
+    markup shows as text, in the cell and in the checkbox's label."""
+    with schema_context("dhup"):
+        campaign = Campaign.objects.get(exercise=2024)
+        Organism.objects.filter(pk=transmitted.organism_id).update(
+            name='Office <script>alert("x")</script> & « Cie »'
+        )
+    page = client_for("dhup", gestionnaire).get(url(campaign.pk)).content.decode()
+    row = page[page.index(f'<tr data-siren="{transmitted.organism.siren}">') :]
+    row = row[: row.index("</tr>")]
+    assert "<script>" not in row
+    named = "Office &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; « Cie »"
+    assert f">{named}</a>" in row  # the link to the dossier
+    assert f'aria-label="Sélectionner {named} (déplacer)"' in row
+    assert f'href="/declarations/dossiers/{transmitted.pk}/"' in row
+    assert 'data-step="4"' in row and "4 — Fiabilisation" in row
