@@ -2,7 +2,6 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models.fields.json import KT
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -23,9 +22,9 @@ from declarations.services import (
 )
 from declarations.tables.shown import changed_values
 from declarations.views_grid import sheet_css_url
-from forms_cms.fields import version_fields
+from forms_cms.fields import version_fields, version_sheets
 from forms_cms.formats import format_value
-from forms_cms.models import DocumentType
+from forms_cms.models import DocumentType, SheetLayout
 from forms_cms.selectors import versions_visible_to
 from forms_cms.verification import (
     completion_percent,
@@ -104,17 +103,13 @@ def dossier_trial_start(request, version_pk):
 @role_required(Role.ORGANISME, Role.GESTIONNAIRE, Role.EDITEUR)
 @dossier_view(values=True)
 def dossier_sheet(request, dossier, policy, index=0):
-    # the tabs need names only: the layouts (1.4 MB of JSON for the ER) stay in the database
-    # but the shown sheet's, read alone below
-    sheets = list(
-        dossier.form_version.sheets.order_by("position")
-        .defer("layout")
-        .annotate(hidden_flag=KT("layout__hidden"))
-    )
-    visible = [s for s in sheets if s.hidden_flag != "true"]
+    # the tabs need names only (kept by the process); of the layouts (1.4 MB of JSON for the
+    # ER) only the shown sheet's is read
+    visible = [s for s in version_sheets(dossier.form_version) if not s.hidden]
     if not visible:
         raise Http404("Ce formulaire n'a pas de feuille visible.")
-    current = next((s for s in visible if s.position == index), visible[0])
+    shown_sheet = next((s for s in visible if s.position == index), visible[0])
+    current = SheetLayout.objects.get(pk=shown_sheet.pk)
     current.version = dossier.form_version  # read by the grid's stylesheet: no query
     editable = policy.can_edit
     shown = policy.readable()

@@ -18,9 +18,9 @@ from openpyxl.utils.cell import get_column_letter
 from forms_cms.carryover import VarianceFlag, variance_flags
 from forms_cms.controls import PLACEHOLDER, CompiledRule, rule_compile
 from forms_cms.engine import Arr, XLError, op_eq, op_ge, op_gt, op_le, op_lt, op_ne
-from forms_cms.fields import FieldInfo, version_fields, version_tables
+from forms_cms.fields import FieldInfo, version_fields, version_sheets, version_tables
 from forms_cms.formats import format_value
-from forms_cms.models import Aggregate, Control, SheetLayout
+from forms_cms.models import Aggregate, Control
 from forms_cms.services.runtime import (
     compiled_form,
     dossier_values_list,
@@ -193,9 +193,8 @@ class VerificationReport:
 
 
 # helpers ------------------------------------------------------------------------------------
-@lru_cache(maxsize=64)
-def _sheet_positions(schema: str, version_id: int) -> dict[str, int]:
-    return dict(SheetLayout.objects.filter(version_id=version_id).values_list("name", "position"))
+def _sheet_positions(version) -> dict[str, int]:
+    return {sheet.name: sheet.position for sheet in version_sheets(version)}
 
 
 def _scalar(value):
@@ -275,7 +274,7 @@ class _Context:
         self.version = version
         self.form = compiled_form(version)
         self.fields = version_fields(version)
-        self.sheets = _sheet_positions(connection.schema_name, version.pk)
+        self.sheets = _sheet_positions(version)
         self.dossier = dossier
         # ``v``: the values the caller already computed from the dossier's (one evaluation)
         if v is not None:
@@ -478,7 +477,7 @@ def variance_warnings(dossier, previous: dict, *, exercise: int) -> list[Varianc
     """The dossier's values far from ``previous`` (last year's transmitted values and
     computed values), in the form's order, with where each cell is."""
     version = dossier.form_version
-    positions = _sheet_positions(connection.schema_name, version.pk)
+    positions = _sheet_positions(version)
     flags = variance_flags(version, dossier.values, dossier.computed, previous, exercise=exercise)
     warnings = [
         VarianceWarning(
@@ -740,13 +739,8 @@ def completion_percent(filled: int, total: int) -> int:
     return filled * 100 // total
 
 
-@lru_cache(maxsize=64)
-def _hidden_sheets(schema: str, version_id: int) -> frozenset[str]:
-    return frozenset(
-        SheetLayout.objects.filter(version_id=version_id, layout__hidden=True).values_list(
-            "name", flat=True
-        )
-    )
+def _hidden_sheets(version) -> frozenset[str]:
+    return frozenset(sheet.name for sheet in version_sheets(version) if sheet.hidden)
 
 
 def _is_empty(value) -> bool:
@@ -790,8 +784,8 @@ def dossier_checklist(dossier, blocking: list[ControlResult] | None = None) -> D
         blocking = dossier_blocking_failures(dossier)
     version = dossier.form_version
     fields = version_fields(version)
-    positions = _sheet_positions(connection.schema_name, version.pk)
-    hidden = _hidden_sheets(connection.schema_name, version.pk)
+    positions = _sheet_positions(version)
+    hidden = _hidden_sheets(version)
 
     def shown_index(sheet: str) -> int | None:
         return None if sheet in hidden else positions.get(sheet)

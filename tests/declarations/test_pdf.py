@@ -105,6 +105,21 @@ def pdf_pages(content: bytes) -> int:
     return len(pypdf.PdfReader(io.BytesIO(content)).pages)
 
 
+def test_the_sheet_page_shows_the_visible_sheets_only(dossier, declarant, client_for):  # noqa: F811
+    """The tabs come from the version's sheet list kept by the process (with each sheet's
+    hidden flag): « Listes », hidden in the workbook, is neither a tab nor shown by its
+    number."""
+    client = client_for("dhup", declarant)
+    base = f"/declarations/dossiers/{dossier.pk}/feuilles"
+    page = client.get(f"{base}/1/").content.decode()
+    assert f'href="{base}/0/"' in page and f'href="{base}/1/"' in page
+    assert "Listes" not in page and f'href="{base}/2/"' not in page
+    assert 'aria-current="page" class="active">Notes' in page
+    hidden = client.get(f"{base}/2/").content.decode()  # the first visible sheet instead
+    assert 'aria-current="page" class="active">Bilan' in hidden
+    assert "Feuille technique cachée" not in hidden
+
+
 def test_pdf_is_made_through_the_queue_with_header_and_french_formats(
     dossier,
     declarant,  # noqa: F811

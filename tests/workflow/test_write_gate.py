@@ -413,15 +413,16 @@ def test_query_counts_of_the_hot_paths(version, declarant, outsider, client_for)
 # COMMIT, within the DESIGN's "≤ 6 queries". The form's blocking controls are kept by the
 # process per version and rules stamp (read again only after an edit of the rules).
 SAVE_QUERIES = 12
-# the sheet: the dossier, its sheet layouts, the release/maintenance banner, the exchange
+# the sheet: the dossier, the shown sheet's layout, the release/maintenance banner, the exchange
 # space's read mark and unread count, the transmitted documents, the step journal, and for
-# the checklist on the sheet tabs the form's controls (the sheets' names and positions are
-# kept by the process once read: a stored version's sheets never change); the tronc-commun
+# the checklist on the sheet tabs the form's controls (the sheets' names, positions and
+# hidden flags are kept by the process once read: a stored version's sheets never change,
+# forms_cms.fields.version_sheets); the tronc-commun
 # pair of its document (the link to the tronc commun's page: the pairs are the ministry's
 # gestionnaires' configuration, no longer a constant); the organism's deadline (its rules,
 # its approval of the accounts, its prorogations); last year's transmission (the variance
 # warnings beside the cells; with one, the version's thresholds add another)
-SHEET_QUERIES = 19
+SHEET_QUERIES = 18
 # the list: the organism's deadlines add three, whatever the number of its documents
 LIST_QUERIES = 12
 
