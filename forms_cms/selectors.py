@@ -102,7 +102,9 @@ def platform_published_version(code: str, pk: int) -> FormVersion | None:
     if platform is None:
         return None
     with schema_context(platform.schema_name):
-        version = published_versions().select_related("previous").filter(pk=pk).first()
+        version = (
+            published_versions().select_related("previous", "change_list").filter(pk=pk).first()
+        )
         if version is not None:
             version.platform = platform
             version.file_kinds = version_file_kinds([pk]).get(pk, set())
