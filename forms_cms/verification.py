@@ -499,11 +499,16 @@ def variance_warnings(dossier, previous: dict, *, exercise: int) -> list[Varianc
 
 # services -----------------------------------------------------------------------------------
 def dossier_verify(
-    dossier, *, previous: dict | None = None, previous_exercise: int | None = None
+    dossier,
+    *,
+    previous: dict | None = None,
+    previous_exercise: int | None = None,
+    v: list | None = None,
 ) -> VerificationReport:
     """Run every enabled control and every aggregate of the dossier's form version; with
-    ``previous`` (last year's transmitted values), the variance warnings too."""
-    ctx = _Context(dossier)
+    ``previous`` (last year's transmitted values), the variance warnings too. ``v``: the
+    dossier's values list when the caller has just evaluated it."""
+    ctx = _Context(dossier, v)
     controls = Control.objects.filter(version_id=dossier.form_version_id, enabled=True)
     aggregates = Aggregate.objects.filter(version_id=dossier.form_version_id)
     return VerificationReport(

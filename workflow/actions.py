@@ -128,6 +128,9 @@ class SaveResult:
     saved: dict[str, object] = field(default_factory=dict)  # input fields, stored values
     computed: dict[str, object] = field(default_factory=dict)  # computed fields that changed
     revision: int = 0
+    # the form's values list when the save evaluated the whole form (an import, a large
+    # paste): what the caller's verification reads instead of evaluating it again
+    evaluated: list | None = None
 
 
 # --- derived state ----------------------------------------------------------------------------
@@ -143,11 +146,17 @@ def _failing_derive(dossier: Dossier, v: list | None = None) -> None:
 def _derive(locked: Dossier) -> list[str]:
     """Recompute everything that follows from the values, from one evaluation of the form:
     the computed values and the failing blocking controls; returns the fields to save."""
+    _evaluate(locked)
+    return ["computed", "failing_controls", "failing_checks", "updated_at"]
+
+
+def _evaluate(locked: Dossier) -> list:
+    """:func:`_derive`'s work; returns the form's values list it evaluated."""
     form = compiled_form(locked.form_version)
     v = dossier_values_list(form, locked.values)
     locked.computed = computed_of(form, v)
     _failing_derive(locked, v)
-    return ["computed", "failing_controls", "failing_checks", "updated_at"]
+    return v
 
 
 def _cells(plan: PartialPlan):
@@ -494,7 +503,7 @@ def dossier_values_apply(
                     **{k: x for k, x in stored.items() if k not in result.saved},
                     **{k: x for k, x in result.saved.items() if x is not None},
                 }
-                _derive(locked)
+                result.evaluated = _evaluate(locked)
                 computed = locked.computed
                 removed_computed = [name for name in before_computed if name not in computed]
             locked.updated_at = timezone.now()

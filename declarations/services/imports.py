@@ -14,7 +14,12 @@ import copy
 
 from declarations.services.dossiers import MSG_CLOSED, dossier_values_apply
 from forms_cms.fields import version_fields, version_tables
-from forms_cms.services.runtime import compiled_form, dossier_evaluate
+from forms_cms.services.runtime import (
+    compiled_form,
+    computed_of,
+    dossier_evaluate,
+    dossier_values_list,
+)
 from forms_cms.support import support_import_plan
 from forms_cms.verification import dossier_verify
 from forms_cms.xmlformat import (
@@ -157,15 +162,18 @@ def _closed_too(dossier, plan):
     return report, values, computed
 
 
-def _as_if_applied(dossier, saved: dict) -> Dossier:
+def _as_if_applied(dossier, saved: dict) -> tuple[Dossier, list]:
     """An unsaved copy of the dossier holding ``saved`` (stored values; None clears) and
-    the computed values that follow from them — what the write gate would store."""
+    the computed values that follow from them — what the write gate would store — with the
+    form's values list they come from."""
     shown = copy.copy(dossier)
     values = {k: v for k, v in dossier.values.items() if k not in saved}
     values.update({k: v for k, v in saved.items() if v is not None})
     shown.values = values
-    shown.computed = dossier_evaluate(compiled_form(dossier.form_version), values)
-    return shown
+    form = compiled_form(dossier.form_version)
+    v = dossier_values_list(form, values)
+    shown.computed = computed_of(form, v)
+    return shown, v
 
 
 def _plan_report(dossier, plan, acting_user, *, save: bool = False) -> ImportReport:
@@ -184,23 +192,23 @@ def _plan_report(dossier, plan, acting_user, *, save: bool = False) -> ImportRep
     values = {n: v for n, v in values.items() if n not in same_tables}
     before = dict(dossier.values)
     if save:
-        saved = dossier_values_apply(
+        result = dossier_values_apply(
             dossier=dossier,
             values=values,
             acting_user=acting_user,
             source=ValueChange.Source.IMPORT,
-        ).saved
-        after = dossier
+        )
+        saved, after, v = result.saved, dossier, result.evaluated
     else:  # what the write gate would save: the values that differ from the stored ones
         saved = {name: value for name, value in values.items() if before.get(name) != value}
-        after = _as_if_applied(dossier, saved)
+        after, v = _as_if_applied(dossier, saved)
     report.applied = [(name, before.get(name), value) for name, value in saved.items()]
     report.unchanged = sorted(name for name in carried if name not in saved)
     report.computed_differences = computed_differences(
         after, computed, version_fields(dossier.form_version)
     )
     # the controls, so that the software (or the person) knows where the dossier stands
-    verification = dossier_verify(after)
+    verification = dossier_verify(after, v=v)  # on the values the save evaluated
     report.blocking_failures = [r.code for r in verification.blocking_failures]
     report.warnings = [r.code for r in verification.warnings]
     return report

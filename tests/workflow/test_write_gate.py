@@ -349,6 +349,36 @@ def test_derived_state_after_an_import_and_a_synchronisation(
     assert last.source == ValueChange.Source.SYNCHRONISATION
 
 
+def test_an_import_evaluates_the_form_once_and_reports_on_that_evaluation(
+    version,  # noqa: F811
+    declarant,  # noqa: F811
+    gestionnaire,
+    monkeypatch,
+):
+    """A whole ER's import takes the full path: the write gate evaluates the form, and the
+    import's report judges every control on that same evaluation (it did its own before)."""
+    from forms_cms.engine import CompiledForm
+
+    add_control(version, gestionnaire, code="C1", left="ACT_IMMO", right="-1")
+    monkeypatch.setattr("workflow.actions.PARTIAL_MAX", 0)  # this small form, as a whole ER
+    dossier = open_dossier(declarant)
+    evaluations = []
+    evaluate = CompiledForm.evaluate
+
+    def counted(form, *args, **kwargs):
+        evaluations.append(form)
+        return evaluate(form, *args, **kwargs)
+
+    monkeypatch.setattr(CompiledForm, "evaluate", counted)
+    with schema_context("dhup"):
+        report = dossier_import_xml(
+            dossier=dossier, data=doc_for(dossier, "<ACT_IMMO>12</ACT_IMMO>"), acting_user=declarant
+        )
+    assert len(evaluations) == 1
+    assert report.blocking_failures == ["C1"] and report.applied == [("ACT_IMMO", None, 12.0)]
+    assert stored(dossier).failing_controls == 1
+
+
 def test_a_refused_transition_writes_and_sends_nothing(
     version,  # noqa: F811
     declarant,  # noqa: F811
